@@ -1,0 +1,106 @@
+"""Progress reporting and cancellation for long work.
+
+Long functions in core take an optional `progress: Progress`. They call `progress.update(done,
+total, **metrics)` now and then and `progress.check()` at safe points; `check()` raises
+`Cancelled` when someone called `cancel()` (the app's Cancel button, Ctrl-C handling in the CLI).
+The CLI wraps a Progress around tqdm; the app forwards updates to a Qt signal. Core never knows
+which.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable, Protocol
+
+from core.errors import Cancelled
+
+
+class ProgressListener(Protocol):
+    def __call__(self, stage: str, done: float, total: float | None, metrics: dict) -> None: ...
+
+
+class Progress:
+    """Carries progress updates to a listener and a cancellation flag back to the worker."""
+
+    def __init__(self, listener: ProgressListener | None = None):
+        self._listener = listener
+        self._cancel = threading.Event()
+        self.stage = ""
+
+    def set_stage(self, stage: str) -> None:
+        """Name the current stage (shown as the progress bar's label)."""
+        self.stage = stage
+        self.update(0, None)
+
+    def update(self, done: float, total: float | None = None, **metrics) -> None:
+        """Report `done` of `total` units finished, with optional metrics (loss, criterion, ...)."""
+        if self._listener is not None:
+            self._listener(self.stage, done, total, metrics)
+
+    def log(self, message: str) -> None:
+        """Report a line of text (warnings, fall-backs) to the listener."""
+        if self._listener is not None:
+            self._listener(self.stage, -1, None, {"message": message})
+
+    def cancel(self) -> None:
+        """Ask the worker to stop at its next `check()`."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        """Raise `Cancelled` if cancellation was requested."""
+        if self._cancel.is_set():
+            raise Cancelled()
+
+
+NULL_PROGRESS = Progress()
+
+
+def ensure(progress: Progress | None) -> Progress:
+    """Return `progress`, or a fresh silent Progress when None."""
+    return progress if progress is not None else Progress()
+
+
+class TqdmListener:
+    """A ProgressListener that draws one tqdm bar per stage on stderr (the command line's view)."""
+
+    def __init__(self, disable: bool = False):
+        self._bar = None
+        self._stage = None
+        self._disable = disable
+
+    def __call__(self, stage: str, done: float, total: float | None, metrics: dict) -> None:
+        from tqdm import tqdm
+
+        if "message" in metrics and done == -1:
+            (tqdm.write if self._bar is not None else print_err)(f"{stage}: {metrics['message']}")
+            return
+        if stage != self._stage or self._bar is None:
+            self.close()
+            self._bar = tqdm(total=total, desc=stage or "working", disable=self._disable,
+                             leave=True, dynamic_ncols=True)
+            self._stage = stage
+        if total is not None and self._bar.total != total:
+            self._bar.total = total
+        self._bar.n = done
+        shown = {k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in metrics.items()}
+        if shown:
+            self._bar.set_postfix(shown, refresh=False)
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def print_err(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr)
+
+
+Callback = Callable[[str, float, "float | None", dict], None]

@@ -1,0 +1,59 @@
+"""The command line: subcommands listed, every default stated, user errors exit 2 without a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import main as entry
+from core.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    found = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found[name] = sub
+                for child_name, child in _subparsers(sub).items():
+                    found[f"{name} {child_name}"] = child
+    return found
+
+
+def test_help_lists_subcommands():
+    result = subprocess.run([sys.executable, "main.py", "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0
+    parser, _ = build_parser()
+    names = [n for n in _subparsers(parser) if " " not in n]
+    assert len(names) >= 3
+    for name in names + ["app"]:
+        assert name in result.stdout
+
+
+def test_every_option_states_its_default():
+    parser, _ = build_parser()
+    for name, sub in _subparsers(parser).items():
+        text = sub.format_help()
+        for action in sub._actions:
+            if not action.option_strings or action.help in (None, argparse.SUPPRESS):
+                continue
+            if isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+                continue
+            if action.required or isinstance(action, argparse._StoreTrueAction) and action.default is False:
+                continue  # a flag's default (off) is implied; required options have no default
+            assert action.default is not None or "(default" in (action.help or ""), (
+                f"`{name} {action.option_strings[0]}` has no stated default")
+            assert "(default" in text, f"`{name}` --help states no defaults"
+
+
+def test_unknown_command_exits_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        entry.main(["no-such-command"])
+    assert info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
