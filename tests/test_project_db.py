@@ -1,0 +1,168 @@
+"""The project database and audio: recordings, segments, confirmed pairs, runs."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+import soundfile
+
+from core.errors import InputFileError, WordbridgeError
+from core.project import Project
+from core.project import database as database_module
+
+
+@pytest.fixture
+def project(tmp_path) -> Project:
+    return Project.create(tmp_path / "proj", "db")
+
+
+def tone(seconds: float = 0.5, rate: int = 16000, freq: float = 220.0) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def test_database_is_wal_and_versioned(project):
+    with sqlite3.connect(project.root / "project.sqlite") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == database_module.DB_SCHEMA_VERSION
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"recordings", "segments", "confirmed_pairs", "runs"} <= tables
+
+
+def test_recording_round_trip_as_16_bit_mono_wav(project):
+    samples = tone()
+    rid = project.add_recording(samples, 16000, source="microphone", device="pulse", note="take 1",
+                                label="bonjour", speaker="spk1")
+    (rec,) = Project.open(project.root).recordings()
+    assert (rec.id, rec.source, rec.device, rec.note, rec.label, rec.speaker) == (
+        rid, "microphone", "pulse", "take 1", "bonjour", "spk1")
+    assert rec.sample_rate == 16000 and rec.duration == pytest.approx(0.5)
+    assert rec.wav_path.startswith("recordings/") and rec.wav_path.endswith(".wav")
+    info = soundfile.info(str(project.root / rec.wav_path))
+    assert (info.channels, info.subtype, info.format) == (1, "PCM_16", "WAV")
+    audio, rate = project.recording_audio(rid)
+    assert rate == 16000
+    np.testing.assert_allclose(audio, samples, atol=1 / 32768 + 1e-6)
+
+
+def test_recording_accepts_int16_and_stereo(project):
+    stereo = np.stack([tone(), -tone()], axis=1)  # averages to silence
+    rid = project.add_recording(stereo, 8000)
+    assert np.max(np.abs(project.recording_audio(rid)[0])) < 1e-4
+    ints = (tone() * 32767).astype(np.int16)
+    rid = project.add_recording(ints, 16000)
+    np.testing.assert_allclose(project.recording_audio(rid)[0], tone(), atol=2e-4)
+    with pytest.raises(WordbridgeError, match="non-empty"):
+        project.add_recording(np.zeros(0, np.float32), 16000)
+    with pytest.raises(WordbridgeError, match="source must be one of microphone, import"):
+        project.add_recording(tone(), 16000, source="radio")
+    assert len(project.recordings()) == 2
+    assert len(list((project.root / "recordings").glob("*.wav"))) == 2  # the refused ones left no file
+
+
+def test_import_converts_to_mono_16_bit(project, tmp_path):
+    source = tmp_path / "clip.flac"
+    soundfile.write(str(source), np.stack([tone(rate=22050), tone(rate=22050)], axis=1), 22050, format="FLAC")
+    rid = project.import_recording(source, label="chat")
+    rec = project.db.recording(rid)
+    assert (rec.source, rec.sample_rate, rec.label) == ("import", 22050, "chat")
+    assert "clip.flac" in rec.note
+    assert soundfile.info(str(project.root / rec.wav_path)).subtype == "PCM_16"
+    bad = tmp_path / "noise.wav"
+    bad.write_bytes(b"RIFF nonsense")
+    with pytest.raises(InputFileError, match="noise.wav: cannot read audio"):
+        project.import_recording(bad)
+    with pytest.raises(InputFileError, match="audio file is missing"):
+        project.import_recording(tmp_path / "none.wav")
+
+
+def test_failed_wav_write_leaves_no_row_and_no_file(project, monkeypatch):
+    def broken_write(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(soundfile, "write", broken_write)
+    with pytest.raises(WordbridgeError, match="disk full"):
+        project.add_recording(tone(), 16000)
+    assert project.recordings() == []
+    assert not list((project.root / "recordings").glob("*"))
+
+
+def test_failed_row_insert_removes_the_wav(project, monkeypatch):
+    def broken_insert(self, conn, *args, **kwargs):
+        raise sqlite3.OperationalError("simulated crash before commit")
+
+    monkeypatch.setattr(database_module.ProjectDatabase, "insert_recording", broken_insert)
+    with pytest.raises(WordbridgeError, match="simulated crash"):
+        project.add_recording(tone(), 16000)
+    monkeypatch.undo()
+    assert project.recordings() == []
+    assert not list((project.root / "recordings").glob("*.wav"))
+
+
+def test_orphan_wav_is_reported(project):
+    rid = project.add_recording(tone(), 16000)
+    orphan = project.root / "recordings" / "20240101-000000-deadbeef.wav"
+    soundfile.write(str(orphan), tone(), 16000, subtype="PCM_16")  # as if a crash hit before the row
+    assert project.orphan_recordings() == [orphan]
+    project.delete_recording(rid)
+    assert project.recordings() == [] and project.orphan_recordings() == [orphan]
+    with pytest.raises(WordbridgeError, match="no recording with id 99"):
+        project.recording_audio(99)
+
+
+def test_segments_and_recording_updates(project):
+    rid = project.add_recording(tone(1.0), 16000)
+    ids = project.add_segments(rid, [(0.5, 0.9, None), (0.1, 0.4, "le")])
+    segs = project.segments(rid)
+    assert [(s.start, s.end, s.label) for s in segs] == [(0.1, 0.4, "le"), (0.5, 0.9, None)]
+    assert sorted(ids) == sorted(s.id for s in segs)
+    with pytest.raises(WordbridgeError, match="needs 0 <= start < end"):
+        project.add_segments(rid, [(0.2, 0.3, "ok"), (0.9, 0.5, "backwards")])
+    assert len(project.segments()) == 2  # the whole batch was rolled back
+    with pytest.raises(WordbridgeError, match="no recording with id 42"):
+        project.add_segments(42, [(0.0, 0.1, None)])
+    project.db.update_recording(rid, label="le chat", speaker="A")
+    assert project.db.recording(rid).label == "le chat"
+    with pytest.raises(WordbridgeError, match="cannot change recording field"):
+        project.db.update_recording(rid, sample_rate=8000)
+    project.delete_recording(rid)
+    assert project.segments() == []  # cascaded
+
+
+def test_confirmed_pairs_keep_the_latest_decision(project):
+    first = project.confirm_pair("s3", "chat", "fr")
+    project.confirm_pair("s3", "chien", "fr", status="rejected")
+    again = project.confirm_pair("s3", "chat", "fr", status="corrected")
+    project.confirm_pair(7, "chat", "fr", speech_kind="segment")
+    assert again == first
+    pairs = Project.open(project.root).confirmed_pairs()
+    assert [(p.speech_kind, p.speech_ref, p.text_word, p.status) for p in pairs] == [
+        ("word", "s3", "chat", "corrected"), ("word", "s3", "chien", "rejected"), ("segment", "7", "chat", "confirmed")]
+    assert [p.text_word for p in project.confirmed_pairs(status="rejected")] == ["chien"]
+    assert project.confirmed_pairs(language="en") == []
+    with pytest.raises(WordbridgeError, match="status must be one of confirmed, corrected, rejected"):
+        project.confirm_pair("s3", "chat", "fr", status="maybe")
+    project.db.delete_pair(first)
+    assert len(project.confirmed_pairs()) == 2
+
+
+def test_runs(project):
+    run_dir = project.root / "runs" / "align-1"
+    rid = project.record_run("align", {"method": "adversarial", "epochs": np.int64(5)}, run_dir=run_dir)
+    (run,) = project.runs()
+    assert (run.kind, run.status, run.finished, run.run_dir) == ("align", "running", None, "runs/align-1")
+    assert run.config == {"method": "adversarial", "epochs": 5}
+    project.update_run(rid, status="finished", metrics={"p_at_1": np.float32(0.5)})
+    (run,) = Project.open(project.root).runs(kind="align")
+    assert run.status == "finished" and run.finished is not None and run.metrics == {"p_at_1": 0.5}
+    assert project.runs(kind="projection") == []
+    outside = project.record_run("projection", {}, status="failed", run_dir="/elsewhere/run")
+    assert project.runs()[-1].run_dir == "/elsewhere/run" and outside != rid
+    with pytest.raises(WordbridgeError, match="run status must be one of"):
+        project.update_run(rid, status="exploded")
+    with pytest.raises(WordbridgeError, match="no run with id 99"):
+        project.update_run(99, status="failed")
+    with pytest.raises(WordbridgeError, match="JSON-serialisable"):
+        project.record_run("align", {"bad": object()})
