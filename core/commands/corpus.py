@@ -1,0 +1,125 @@
+"""`corpus build` / `corpus info`: turn a speech corpus into a feature store, and describe one."""
+
+from __future__ import annotations
+
+import json
+
+from core.cli import add_command
+from core.corpus.clips import DEFAULT_LABEL_PATTERN
+from core.corpus.readers import READERS
+from core.features import FEATURE_KINDS, FeatureConfig
+from core.progress import Progress, TqdmListener
+
+
+def register(sub) -> None:
+    """Add the `corpus` subcommand with its `build` and `info` actions."""
+    parser = add_command(sub, "corpus", help="speech corpora: build and inspect feature stores")
+    actions = parser.add_subparsers(dest="corpus_action", metavar="ACTION")
+    build = add_command(
+        actions, "build", help="read a speech corpus and write a feature store",
+        description="Read a speech corpus into word segments and compute their features into a "
+        "feature store (memory-mapped, resumable: run the same command again after an "
+        "interruption and it continues). Readers: textgrid (audio + Praat TextGrid word tier), "
+        "clips (one word per file, label from the name or a CSV), librispeech "
+        "(SPEAKER/CHAPTER/UTT.flac + MFA TextGrids), vad (unsegmented audio, split at pauses), "
+        "chunks (equal-length chunks, the paper's baseline F). Files that cannot be used are "
+        "skipped and summarised.")
+    build.add_argument("source", metavar="SOURCE", help="corpus folder (or a CSV for --reader clips)")
+    build.add_argument("--reader", choices=list(READERS), default="textgrid", help="how to find words")
+    build.add_argument("--out", required=True, metavar="STORE_DIR", help="feature store folder to write")
+    build.add_argument("--features", choices=FEATURE_KINDS, default="mfcc",
+                       help="13 MFCCs (the paper) or 40 log-mel energies, every 10 ms")
+    build.add_argument("--deltas", action="store_true", help="append Δ and ΔΔ (13 → 39 dims)")
+    build.add_argument("--no-cmvn", action="store_true",
+                       help="skip per-recording mean/variance normalisation")
+    build.add_argument("--workers", type=int, default=2, help="worker processes (0: in this process)")
+    build.add_argument("--shard-files", type=int, default=200,
+                       help="audio files per shard (the unit of resumption)")
+    build.add_argument("--device", default="auto",
+                       help="torch device for features; auto = cuda when present, else cpu")
+    build.add_argument("--tier", default="words", help="TextGrid word tier (textgrid, librispeech)")
+    build.add_argument("--alignments", default="", metavar="DIR",
+                       help="folder of TextGrids parallel to the audio tree (textgrid, librispeech); "
+                       "empty = TextGrids next to the audio only")
+    build.add_argument("--lowercase", action="store_true", help="lower-case word labels")
+    build.add_argument("--label-regex", default=DEFAULT_LABEL_PATTERN,
+                       help="clips: regular expression on the file name (no extension); group "
+                       "'label' is the word")
+    build.add_argument("--labels-csv", default="", metavar="CSV",
+                       help="clips: CSV with file,label[,speaker]; empty = labels from file names")
+    build.add_argument("--trim", action="store_true", help="clips: trim silence (Lingua Libre rules)")
+    build.add_argument("--vad", choices=["webrtc", "silero"], default="webrtc", help="vad: detector")
+    build.add_argument("--aggressiveness", type=int, default=2, help="vad: webrtcvad mode 0-3")
+    build.add_argument("--min-pause", type=float, default=0.1,
+                       help="vad: seconds of quiet that separate words")
+    build.add_argument("--chunk-seconds", type=float, default=0.5, help="chunks: chunk length")
+    build.add_argument("--synthetic", action="store_true",
+                       help="mark the store synthetic (also taken from SOURCE/corpus.json)")
+    build.add_argument("--held-out-speakers", default="", metavar="A,B",
+                       help="speakers to record as held out in the store's metadata")
+    build.add_argument("--overwrite", action="store_true",
+                       help="replace a store (or unfinished build) made with other settings")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.set_defaults(func=run_build)
+
+    info = add_command(actions, "info", help="describe a feature store")
+    info.add_argument("store", metavar="STORE_DIR", help="feature store folder")
+    info.add_argument("--json", action="store_true", help="print the header as JSON")
+    info.set_defaults(func=run_info)
+    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+
+
+def run_build(args) -> int:
+    """Build (or resume) the feature store and print what was skipped."""
+    from core.corpus.build import build_feature_store
+
+    config = FeatureConfig(kind=args.features, deltas=args.deltas, cmvn=not args.no_cmvn)
+    options = {"tier": args.tier, "alignments": args.alignments or None,
+               "lowercase": args.lowercase or None,
+               "label_pattern": args.label_regex, "csv_path": args.labels_csv or None,
+               "trim": args.trim or None, "vad": args.vad, "aggressiveness": args.aggressiveness,
+               "min_pause": args.min_pause, "chunk_seconds": args.chunk_seconds}
+    metadata = {}
+    if args.synthetic:
+        metadata["synthetic"] = True
+    held_out = [s.strip() for s in args.held_out_speakers.split(",") if s.strip()]
+    if held_out:
+        metadata["held_out_speakers"] = held_out
+    listener = TqdmListener(disable=args.quiet)
+    try:
+        result = build_feature_store(args.source, args.out, args.reader, options, config,
+                                     workers=args.workers, shard_files=args.shard_files,
+                                     device=None if args.device == "auto" else args.device,
+                                     overwrite=args.overwrite,
+                                     metadata=metadata, progress=Progress(listener))
+    finally:
+        listener.close()
+    for note in result.notes:
+        print(note)
+    if result.shards_resumed:
+        print(f"resumed: {result.shards_resumed} of {result.shards_total} shards were already done")
+    print(result.read_report.summary())
+    print(result.build_report.summary())
+    print(f"wrote {result.path}: {result.n_segments} segments")
+    return 0
+
+
+def run_info(args) -> int:
+    """Print a store's counts, feature config and reports."""
+    from core.corpus.feature_store import FeatureStore
+
+    store = FeatureStore.open(args.store)
+    if args.json:
+        print(json.dumps(store.header, indent=2, ensure_ascii=False))
+        return 0
+    h = store.header
+    print(f"{store.path}: {store.n_segments} segments, {h.get('n_utterances')} utterances, "
+          f"{h.get('n_frames')} frames × {store.dim} ({h.get('segment_hours')} h of segments)")
+    print(f"features: {json.dumps(h.get('feature_config'))}")
+    print(f"labelled segments: {h.get('n_labelled')} ({h.get('n_word_types')} word types); "
+          f"synthetic: {'yes' if store.metadata['synthetic'] else 'no'}")
+    from core.corpus.report import ReadReport
+
+    print(ReadReport.from_dict(h.get("read_report", {})).summary())
+    print(ReadReport.from_dict(h.get("build_report", {})).summary())
+    return 0

@@ -1,0 +1,285 @@
+"""Build a feature store from a corpus: parallel, resumable, atomic.
+
+1. Read the corpus once into a segment table; save it with the build settings under
+   STORE/.build/ (a rerun with the same settings reuses it, so a VAD pass is never repeated).
+2. Cut the audio files into shards of `shard_files` files. For each shard not yet done, load the
+   audio and compute features (worker processes on the CPU; with CUDA the workers only decode and
+   the GPU computes whole batches), then save the shard's frames (.npy) and, last, its record
+   (.json). A killed build resumes at the first shard without a record.
+3. Concatenate the shards into one memory-mapped features.npy, write the arrays and the segment
+   table, and write header.json last. Then remove .build/.
+Features of a segment are the frames of its span within the features of its whole audio file,
+with CMVN over that file (see `core.features.span_features`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from core.atomic import atomic_path, write_json
+from core.audio import audio_warnings, load_audio
+from core.corpus.feature_store import ARRAY_FILES, FORMAT, VERSION, FeatureStore
+from core.corpus.readers import READERS, corpus_metadata, read_corpus, reader_options
+from core.corpus.report import ReadReport
+from core.errors import InputFileError, WordbridgeError
+from core.features import FeatureConfig, extract_features, span_frames
+from core.progress import Progress, ensure
+from core.segments import SegmentTable
+
+WORK_DIR = ".build"
+GPU_BATCH_SAMPLES = 16000 * 1200  # 20 minutes of audio per GPU batch
+
+
+@dataclass
+class BuildResult:
+    """What a build did: the store's path, the reader's and the feature stage's reports."""
+
+    path: Path
+    n_segments: int
+    read_report: ReadReport
+    build_report: ReadReport
+    shards_total: int = 0
+    shards_resumed: int = 0
+    up_to_date: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reader: str = "textgrid",
+                        options: dict | None = None, config: FeatureConfig = FeatureConfig(),
+                        workers: int = 0, shard_files: int = 200, device=None,
+                        overwrite: bool = False, metadata: dict | None = None,
+                        progress: Progress | None = None,
+                        on_shard_done: Callable[[int], None] | None = None,
+                        batch_in_main: bool | None = None) -> BuildResult:
+    """Read `source` with `reader` and write a feature store to `out` (resuming an unfinished build).
+
+    `options` go to the reader (tier, alignments, chunk_seconds, ...). `workers` > 0 uses that
+    many processes. `device` None means CUDA when present. `metadata` is merged over the corpus's
+    own corpus.json / metadata.json ("synthetic", "held_out_speakers"). `on_shard_done(k)` runs
+    after shard k is saved (tests use it to simulate a crash). `batch_in_main` (default: on
+    CUDA) makes workers only decode audio while this process computes features in large batches.
+    """
+    import torch
+
+    progress = ensure(progress)
+    source, out = Path(source).resolve(), Path(out)
+    if shard_files < 1:
+        raise WordbridgeError(f"shard size must be at least 1 file, got {shard_files}")
+    if workers < 0:
+        raise WordbridgeError(f"workers must be 0 or more, got {workers}")
+    settings = {"source": str(source), "reader": reader,
+                "options": reader_options(reader, options or {}) if reader in READERS else {},
+                "feature_config": config.to_dict(), "shard_files": int(shard_files)}
+    settings = json.loads(json.dumps(settings, default=str))
+    work = out / WORK_DIR
+    done = _finished_store(out, settings, overwrite)
+    if done is not None:
+        return done
+    table, read_report = _plan(source, out, work, reader, options or {}, settings, overwrite, progress)
+    groups = table.indices_by_audio()
+    files = list(groups)
+    shards = [files[i:i + shard_files] for i in range(0, len(files), shard_files)]
+    device = torch.device(device) if device is not None else (
+        torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
+    if batch_in_main is None:
+        batch_in_main = device.type == "cuda"
+    resumed = sum(1 for k in range(len(shards)) if (work / f"shard_{k:05d}.json").is_file())
+    progress.set_stage("features")
+    pool = _pool(workers) if workers > 0 and resumed < len(shards) else None
+    try:
+        files_done = sum(len(s) for k, s in enumerate(shards) if (work / f"shard_{k:05d}.json").is_file())
+        for k, shard in enumerate(shards):
+            if (work / f"shard_{k:05d}.json").is_file():
+                continue
+            files_done = _build_shard(k, shard, groups, table, config, device, batch_in_main, pool,
+                                      work, progress, files_done, len(files))
+            if on_shard_done is not None:
+                on_shard_done(k)
+    finally:
+        if pool is not None:
+            pool.terminate()
+    meta = {**corpus_metadata(source), **(metadata or {})}
+    result = _finalize(out, work, table, shards, config, settings, read_report, meta, progress)
+    result.shards_total, result.shards_resumed = len(shards), resumed
+    return result
+
+
+def _finished_store(out: Path, settings: dict, overwrite: bool) -> BuildResult | None:
+    header_file = out / "header.json"
+    if not header_file.is_file():
+        return None
+    if overwrite:
+        for name in ARRAY_FILES + ("segments.jsonl", "header.json"):
+            (out / name).unlink(missing_ok=True)
+        shutil.rmtree(out / WORK_DIR, ignore_errors=True)
+        return None
+    store = FeatureStore.open(out)
+    if store.header.get("build_settings") != settings:
+        raise WordbridgeError(f"{out}: a feature store built with other settings is already there "
+                              f"(use --overwrite to replace it, or choose another --out)")
+    return BuildResult(out, store.n_segments, ReadReport.from_dict(store.header.get("read_report", {})),
+                       ReadReport.from_dict(store.header.get("build_report", {})), up_to_date=True,
+                       notes=["the store is already built with these settings; nothing to do"])
+
+
+def _plan(source, out, work, reader, options, settings, overwrite, progress):
+    plan_file = work / "plan.json"
+    if plan_file.is_file():
+        plan = json.loads(plan_file.read_text(encoding="utf-8"))
+        if plan.get("settings") == settings:
+            return SegmentTable.load(work / "segments.jsonl"), ReadReport.from_dict(plan["read_report"])
+        if not overwrite:
+            raise WordbridgeError(f"{out}: an unfinished build with other settings is there "
+                                  f"(use --overwrite to start again, or choose another --out)")
+        shutil.rmtree(work)
+    table, report = read_corpus(source, reader, progress=progress, **options)
+    if len(table) == 0:
+        reasons = "; ".join(f"{n} × {r}" for r, n in report.skipped.items()) or "no audio files found"
+        raise WordbridgeError(f"{source}: no segments found with the {reader} reader ({reasons})")
+    work.mkdir(parents=True, exist_ok=True)
+    table.save(work / "segments.jsonl")
+    write_json(plan_file, {"settings": settings, "read_report": report.to_dict()})
+    return table, report
+
+
+def _build_shard(k, shard, groups, table, config, device, batch_in_main, pool, work, progress,
+                 files_done, n_files) -> int:
+    tasks = [(f, config.to_dict(), not batch_in_main) for f in shard]
+    results = pool.imap(_file_task, tasks, chunksize=1) if pool is not None else map(_file_task, tasks)
+    report = ReadReport(reader="features")
+    kept: list[int] = []
+    arrays: list[np.ndarray] = []
+    pending: list[tuple[str, np.ndarray]] = []  # CUDA path: decoded audio waiting for a batch
+
+    def flush():
+        feats = extract_features([s for _, s in pending], config, device=device)
+        for (f, _), utt in zip(pending, feats):
+            _keep_spans(f, utt, groups[f], table, config, kept, arrays, report)
+        pending.clear()
+
+    for f, (status, payload, warnings) in zip(shard, results):
+        progress.check()
+        report.files_seen += 1
+        for w in warnings:
+            report.warn(f"{w} audio")
+        if status == "error":
+            report.skip(payload[0], payload[1], count=len(groups[f]))  # counted in segments
+        elif status == "features":
+            _keep_spans(f, payload, groups[f], table, config, kept, arrays, report)
+        else:
+            pending.append((f, payload))
+            if sum(len(s) for _, s in pending) >= GPU_BATCH_SAMPLES:
+                flush()
+        files_done += 1
+        progress.update(files_done, n_files, shard=k)
+    if pending:
+        flush()
+    report.files_used = len({table.audio[i] for i in kept})
+    report.segments = len(kept)
+    frames = np.concatenate(arrays) if arrays else np.zeros((0, config.dim), np.float16)
+    with atomic_path(work / f"shard_{k:05d}.npy") as tmp:
+        with open(tmp, "wb") as fh:
+            np.save(fh, frames.astype(np.float16, copy=False), allow_pickle=False)
+    write_json(work / f"shard_{k:05d}.json", {"kept": kept, "lengths": [len(a) for a in arrays],
+                                              "report": report.to_dict()})
+    return files_done
+
+
+def _keep_spans(f, utterance, indices, table, config, kept, arrays, report) -> None:
+    for i in indices:
+        frames = utterance[span_frames(table.start[i], table.end[i], len(utterance), config)]
+        if len(frames) == 0:
+            report.skip("segment outside its audio", f"{f} {table.start[i]:.2f}-{table.end[i]:.2f} s")
+            continue
+        kept.append(int(i))
+        arrays.append(frames.astype(np.float16))
+
+
+def _file_task(task):
+    """Worker: decode one file, and (CPU path) compute its features. Returns (status, payload, warnings)."""
+    path, config_dict, compute = task
+    try:
+        samples, _ = load_audio(path)
+    except InputFileError as exc:
+        return "error", (getattr(exc, "reason", "unreadable audio"), str(exc)), []
+    warnings = audio_warnings(samples)
+    if "silent" in warnings:
+        return "error", ("silent audio", f"{path}: all samples below -80 dBFS"), []
+    if not compute:
+        return "audio", samples, warnings
+    config = FeatureConfig.from_dict(config_dict)
+    return "features", extract_features([samples], config, device="cpu")[0], warnings
+
+
+def _pool(workers: int):
+    import multiprocessing
+
+    return multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker)
+
+
+def _init_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _finalize(out, work, table, shards, config, settings, read_report, meta, progress) -> BuildResult:
+    from numpy.lib.format import open_memmap
+
+    progress.set_stage("writing store")
+    kept: list[int] = []
+    lengths: list[int] = []
+    build_report = ReadReport(reader="features")
+    for k in range(len(shards)):
+        record = json.loads((work / f"shard_{k:05d}.json").read_text(encoding="utf-8"))
+        kept += record["kept"]
+        lengths += record["lengths"]
+        build_report.merge(ReadReport.from_dict(record["report"]))
+    if not kept:
+        raise WordbridgeError(f"{settings['source']}: no segment could be turned into features "
+                              f"({'; '.join(f'{n} × {r}' for r, n in build_report.skipped.items())})")
+    lengths_np = np.asarray(lengths, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths_np)[:-1]]).astype(np.int64)
+    total = int(lengths_np.sum())
+    with atomic_path(out / "features.npy") as tmp:
+        target = open_memmap(tmp, mode="w+", dtype=np.float16, shape=(total, config.dim))
+        row = 0
+        for k in range(len(shards)):
+            progress.check()
+            part = np.load(work / f"shard_{k:05d}.npy", mmap_mode="r", allow_pickle=False)
+            target[row:row + len(part)] = part
+            row += len(part)
+            progress.update(k + 1, len(shards))
+        target.flush()
+        del target
+    kept_table = table.subset(kept)
+    arrays = {"offsets.npy": offsets, "lengths.npy": lengths_np,
+              "utterance_ids.npy": kept_table.utterance_ids(), "positions.npy": kept_table.position}
+    for name, array in arrays.items():
+        with atomic_path(out / name) as tmp:
+            with open(tmp, "wb") as fh:
+                np.save(fh, np.ascontiguousarray(array, dtype=np.int64), allow_pickle=False)
+    kept_table.save(out / "segments.jsonl")
+    labels = [label for label in kept_table.label if label is not None]
+    header = {
+        "format": FORMAT, "version": VERSION, "feature_config": config.to_dict(),
+        "n_segments": len(kept), "dim": config.dim, "n_frames": total,
+        "n_utterances": int(kept_table.utterance_ids().max()) + 1,
+        "n_labelled": len(labels), "n_word_types": len(set(labels)),
+        "segment_hours": round(float(total) / config.frame_rate / 3600.0, 4),
+        "synthetic": bool(meta.get("synthetic", False)),
+        "metadata": {**meta, "source": settings["source"], "reader": settings["reader"],
+                     "held_out_speakers": list(meta.get("held_out_speakers", []))},
+        "build_settings": settings,
+        "read_report": read_report.to_dict(), "build_report": build_report.to_dict(),
+    }
+    write_json(out / "header.json", header)
+    shutil.rmtree(work, ignore_errors=True)
+    return BuildResult(out, len(kept), read_report, build_report)
