@@ -1,1 +1,1 @@
-"""Wordbridge desktop app (PySide6 + pyqtgraph): presents and orchestrates what core computes."""
+"""The Wordbridge desktop app (PySide6 + pyqtgraph): presents and orchestrates; core/ computes."""

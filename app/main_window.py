@@ -1,0 +1,279 @@
+"""The main window and `run_app`: project menu, synthetic-speech banner, the panels side by side.
+
+Left: recorder above results. Right: joint-space view and lexicon as tabs. With no project, a
+start screen offers New/Open (and says when the bundled demo is not built yet).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox,
+                               QPushButton, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
+
+from app.settings import Settings
+from core.errors import WordbridgeError
+
+ROOT = Path(__file__).resolve().parents[1]
+_IMPORTED_AT = __import__("time").perf_counter()
+DEMO_PROJECT = ROOT / "resources" / "demo"
+
+
+def demo_available() -> bool:
+    return (DEMO_PROJECT / "wordbridge.json").is_file()
+
+
+class StartScreen(QWidget):
+    """Shown when no project is open."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        text = ("<h2>Wordbridge</h2><p>Align spoken words with written words without a parallel lexicon.</p>")
+        if not demo_available():
+            text += "<p><i>The bundled demo project is not built yet (resources/demo/).</i></p>"
+        self.label = QLabel(text)
+        self.label.setAlignment(Qt.AlignCenter)
+        self.new_button = QPushButton("New project…")
+        self.open_button = QPushButton("Open project…")
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(self.label)
+        for b in (self.new_button, self.open_button):
+            layout.addWidget(b, 0, Qt.AlignCenter)
+        layout.addStretch(2)
+
+
+class MainWindow(QMainWindow):
+    """Builds the heavy panels (pyqtgraph) only when a project is first opened."""
+
+    def __init__(self, settings: Settings | None = None):
+        super().__init__()
+        from app.session import ProjectSession
+
+        self.settings = settings or Settings()
+        self.session = ProjectSession(self.settings, self)
+        self.setWindowTitle("Wordbridge")
+        self.resize(1280, 800)
+        self.banner = QLabel("")
+        self.banner.setStyleSheet("background: #fff3cd; color: #664d03; padding: 6px; font-weight: bold;")
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+        self.start = StartScreen()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.start)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.workspace = None
+        self.start.new_button.clicked.connect(lambda: self.new_project())
+        self.start.open_button.clicked.connect(lambda: self.open_dialog())
+        self.session.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.session.project_changed.connect(self._project_changed)
+        self._build_menus()
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar().addMenu("&Project")
+        menu.addAction("&New…", lambda: self.new_project(), "Ctrl+N")
+        menu.addAction("&Open…", lambda: self.open_dialog(), "Ctrl+O")
+        menu.addAction("Save &As…", lambda: self.save_as(), "Ctrl+Shift+S")
+        self.recent_menu = menu.addMenu("Recent projects")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        menu.addSeparator()
+        menu.addAction("&Quit", self.close, "Ctrl+Q")
+        tools = self.menuBar().addMenu("&Tools")
+        tools.addAction("Align spaces…", self.align_dialog)
+        tools.addAction("Recompute joint layout", lambda: self.workspace and self.joint.recompute())
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_projects:
+            self.recent_menu.addAction(path, lambda p=path: self.open_project(p))
+        if not self.settings.recent_projects:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def _ensure_workspace(self) -> None:
+        if self.workspace is not None:
+            return
+        from app.joint_view import JointSpaceView
+        from app.lexicon_panel import LexiconPanel
+        from app.recorder_widget import RecorderWidget
+        from app.results_panel import ResultsPanel
+
+        self.recorder = RecorderWidget()
+        self.results = ResultsPanel()
+        self.joint = JointSpaceView(self.session)
+        self.lexicon = LexiconPanel(self.session)
+        left = QSplitter(Qt.Vertical)
+        left.addWidget(self.recorder)
+        left.addWidget(self.results)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.joint, "Joint space")
+        self.tabs.addTab(self.lexicon, "Lexicon")
+        self.workspace = QSplitter(Qt.Horizontal)
+        self.workspace.addWidget(left)
+        self.workspace.addWidget(self.tabs)
+        self.workspace.setSizes([480, 800])
+        self.stack.addWidget(self.workspace)
+        self.recorder.clip_ready.connect(self.session.add_clip)
+        self.recorder.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.results.method_changed.connect(self.session.set_method)
+        self.session.classified.connect(self.results.show_result)
+        self.session.classifier_ready.connect(self._classifier_ready)
+        self.results.set_method(self.session.method)
+
+    def _classifier_ready(self, classifier) -> None:
+        if classifier is None or self.session.classifier_problem:
+            self.results.show_message(self.session.classifier_problem or "No classifier.")
+        else:
+            self.results.show_message("Ready: record (R) or import a word.")
+
+    def _project_changed(self, project) -> None:
+        if project is None:
+            self.stack.setCurrentWidget(self.start)
+            self.banner.setVisible(False)
+            return
+        self.setWindowTitle(f"Wordbridge — {project.name} ({project.root})")
+        m = project.manifest
+        self.banner.setText(f"⚠ Synthetic speech: this project's speech was not recorded from people. "
+                            f"{m.synthetic_speech_note}")
+        self.banner.setVisible(bool(m.synthetic_speech))
+        self.stack.setCurrentWidget(self.workspace)
+
+    # project menu
+    def open_project(self, path) -> bool:
+        """Open a project folder; a bad folder shows its one-line error."""
+        self._ensure_workspace()
+        try:
+            self.session.open(path)
+        except WordbridgeError as exc:
+            QMessageBox.warning(self, "Cannot open project", str(exc))
+            return False
+        return True
+
+    def open_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open project folder")
+        if path:
+            self.open_project(path)
+
+    def new_project(self, path: str | None = None, name: str | None = None) -> bool:
+        """Create an empty project folder and open it."""
+        from core.project.project import Project
+
+        path = path or QFileDialog.getSaveFileName(self, "New project folder", "", "")[0]
+        if not path:
+            return False
+        if name is None:
+            name, ok = QInputDialog.getText(self, "New project", "Name:", text=Path(path).name)
+            if not ok:
+                return False
+        try:
+            Project.create(path, name)
+        except WordbridgeError as exc:
+            QMessageBox.warning(self, "Cannot create project", str(exc))
+            return False
+        return self.open_project(path)
+
+    def save_as(self, path: str | None = None) -> bool:
+        """Copy the open project to a new folder and continue there."""
+        if self.session.project is None:
+            return False
+        path = path or QFileDialog.getSaveFileName(self, "Save project as", "", "")[0]
+        if not path:
+            return False
+        try:
+            copy = self.session.project.save_as(path)
+        except WordbridgeError as exc:
+            QMessageBox.warning(self, "Cannot save project", str(exc))
+            return False
+        return self.open_project(copy.root)
+
+    def align_dialog(self):
+        from app.training_dialog import TrainingDialog, align_project
+
+        if self.session.project is None:
+            return None
+        dialog = TrainingDialog("Align spaces", align_project, self.session.project, parent=self)
+        dialog.worker.finished.connect(lambda _r: self.session.after_mapping_change())
+        dialog.show()
+        dialog.start()
+        return dialog
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        from app.workers import Worker
+
+        for worker in self.findChildren(Worker):
+            worker.cancel()
+            worker.wait(3000)
+        super().closeEvent(event)
+
+
+def initial_project(project_path, settings: Settings):
+    """The project to open at start: the argument, else the last one, else the demo, else None."""
+    if project_path:
+        return project_path
+    if settings.last_project:
+        return settings.last_project
+    if demo_available():
+        return str(DEMO_PROJECT)
+    return None
+
+
+def seconds_since_process_start() -> float:
+    """Wall time since this process started (Linux /proc; else since this module was imported)."""
+    import os
+    import time
+
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        start = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19]) / ticks
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - start
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - _IMPORTED_AT
+
+
+def _open_and_report(window: MainWindow, path) -> None:
+    import os
+
+    window.open_project(path)
+    if os.environ.get("WORDBRIDGE_REPORT_STARTUP"):
+        print(f"startup: project shown {seconds_since_process_start():.2f} s after the process started", flush=True)
+
+
+def run_app(project_path=None, screenshot: str | None = None) -> int:
+    """Open the app (called by `python main.py [app] [PROJECT]`); returns the exit code."""
+    import os
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Wordbridge")
+    settings = Settings()
+    window = MainWindow(settings)
+    window.show()
+    if os.environ.get("WORDBRIDGE_REPORT_STARTUP"):
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, lambda: print(f"startup: window shown {seconds_since_process_start():.2f} s "
+                                           "after the process started", flush=True))
+    path = initial_project(project_path, settings)
+    if path:  # after the first paint, so the window appears at once (pyqtgraph and the project load after)
+        from PySide6.QtCore import QTimer
+
+        window.start.label.setText(f"<h2>Wordbridge</h2><p>Opening {path}…</p>")
+        QTimer.singleShot(50, lambda: _open_and_report(window, path))
+    screenshot = screenshot or os.environ.get("WORDBRIDGE_SCREENSHOT")
+    if screenshot:  # used by the Xvfb test: grab the real screen, then quit
+        from PySide6.QtCore import QTimer
+
+        def grab_and_quit():
+            window.session.wait_ready(20000)
+            app.processEvents()
+            QApplication.primaryScreen().grabWindow(0).save(screenshot, "PNG")
+            app.quit()
+
+        QTimer.singleShot(int(os.environ.get("WORDBRIDGE_SCREENSHOT_DELAY_MS", "1500")), grab_and_quit)
+    return app.exec()

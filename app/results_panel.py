@@ -1,0 +1,103 @@
+"""Results of the latest clip: top-k text words with scores and bars, per language, NN/CSLS switch."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QProgressBar, QRadioButton, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+
+class ResultsPanel(QWidget):
+    """One section per text space: the clip's own language first, then translations."""
+
+    method_changed = Signal(str)  # "nn" or "csls"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.nn_button = QRadioButton("NN (cosine)")
+        self.csls_button = QRadioButton("CSLS")
+        self.csls_button.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.nn_button)
+        group.addButton(self.csls_button)
+        self.summary = QLabel("Record or import a word to see its nearest text words.")
+        self.summary.setWordWrap(True)
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(3)
+        self.tree.setHeaderLabels(["word", "score", ""])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setColumnWidth(0, 160)
+        self.tree.setColumnWidth(1, 70)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Retrieval:"))
+        row.addWidget(self.nn_button)
+        row.addWidget(self.csls_button)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.tree, 1)
+        self.nn_button.toggled.connect(lambda on: on and self.method_changed.emit("nn"))
+        self.csls_button.toggled.connect(lambda on: on and self.method_changed.emit("csls"))
+        self.shown = None
+
+    def set_method(self, method: str) -> None:
+        """Reflect the session's method without emitting `method_changed`."""
+        for button in (self.nn_button, self.csls_button):
+            button.blockSignals(True)
+        (self.nn_button if method == "nn" else self.csls_button).setChecked(True)
+        for button in (self.nn_button, self.csls_button):
+            button.blockSignals(False)
+
+    def show_message(self, text: str) -> None:
+        self.summary.setText(text)
+
+    def show_result(self, result) -> None:
+        """Fill the tree from a ClipResult (app.session)."""
+        self.shown = result
+        c = result.classification
+        self.tree.clear()
+        if c is None:
+            return
+        self.set_method(c.method)
+        speech_language = next(iter(c.space_language.values()), "")
+        order = sorted(c.by_space, key=lambda sid: (sid not in c.direct, c.space_language.get(sid, ""), sid))
+        best_scores = [cands[0].score for cands in c.by_space.values() if cands]
+        top = max(best_scores) if best_scores else 1.0
+        for sid in order:
+            cands = c.by_space[sid]
+            language = c.space_language.get(sid, "")
+            kind = "words" if sid in c.direct else "translations"
+            header = QTreeWidgetItem([f"{language or sid} — {kind} ({sid})", "", ""])
+            font = header.font(0)
+            font.setBold(True)
+            header.setFont(0, font)
+            header.setFirstColumnSpanned(True)
+            self.tree.addTopLevelItem(header)
+            if not cands:
+                self.tree.addTopLevelItem(QTreeWidgetItem(["(no route to this space)", "", ""]))
+            for cand in cands:
+                label = cand.word if cand.via is None else f"{cand.word}  (via {cand.via})"
+                item = QTreeWidgetItem([label, f"{cand.score:.3f}", ""])
+                item.setData(0, Qt.UserRole, (sid, cand.word))
+                item.setTextAlignment(1, Qt.AlignRight | Qt.AlignVCenter)
+                self.tree.addTopLevelItem(item)
+                bar = QProgressBar()
+                bar.setRange(0, 1000)
+                bar.setTextVisible(False)
+                bar.setMaximumHeight(12)
+                bar.setValue(int(1000 * max(0.0, min(1.0, cand.score / top if top > 0 else 0.0))))
+                self.tree.setItemWidget(item, 2, bar)
+        best = next((c.by_space[sid][0] for sid in order if c.by_space[sid]), None)
+        ms = 1000 * (result.latency_s or c.seconds)
+        self.summary.setText(f"Best: <b>{best.word if best else '—'}</b> · {c.method.upper()} · "
+                             f"results in {ms:.0f} ms" + (f" · {speech_language}" if speech_language else ""))
+
+    def words(self, space_id: str) -> list[str]:
+        """The words currently listed for `space_id` (tests, lines in the joint view)."""
+        out = []
+        for i in range(self.tree.topLevelItemCount()):
+            data = self.tree.topLevelItem(i).data(0, Qt.UserRole)
+            if data and data[0] == space_id:
+                out.append(data[1])
+        return out

@@ -1,0 +1,75 @@
+"""Per-user settings (recent projects, last device, window geometry) in a small JSON file.
+
+The folder comes from platformdirs (e.g. ~/.config/wordbridge); the environment variable
+WORDBRIDGE_CONFIG_DIR overrides it, which is how tests keep their settings under tmp_path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from core.atomic import write_json
+
+MAX_RECENT = 8
+
+
+def settings_dir() -> Path:
+    """The folder that holds settings.json for this user."""
+    override = os.environ.get("WORDBRIDGE_CONFIG_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("wordbridge", appauthor=False))
+
+
+class Settings:
+    """A dict saved to disk (atomically) on every change; a damaged file is ignored, not fatal."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path) if path is not None else settings_dir() / "settings.json"
+        self._data: dict = {}
+        try:
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict):
+                self._data = loaded
+        except (OSError, ValueError):
+            pass
+
+    def get(self, key: str, default=None):
+        """The stored value of `key`, or `default`."""
+        return self._data.get(key, default)
+
+    def set(self, key: str, value) -> None:
+        """Store `value` under `key` and save."""
+        self._data[key] = value
+        self.save()
+
+    def save(self) -> None:
+        """Write the settings file (errors are ignored: settings must never stop the app)."""
+        try:
+            write_json(self.path, self._data)
+        except Exception:  # noqa: BLE001 - a read-only home must not break the app
+            pass
+
+    @property
+    def recent_projects(self) -> list[str]:
+        """Recently opened projects, most recent first, only those that still exist."""
+        items = self._data.get("recent_projects", [])
+        return [p for p in items if isinstance(p, str) and Path(p).exists()]
+
+    def add_recent(self, path: str | os.PathLike) -> None:
+        """Put `path` first in the recent list and remember it as the last project."""
+        path = str(Path(path).resolve())
+        recent = [p for p in self._data.get("recent_projects", []) if p != path]
+        self._data["recent_projects"] = [path] + recent[: MAX_RECENT - 1]
+        self._data["last_project"] = path
+        self.save()
+
+    @property
+    def last_project(self) -> str | None:
+        """The project opened last, if it still exists."""
+        path = self._data.get("last_project")
+        return path if isinstance(path, str) and Path(path).exists() else None

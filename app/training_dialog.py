@@ -1,0 +1,103 @@
+"""A dialog that runs one long core job (alignment, training, corpus building) with a progress bar,
+a live plot of its numeric metrics (loss, criterion), Cancel, and the compute device it uses."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout
+
+from app.progress_panel import ProgressPanel
+from app.workers import Worker
+
+
+def compute_device() -> str:
+    """'cuda (NAME)' when torch sees a GPU, else 'cpu' (torch imported only here)."""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return f"cuda ({torch.cuda.get_device_name(0)})"
+    except Exception:  # noqa: BLE001 - no torch is fine: the job will say so
+        pass
+    return "cpu"
+
+
+class TrainingDialog(QDialog):
+    """Runs `fn(*args, progress=..., **kwargs)` in a worker; plots every numeric metric it reports."""
+
+    def __init__(self, title: str, fn, *args, parent=None, **kwargs):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.resize(560, 420)
+        self.device = QLabel(f"Compute device: {compute_device()}")
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground("w")
+        self.plot.addLegend()
+        self.log = QPlainTextEdit(readOnly=True)
+        self.log.setMaximumBlockCount(500)
+        self.progress = ProgressPanel()
+        self.close_box = QDialogButtonBox(QDialogButtonBox.Close)
+        self.close_box.setEnabled(False)
+        self.close_box.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        for w in (self.device, self.plot, self.progress, self.log, self.close_box):
+            layout.addWidget(w)
+        self.series: dict[str, list[float]] = {}
+        self._curves: dict[str, object] = {}
+        self.result = None
+        self.worker = Worker(fn, *args, parent=self, **kwargs)
+        self.worker.progressed.connect(self._on_progress)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(lambda m: self._end(f"failed: {m}"))
+        self.worker.cancelled.connect(lambda: self._end("cancelled"))
+        self.progress.attach(self.worker, title)
+
+    def start(self) -> Worker:
+        self.worker.start()
+        return self.worker
+
+    def _on_progress(self, stage: str, done: float, total, metrics: dict) -> None:
+        if done < 0:
+            self.log.appendPlainText(f"{stage}: {metrics.get('message', '')}")
+            return
+        for name, value in metrics.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                self.series.setdefault(name, []).append(float(value))
+                if name not in self._curves:
+                    colour = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"][len(self._curves) % 4]
+                    self._curves[name] = self.plot.plot(pen=pg.mkPen(colour, width=2), name=name)
+                self._curves[name].setData(self.series[name])
+
+    def _on_finished(self, result) -> None:
+        self.result = result
+        self._end("done")
+
+    def _end(self, text: str) -> None:
+        self.log.appendPlainText(text)
+        self.close_box.setEnabled(True)
+
+    def reject(self) -> None:  # noqa: D401 - Qt API: closing cancels a running job
+        if self.worker.is_running():
+            self.worker.cancel()
+            self.worker.wait(5000)
+        super().reject()
+
+
+def align_project(project, method: str = "auto", progress=None) -> dict:
+    """Align the project's speech space with its primary text space and store the mapping."""
+    from core.alignment.base import AlignConfig
+    from core.alignment.pipeline import align
+    from core.errors import WordbridgeError
+    from core.refine_pairs import store_alignment_mapping
+
+    spaces = project.manifest.spaces
+    speech = next((s for s in spaces if s.kind == "speech"), None)
+    texts = [s for s in spaces if s.kind == "text"]
+    if speech is None or not texts:
+        raise WordbridgeError("aligning needs a speech space and a text space in the project")
+    text = next((t for t in texts if t.language == speech.language), texts[0])
+    result = align(project.space(speech.id), project.space(text.id), AlignConfig(method=method), progress=progress)
+    mapping_id = f"{speech.id}__{text.id}"
+    store_alignment_mapping(project, mapping_id, speech.id, text.id, result.mapping, result.method_used,
+                            metrics={"criterion": float(result.criterion)})
+    return {"mapping": mapping_id, "criterion": float(result.criterion), "method_used": result.method_used}

@@ -1,0 +1,74 @@
+"""Run a long core function in a QThread with progress signals and Cancel.
+
+The core function takes `progress=` (core.progress.Progress); its updates arrive here on the
+worker thread and are re-emitted as Qt signals, which Qt queues to the GUI thread. Cancel sets the
+Progress flag; the function stops at its next `progress.check()` and the worker emits `cancelled`.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Callable
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from core.errors import Cancelled, WordbridgeError
+from core.progress import Progress
+
+
+class Worker(QObject):
+    """Owns one QThread running `fn(*args, progress=..., **kwargs)`."""
+
+    progressed = Signal(str, float, object, dict)  # stage, done, total (or None), metrics
+    finished = Signal(object)  # the function's return value
+    failed = Signal(str)  # a one-line message
+    cancelled = Signal()
+    done = Signal()  # after any of finished / failed / cancelled
+
+    def __init__(self, fn: Callable, *args, parent: QObject | None = None, **kwargs):
+        super().__init__(parent)
+        self._fn, self._args, self._kwargs = fn, args, kwargs
+        self.progress = Progress(self._relay)
+        self._thread = _Thread(self._run)
+        self.result = None
+
+    def _relay(self, stage: str, done: float, total, metrics: dict) -> None:
+        self.progressed.emit(stage, float(done), total, dict(metrics))
+
+    def _run(self) -> None:
+        try:
+            self.result = self._fn(*self._args, progress=self.progress, **self._kwargs)
+        except Cancelled:
+            self.cancelled.emit()
+        except WordbridgeError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - shown to the user, traceback kept on stderr
+            traceback.print_exc()
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+        else:
+            self.finished.emit(self.result)
+        self.done.emit()
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Ask the function to stop at its next progress check."""
+        self.progress.cancel()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def wait(self, ms: int = 10000) -> bool:
+        """Block until the thread ends (used on close and in tests)."""
+        return self._thread.wait(ms)
+
+
+class _Thread(QThread):
+    def __init__(self, target: Callable[[], None]):
+        super().__init__()
+        self._target = target
+
+    def run(self) -> None:  # noqa: D401 - Qt API
+        self._target()
