@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Run the committed experiments on the GPU machine (one H100, 16 cores, python3.12 + torch, no
+# network, 10 minutes per command) and pack their results into $OUT.
+#
+#   bash scripts/gpu_experiments.sh [CONFIG ...]      (default: experiments/kjv_synthetic.toml)
+#
+# Call it twice, back to back (the machine stays warm 30 s and keeps ignored folders such as
+# runs/): every stage is cached, so the second call skips what the first finished and goes on.
+# Each call stops itself after $LIMIT seconds (default 540) and always packs what is finished;
+# metrics.json / results.md are rewritten after every evaluation, so a cut run still reports.
+#
+# Needs, carried into the working tree:
+#   .whl/   wheels for python 3.12 / manylinux x86_64 (the box has torch, torchaudio, numpy,
+#           scipy, safetensors only). Download them here with:
+#           pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#             --abi cp312 --abi abi3 --abi none --platform manylinux2014_x86_64 \
+#             --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 --platform any \
+#             -d .whl espeakng-loader==0.2.4 praatio==6.2.2 soundfile==0.14.0 cffi==2.1.1 \
+#             pycparser==3.12 webrtcvad-wheels==2.0.14.post1 tqdm==4.70.1 typing_extensions==4.16.0
+#   data (the Bible texts and FreeDict dictionaries): shared/data/ or data/ in the repository
+#           root (a copy of /work/shared/data), or set WORDBRIDGE_DATA.
+# gensim, faiss and umap are not needed: text spaces, k-means and retrieval use their torch paths.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+LIMIT=${LIMIT:-540}
+OUT=${OUT:-/tmp/wordbridge_out}
+mkdir -p "$OUT" runs
+CONFIGS=("$@")
+[ ${#CONFIGS[@]} -eq 0 ] && CONFIGS=(experiments/kjv_synthetic.toml)
+
+if [ -z "${WORDBRIDGE_DATA:-}" ]; then
+  for d in shared/data data /work/shared/data; do
+    if [ -d "$d/text" ]; then export WORDBRIDGE_DATA=$(cd "$d" && pwd); break; fi
+  done
+fi
+echo "data: ${WORDBRIDGE_DATA:-missing}"
+
+# 1. Wheels: pip without network; if pip is missing, unpack them onto PYTHONPATH (all are
+#    pre-built, so unpacking is enough).
+if ls .whl/*.whl >/dev/null 2>&1; then
+  if ! $PY -m pip install --quiet --no-index --no-deps .whl/*.whl 2>/tmp/pip.err; then
+    echo "pip failed ($(tail -1 /tmp/pip.err)); unpacking wheels instead"
+    mkdir -p .whl/site
+    for w in .whl/*.whl; do $PY -m zipfile -e "$w" .whl/site; done
+    export PYTHONPATH="$PWD/.whl/site:${PYTHONPATH:-}"
+  fi
+fi
+
+# 2. What the run needs, checked before spending time.
+$PY - <<'EOF' || exit 1
+import importlib, torch
+missing = [m for m in ("espeakng_loader", "praatio", "soundfile", "webrtcvad", "tqdm", "safetensors", "scipy")
+           if importlib.util.find_spec(m) is None]
+print("torch", torch.__version__, "cuda", torch.cuda.is_available(),
+      torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")
+print("optional (not needed):", {m: importlib.util.find_spec(m) is not None for m in ("gensim", "faiss", "umap")})
+if missing:
+    raise SystemExit(f"missing packages: {', '.join(missing)} (carry their wheels in .whl/)")
+EOF
+
+# 3. Run each config within the time limit (SIGINT stops it cleanly between batches).
+START=$(date +%s)
+for cfg in "${CONFIGS[@]}"; do
+  name=$(basename "$cfg" .toml)
+  left=$(( LIMIT - ($(date +%s) - START) ))
+  [ $left -le 20 ] && { echo "no time left for $cfg"; continue; }
+  echo "== $cfg ($left s left)"
+  timeout --signal=INT --kill-after=15 $left \
+    $PY main.py experiment "$cfg" --out "runs/$name" --device cuda --workers 16 --quiet \
+    > "runs/$name.log" 2>&1
+  echo "exit code $?"; tail -5 "runs/$name.log"
+  # 4. Pack: metrics, tables, every stage's record (settings + timings + numbers), log, config.
+  tar czf "$OUT/${name}_results.tgz" "$cfg" "runs/$name.log" \
+    $(ls runs/$name/metrics.json runs/$name/results.md 2>/dev/null) \
+    $(ls runs/$name/stages/*/stage.json runs/$name/stages/speech-*/run/metrics.json 2>/dev/null)
+  ls -la "$OUT"
+done
