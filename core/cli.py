@@ -15,10 +15,14 @@ from core.errors import WordbridgeError
 
 # Modules under core/commands, in the order --help lists them.
 COMMAND_MODULES = [
+    "synthesize",
+    "corpus",
     "text_space",
+    "speech",
     "align",
     "evaluate",
     "project",
+    "experiment",
 ]
 
 

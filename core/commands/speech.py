@@ -1,0 +1,159 @@
+"""`train-speech` and `export-vec`: learn a speech type space from a feature store, export it as .vec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.cli import add_command
+from core.errors import WordbridgeError
+from core.progress import Progress, TqdmListener
+from core.speech.config import GROUPINGS, SpeechConfig, load_config, preset
+
+DEFAULTS = SpeechConfig()
+LEARNER_PRESETS = {"speech2vec": "paper", "unit-skipgram": "unit-skipgram"}
+
+
+def register(sub) -> None:
+    """Add the `train-speech` and `export-vec` subcommands."""
+    p = add_command(
+        sub, "train-speech", help="learn a speech type space (Speech2Vec or unit-skipgram) from a feature store",
+        description="Learn a speech embedding space from a feature store (`corpus build`). "
+        "--learner speech2vec is the paper's model (BiLSTM encoder, LSTM decoder reconstructing "
+        "neighbouring words, SGD lr 1e-3, 50-d); unit-skipgram learns acoustic word embeddings from "
+        "audio alone, clusters them into pseudo-words and runs skip-gram over the pseudo-word stream. "
+        "--config A takes word types from the labels; B, VAD and F cluster with k-means. Writes "
+        "checkpoints, config.json, metrics.json, log.txt, types.vec and encoder.safetensors into "
+        "--out. Rerunning the same command after a kill continues from the last checkpoint. "
+        "Several GPUs: torchrun --nproc_per_node=N main.py train-speech ...")
+    p.add_argument("store", metavar="STORE_DIR", help="feature store folder")
+    p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write (or continue)")
+    p.add_argument("--learner", choices=tuple(LEARNER_PRESETS), default="speech2vec", help="which learner")
+    p.add_argument("--config", dest="grouping", choices=GROUPINGS, default=_dflt("A"),
+                   help="grouping configuration: A = labels, B/VAD/F = k-means over segment embeddings")
+    p.add_argument("--config-file", default=None, metavar="FILE",
+                   help="JSON or TOML file of settings (any SpeechConfig field); options given here win")
+    p.add_argument("--epochs", type=int, default=_dflt(DEFAULTS.epochs),
+                   help="encoder epochs (Speech2Vec, or the acoustic encoder of unit-skipgram)")
+    p.add_argument("--sg-epochs", type=int, default=_dflt(DEFAULTS.sg_epochs), help="skip-gram epochs (unit-skipgram)")
+    p.add_argument("--batch-size", type=int, default=_dflt(DEFAULTS.batch_size),
+                   help="center segments (speech2vec) or segments (acoustic) per step")
+    p.add_argument("--optimizer", choices=("sgd", "adam"), default=_dflt(DEFAULTS.optimizer),
+                   help="Speech2Vec optimiser (the paper: sgd)")
+    p.add_argument("--lr", type=float, default=_dflt(DEFAULTS.lr), help="Speech2Vec learning rate")
+    p.add_argument("--dim", type=int, default=_dflt(DEFAULTS.dim), help="dimension of the type space")
+    p.add_argument("--clusters", type=int, default=_dflt(DEFAULTS.clusters), help="k-means K (configs B, VAD, F)")
+    p.add_argument("--device", default=_dflt(DEFAULTS.device), help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--precision", choices=("bf16", "fp32"), default=_dflt(DEFAULTS.precision),
+                   help="bf16 autocast on CUDA (ignored on the CPU)")
+    p.add_argument("--checkpoint-every", type=int, default=_dflt(DEFAULTS.checkpoint_every), help="steps between checkpoints")
+    p.add_argument("--num-workers", type=int, default=_dflt(DEFAULTS.num_workers),
+                   help="DataLoader workers cutting batches on the CPU (0: cut on the device)")
+    p.add_argument("--max-frames", type=int, default=_dflt(DEFAULTS.max_frames), help="segments are cut to this many frames")
+    p.add_argument("--seed", type=int, default=_dflt(DEFAULTS.seed), help="random seed")
+    p.add_argument("--resume", action="store_true",
+                   help="require an existing run in RUN_DIR to continue (a rerun continues anyway)")
+    p.add_argument("--text-vec", default=None, metavar="TEXT.vec",
+                   help="text space used ONLY to report isomorphism in metrics.json (never for training)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_train)
+
+    e = add_command(sub, "export-vec", help="write a train-speech run's type space as a word2vec file")
+    e.add_argument("run_dir", metavar="RUN_DIR", help="finished train-speech run folder")
+    e.add_argument("--out", required=True, metavar="OUT.vec", help="vectors file to write")
+    e.add_argument("--binary", action="store_true", help="word2vec binary format instead of text")
+    e.set_defaults(func=run_export)
+
+
+def config_from_args(args) -> SpeechConfig:
+    """The run's SpeechConfig: learner preset, then --config-file, then the options given.
+
+    An option left at its default does not override a setting the config file names.
+    """
+    base = preset(LEARNER_PRESETS[args.learner]).to_dict()
+    from_file = _file_settings(args.config_file) if args.config_file else {}
+    base.update(from_file)
+    epochs_key = "epochs" if args.learner == "speech2vec" else "ac_epochs"
+    options = {"grouping": args.grouping, epochs_key: args.epochs, "sg_epochs": args.sg_epochs,
+               "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr, "dim": args.dim,
+               "clusters": args.clusters, "device": args.device, "precision": args.precision,
+               "checkpoint_every": args.checkpoint_every, "num_workers": args.num_workers,
+               "max_frames": args.max_frames, "seed": args.seed}
+    for key, value in options.items():
+        if not (key in from_file and isinstance(value, _Default)):
+            base[key] = _plain(value)
+    base["learner"] = args.learner
+    return SpeechConfig.from_dict(base)
+
+
+class _Default:
+    """Marks an option value as argparse's default (not typed by the user)."""
+
+
+def _dflt(value):
+    """`value` wrapped so that it prints as itself but is recognisable as a default."""
+    kind = type(value)
+    return type(f"Default{kind.__name__}", (_Default, kind), {})(value)
+
+
+def _plain(value):
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    return value
+
+
+def _file_settings(path: str) -> dict:
+    """Only the settings a config file names (so the options' defaults don't hide them)."""
+    import json
+    import tomllib
+
+    load_config(path)  # validates the file and its values, with file-named errors
+    text = Path(path).read_text(encoding="utf-8")
+    return tomllib.loads(text) if path.endswith(".toml") else json.loads(text)
+
+
+def run_train(args) -> int:
+    """Open the store, train, write the run folder."""
+    from core.corpus.feature_store import FeatureStore
+    from core.speech.runner import train_speech_space
+
+    cfg = config_from_args(args)
+    store = FeatureStore.open(args.store)
+    text = None
+    if args.text_vec:
+        from core.vectors import load_vectors
+
+        text = load_vectors(args.text_vec)
+    listener = TqdmListener(disable=args.quiet)
+    try:
+        metrics = train_speech_space(store, cfg, args.out, Progress(listener), resume=args.resume,
+                                     store_path=str(Path(args.store).resolve()), text_vectors=text)
+    finally:
+        listener.close()
+        _leave_process_group()
+    if metrics:
+        sd = metrics.get("same_different", {})
+        print(f"{args.out}: {metrics.get('types')} types; same-different AP "
+              f"{sd.get('ap', float('nan')):.3f} (chance {sd.get('chance', float('nan')):.3f})")
+    return 0
+
+
+def _leave_process_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def run_export(args) -> int:
+    """Copy the run's type space into a word2vec file."""
+    from core.speech.type_space import TYPES_VEC
+    from core.vectors import load_vectors, save_vectors
+
+    src = Path(args.run_dir) / TYPES_VEC
+    if not src.is_file():
+        raise WordbridgeError(f"{args.run_dir}: no {TYPES_VEC} (is the train-speech run finished?)")
+    emb = load_vectors(src, modality="speech")
+    save_vectors(emb, args.out, binary=args.binary)
+    print(f"{args.out}: {len(emb)} speech types × {emb.dim}")
+    return 0

@@ -1,0 +1,172 @@
+"""Settings of a speech-space run: one dataclass, JSON/TOML round trip, named presets.
+
+Two learners share one config:
+- "speech2vec": the paper's model (Chung & Glass 2018): BiLSTM encoder, LSTM decoder that
+  reconstructs a neighbouring word's MFCCs, SGD lr 1e-3, 50 dimensions, window 3.
+- "unit-skipgram": acoustic word embeddings learned contrastively from audio alone → k-means
+  into pseudo-word types (or true identities in configuration A) → word2vec skip-gram over the
+  stream of pseudo-word tokens.
+
+`grouping` says where a segment's type comes from: "A" the true labels (forced-alignment
+identities); "B", "VAD", "F" k-means over the segments' embeddings (they differ only in how the
+corpus reader cut the segments, which is not this package's business).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import InputFileError, WordbridgeError
+
+LEARNERS = ("speech2vec", "unit-skipgram")
+GROUPINGS = ("A", "B", "VAD", "F")
+
+
+@dataclass
+class SpeechConfig:
+    """Every knob of a speech-space run; defaults follow the paper where it says anything."""
+
+    learner: str = "speech2vec"
+    grouping: str = "A"
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    precision: str = "bf16"  # bf16 autocast on CUDA; fp32 everywhere else
+    max_frames: int = 120  # longer segments are cut (1.2 s of 10 ms frames)
+    exclude_held_out: bool = True  # held-out speakers' segments are kept for evaluation only
+    # --- shared training loop ---
+    epochs: int = 10
+    batch_size: int = 1024  # center segments (speech2vec) or segments (acoustic) per step
+    checkpoint_every: int = 1000  # steps; a checkpoint is also written at the end of every epoch
+    log_every: int = 50
+    num_workers: int = 0  # >0: batches are cut on CPU in DataLoader workers instead of on the device
+    data_on_device: bool = True  # keep all frames on the training device (fastest on a GPU)
+    bucket_batches: int = 50  # length bucketing: sort by length inside groups of this many batches
+    # --- speech2vec ---
+    dim: int = 50  # dimension of the type space (both learners)
+    s2v_hidden: int = 256
+    s2v_window: int = 3
+    s2v_mode: str = "skipgram"  # skipgram | cbow
+    optimizer: str = "sgd"  # sgd (the paper) | adam
+    lr: float = 1e-3
+    momentum: float = 0.0
+    grad_clip: float = 5.0
+    # --- acoustic word embeddings (unit-skipgram step i) ---
+    ac_encoder: str = "conv"  # conv | gru
+    ac_dim: int = 128
+    ac_hidden: int = 256
+    ac_epochs: int = 10
+    ac_lr: float = 1e-3
+    ac_temperature: float = 0.1
+    ac_positives: str = "auto"  # views | labels | auto (labels for grouping A, views otherwise)
+    aug_time_mask: float = 0.2  # largest masked fraction of frames
+    aug_stretch: float = 0.2  # frame rate perturbed by a factor in [1-x, 1+x]
+    aug_noise: float = 0.1  # std of additive Gaussian noise (features are CMVN-normalised)
+    aug_crop: float = 0.1  # largest fraction cut from each end
+    # --- clustering (step ii) ---
+    clusters: int = 1000
+    kmeans_iters: int = 25
+    kmeans_backend: str = "auto"  # auto (faiss if installed, else torch) | faiss | torch
+    # --- pseudo-token skip-gram (step iii) ---
+    sg_window: int = 5
+    sg_negatives: int = 5
+    sg_epochs: int = 5
+    sg_lr: float = 0.005
+    sg_batch_size: int = 4096  # (center, context) pairs per step
+    sg_subsample: float = 1e-3
+    sg_min_count: int = 1
+    sg_backend: str = "torch"  # torch | gensim (CPU only)
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise WordbridgeError naming the first setting that is out of range."""
+        choices = {"learner": LEARNERS, "grouping": GROUPINGS, "precision": ("bf16", "fp32"),
+                   "s2v_mode": ("skipgram", "cbow"), "optimizer": ("sgd", "adam"),
+                   "ac_encoder": ("conv", "gru"), "ac_positives": ("views", "labels", "auto"),
+                   "kmeans_backend": ("auto", "faiss", "torch"), "sg_backend": ("torch", "gensim")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise WordbridgeError(f"speech config: {name} must be one of {', '.join(allowed)}, "
+                                      f"not {getattr(self, name)!r}")
+        positive = ["epochs", "batch_size", "checkpoint_every", "log_every", "dim", "s2v_hidden",
+                    "s2v_window", "ac_dim", "ac_hidden", "clusters", "kmeans_iters", "sg_window",
+                    "sg_negatives", "sg_batch_size", "max_frames", "bucket_batches"]
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise WordbridgeError(f"speech config: {name} must be at least 1, not {getattr(self, name)}")
+        if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
+            raise WordbridgeError(f"speech config: device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
+        if self.ac_epochs < 0 or self.sg_epochs < 0 or self.num_workers < 0:
+            raise WordbridgeError("speech config: epochs and num_workers cannot be negative")
+
+    @property
+    def uses_labels(self) -> bool:
+        """True when segment types are the true labels (configuration A)."""
+        return self.grouping == "A"
+
+    def to_dict(self) -> dict:
+        """Plain dict of every setting (JSON- and TOML-serialisable)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "speech config") -> "SpeechConfig":
+        """Build from a dict; unknown keys are an error naming them."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise WordbridgeError(f"{source}: unknown setting(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    def replace(self, **changes) -> "SpeechConfig":
+        """A copy with some settings changed (None values are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def save(self, path: str | Path) -> None:
+        """Write as JSON (atomically)."""
+        from core.atomic import write_json
+
+        write_json(path, self.to_dict())
+
+
+def load_config(path: str | Path) -> SpeechConfig:
+    """Read a config from .json or .toml."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise InputFileError(path, f"not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}",
+                             line) from None
+    return SpeechConfig.from_dict(data, source=str(path))
+
+
+PRESETS: dict[str, dict] = {
+    # Chung & Glass 2018 / Chung et al. 2018: the faithful Speech2Vec.
+    "paper": dict(learner="speech2vec", dim=50, s2v_window=3, optimizer="sgd", lr=1e-3,
+                  s2v_mode="skipgram"),
+    # The learner built to produce a space that text can be aligned with.
+    "unit-skipgram": dict(learner="unit-skipgram", dim=50, sg_window=5, sg_negatives=5,
+                          ac_encoder="conv", ac_dim=128),
+}
+
+
+def preset(name: str, **overrides) -> SpeechConfig:
+    """A named preset ("paper", "unit-skipgram") with optional overrides."""
+    if name not in PRESETS:
+        raise WordbridgeError(f"unknown speech preset {name!r} (choose {', '.join(PRESETS)})")
+    return SpeechConfig(**{**PRESETS[name], **{k: v for k, v in overrides.items() if v is not None}})
+
+
+def config_field_names() -> list[str]:
+    """Names of all settings, in declaration order."""
+    return [f.name for f in dataclasses.fields(SpeechConfig)]
+

@@ -1,0 +1,260 @@
+"""One speech-space run from a feature store to a type space, with its config, metrics and log.
+
+Stages (each resumable; a killed run rerun with the same settings continues where it stopped):
+  speech2vec:     train Speech2Vec → encode every segment → types (labels or k-means) → type means
+  unit-skipgram:  train acoustic embeddings → encode → types (labels or k-means) → skip-gram over
+                  the pseudo-word token stream
+Everything a stage needs from the previous one is on disk (`segments.safetensors`,
+`grouping.json`), so with several processes (torchrun) rank 0 computes it and the others read it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.atomic import atomic_path, write_json, write_text
+from core.embeddings import Embeddings
+from core.errors import WordbridgeError
+from core.progress import Progress, ensure
+from core.speech import clustering, metrics
+from core.speech.batching import load_frames
+from core.speech.config import SpeechConfig
+from core.speech.training import LoopSettings, barrier, distributed_context, resolve_device, train
+from core.speech.type_space import SpeechTypeSpace, label_centroids, save_type_space
+
+# settings that may change between a killed run and its resumption
+RUNTIME_ONLY = ("device", "num_workers", "data_on_device", "checkpoint_every", "log_every")
+SEGMENTS_FILE = "segments.safetensors"
+GROUPING_FILE = "grouping.json"
+
+
+class RunLog:
+    """Timestamped lines in `log.txt`, rewritten atomically on every line; echoed to progress."""
+
+    def __init__(self, path: Path, progress: Progress, enabled: bool = True):
+        self.path, self.progress, self.enabled = path, progress, enabled
+        self.lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+
+    def __call__(self, message: str) -> None:
+        self.progress.log(message)
+        if self.enabled:
+            self.lines.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}")
+            write_text(self.path, "\n".join(self.lines) + "\n")
+
+
+def check_run_dir(run_dir: Path, cfg: SpeechConfig, resume: bool) -> None:
+    """A run folder may only be continued with the settings it was started with."""
+    path = run_dir / "config.json"
+    if not path.is_file():
+        if resume:
+            raise WordbridgeError(f"{run_dir}: nothing to resume (no config.json)")
+        return
+    old = json.loads(path.read_text(encoding="utf-8")).get("speech", {})
+    new = cfg.to_dict()
+    changed = sorted(k for k in set(old) | set(new) if k not in RUNTIME_ONLY and old.get(k) != new.get(k))
+    if changed:
+        raise WordbridgeError(f"{run_dir} holds a run with other settings ({', '.join(changed)}); "
+                              "use another --out folder")
+
+
+def split_segments(store, exclude_held_out: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(training segments, held-out segments): held-out speakers' segments are kept for evaluation."""
+    held = set((store.metadata or {}).get("held_out_speakers") or [])
+    is_held = np.array([s in held for s in store.speakers], dtype=bool) if held else \
+        np.zeros(store.n_segments, dtype=bool)
+    if not exclude_held_out:
+        return np.arange(store.n_segments), np.flatnonzero(is_held)
+    return np.flatnonzero(~is_held), np.flatnonzero(is_held)
+
+
+def train_speech_space(store, cfg: SpeechConfig, run_dir: str | Path, progress: Progress | None = None,
+                       resume: bool = False, store_path: str | None = None, text_vectors: Embeddings | None = None,
+                       stop_after_steps: int | None = None) -> dict:
+    """Train the configured learner on `store`, write the run folder, return the metrics.
+
+    `text_vectors` is used only to measure isomorphism after training, never for training.
+    `stop_after_steps` stops the first training stage early with a checkpoint (tests, time limits).
+    """
+    progress = ensure(progress)
+    run_dir = Path(run_dir)
+    ctx = distributed_context(cfg.device)
+    device = resolve_device(cfg.device, ctx.local_rank)
+    if ctx.is_main:
+        check_run_dir(run_dir, cfg, resume)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json(run_dir / "config.json", {"speech": cfg.to_dict(), "store": store_path,
+                                             "synthetic": bool((store.metadata or {}).get("synthetic", False)),
+                                             "world_size": ctx.world})
+    barrier(ctx)
+    log = RunLog(run_dir / "log.txt", progress, enabled=ctx.is_main)
+    log(f"{cfg.learner} / configuration {cfg.grouping} on {store.n_segments} segments, device {device}, "
+        f"{ctx.world} process(es)")
+    torch.manual_seed(cfg.seed)
+    frames = load_frames(store, cfg.max_frames, progress)
+    if cfg.data_on_device and cfg.num_workers == 0:
+        frames = frames.to(device)
+    train_idx, held_idx = split_segments(store, cfg.exclude_held_out)
+    label_ids = clustering.label_ids(store.labels)
+    timings: dict = {}
+
+    encoder, loop = _train_encoder(cfg, store, frames, train_idx, label_ids, run_dir, progress, ctx,
+                                   stop_after_steps, log)
+    timings["encoder_s"] = round(loop.seconds, 3)
+    if not loop.finished:
+        log(f"stopped after step {loop.steps} (checkpoint written)")
+        return {"stopped_at_step": loop.steps}
+    if ctx.is_main and not (run_dir / GROUPING_FILE).is_file():
+        t = time.time()
+        _encode_and_group(cfg, store, frames, encoder, train_idx, device, run_dir, progress, log)
+        timings["encode_group_s"] = round(time.time() - t, 3)
+    barrier(ctx)
+    seg_emb, type_of, names, counts, centroids = _read_grouping(run_dir)
+
+    sg_loop = None
+    if cfg.learner == "speech2vec":
+        vectors = clustering.type_means(seg_emb, type_of, train_idx, len(names))
+        type_space = Embeddings(names, vectors, counts, modality="speech")
+    else:
+        type_space, sg_loop = _train_skipgram(cfg, store, type_of, train_idx, names, counts, run_dir,
+                                              progress, ctx, log)
+        timings["skipgram_s"] = round(sg_loop.seconds, 3) if sg_loop else None
+    if not ctx.is_main:
+        return {}
+    if centroids is None:
+        centroids = label_centroids(seg_emb, type_of, train_idx, len(names))
+    save_type_space(run_dir, SpeechTypeSpace(type_space, encoder.cpu(), clustering.normalize_rows(centroids), {
+        "learner": cfg.learner, "grouping": cfg.grouping, "max_frames": cfg.max_frames,
+        "feat_dim": int(store.dim), "synthetic": bool((store.metadata or {}).get("synthetic", False))}))
+    result = _metrics(cfg, store, seg_emb, type_of, names, centroids, train_idx, held_idx, label_ids,
+                      type_space, text_vectors)
+    result.update({"loss_history": loop.history, "encoder_steps": loop.steps,
+                   "encoder_samples_per_s": round(loop.samples / loop.seconds, 1) if loop.seconds else None,
+                   "skipgram_history": sg_loop.history if sg_loop else None, "timings": timings,
+                   "synthetic": bool((store.metadata or {}).get("synthetic", False))})
+    write_json(run_dir / "metrics.json", result)
+    log(f"done: {len(names)} types; metrics in {run_dir / 'metrics.json'}")
+    return result
+
+
+def _loop_settings(cfg: SpeechConfig, name: str, epochs: int, optimizer: str, lr: float,
+                   stop_after_steps: int | None) -> LoopSettings:
+    return LoopSettings(epochs=epochs, optimizer=optimizer, lr=lr, momentum=cfg.momentum,
+                        grad_clip=cfg.grad_clip if name == "speech2vec" else 0.0, device=cfg.device,
+                        precision=cfg.precision, seed=cfg.seed, checkpoint_every=cfg.checkpoint_every,
+                        log_every=cfg.log_every, num_workers=cfg.num_workers,
+                        stop_after_steps=stop_after_steps, name=name)
+
+
+def _train_encoder(cfg, store, frames, train_idx, label_ids, run_dir, progress, ctx, stop_after_steps, log):
+    if cfg.learner == "speech2vec":
+        from core.speech.speech2vec import Speech2Vec, Speech2VecTask
+
+        model = Speech2Vec(store.dim, cfg.dim, cfg.s2v_hidden, cfg.s2v_mode)
+        task = Speech2VecTask(model, frames, train_idx, np.asarray(store.utterance_ids), cfg.s2v_window,
+                              cfg.batch_size, cfg.bucket_batches, cfg.seed)
+        log(f"speech2vec: {len(task.train_idx)} centers, {task.n_pairs} pairs per epoch")
+        settings = _loop_settings(cfg, "speech2vec", cfg.epochs, cfg.optimizer, cfg.lr, stop_after_steps)
+    else:
+        from core.speech.acoustic import AugmentSettings, ContrastiveAWE, ContrastiveTask
+
+        use_labels = cfg.ac_positives == "labels" or (cfg.ac_positives == "auto" and cfg.uses_labels)
+        model = ContrastiveAWE(store.dim, cfg.ac_encoder, cfg.ac_hidden, cfg.ac_dim, cfg.ac_temperature)
+        aug = AugmentSettings(cfg.aug_time_mask, cfg.aug_stretch, cfg.aug_noise, cfg.aug_crop, cfg.max_frames)
+        task = ContrastiveTask(model, frames, train_idx, aug, cfg.batch_size, cfg.bucket_batches, cfg.seed,
+                               labels=label_ids if use_labels else None)
+        log(f"acoustic embeddings: {len(task.train_idx)} segments, positives from "
+            f"{'other tokens of the same label' if use_labels else 'augmented views'}")
+        settings = _loop_settings(cfg, "acoustic", cfg.ac_epochs, "adam", cfg.ac_lr, stop_after_steps)
+    result = train(task, settings, run_dir / "checkpoints" / settings.name, progress, ctx)
+    if result.final_loss is not None:
+        log(f"{settings.name} trained: step {result.steps}, loss {result.final_loss:.4f}")
+    return model, result
+
+
+def _encode_and_group(cfg, store, frames, encoder, train_idx, device, run_dir, progress, log):
+    from safetensors.torch import save_file
+
+    from core.speech.speech2vec import embed_segments
+
+    progress.set_stage("encoding segments")
+    encoder.eval()
+    use_bf16 = cfg.precision == "bf16" and device.type == "cuda"
+    seg_emb = embed_segments(encoder.encode, frames, batch_size=4096, device=device,
+                             autocast_dtype=torch.bfloat16 if use_bf16 else None)
+    if cfg.uses_labels:
+        grouping = clustering.group_by_labels(store.labels, train_idx)
+        log(f"configuration A: {len(grouping.names)} word types from labels")
+    else:
+        progress.set_stage("k-means")
+        k = min(cfg.clusters, len(train_idx))
+        if k < cfg.clusters:
+            log(f"k-means: K {cfg.clusters} lowered to {k}, the number of training segments")
+        grouping = clustering.group_by_kmeans(seg_emb, train_idx, k, cfg.kmeans_iters, cfg.seed,
+                                              cfg.kmeans_backend, device, progress)
+        log(f"k-means: {len(grouping.names)} non-empty clusters of {k}")
+    tensors = {"embedding": torch.from_numpy(seg_emb), "type_of": torch.from_numpy(grouping.type_of)}
+    if grouping.centroids is not None:
+        tensors["centroids"] = torch.from_numpy(np.ascontiguousarray(grouping.centroids))
+    with atomic_path(run_dir / SEGMENTS_FILE) as tmp:
+        save_file(tensors, str(tmp))
+    write_json(run_dir / GROUPING_FILE, {"names": grouping.names, "counts": grouping.counts.tolist()})
+
+
+def _read_grouping(run_dir: Path):
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(run_dir / SEGMENTS_FILE))
+    info = json.loads((run_dir / GROUPING_FILE).read_text(encoding="utf-8"))
+    centroids = tensors["centroids"].numpy() if "centroids" in tensors else None
+    return (tensors["embedding"].numpy(), tensors["type_of"].numpy(), info["names"],
+            np.asarray(info["counts"], dtype=np.int64), centroids)
+
+
+def _train_skipgram(cfg, store, type_of, train_idx, names, counts, run_dir, progress, ctx, log):
+    from core.speech import pseudo_skipgram as psg
+
+    tokens, sentences = psg.token_stream(type_of, np.asarray(store.utterance_ids), train_idx)
+    log(f"skip-gram over {len(tokens)} pseudo-word tokens, {len(names)} types")
+    if cfg.sg_backend == "gensim":
+        emb = psg.train_gensim(tokens, sentences, names, counts, cfg.dim, cfg.sg_window, cfg.sg_negatives,
+                               cfg.sg_subsample, cfg.sg_epochs, cfg.seed)
+        return emb, None
+    model = psg.SkipGramNS(len(names), cfg.dim)
+    task = psg.SkipGramTask(model, tokens, sentences, counts, cfg.sg_window, cfg.sg_negatives,
+                            cfg.sg_subsample, cfg.sg_batch_size, cfg.seed)
+    settings = _loop_settings(cfg, "skipgram", cfg.sg_epochs, "adam", cfg.sg_lr, None)
+    settings.num_workers = 0  # pairs live in the main process; nothing to gain from workers
+    result = train(task, settings, run_dir / "checkpoints" / "skipgram", progress, ctx)
+    return psg.skipgram_embeddings(model, names, counts), result
+
+
+def _metrics(cfg, store, seg_emb, type_of, names, centroids, train_idx, held_idx, label_ids, type_space,
+             text_vectors) -> dict:
+    out: dict = {"learner": cfg.learner, "grouping": cfg.grouping, "segments": int(store.n_segments),
+                 "train_segments": int(len(train_idx)), "held_out_segments": int(len(held_idx)),
+                 "types": len(names)}
+    labelled = label_ids >= 0
+    if labelled.sum() >= 2:
+        eval_idx, where = (held_idx, "held_out") if labelled[held_idx].sum() >= 2 else (train_idx, "train")
+        sd = metrics.same_different_ap(seg_emb[eval_idx], label_ids[eval_idx], seed=cfg.seed)
+        out["same_different"] = {**sd, "segments_from": where}
+        if not cfg.uses_labels:
+            out["purity_train"] = metrics.cluster_purity(type_of[train_idx], label_ids[train_idx])
+            if len(held_idx):
+                out["purity_held_out"] = metrics.cluster_purity(type_of[held_idx], label_ids[held_idx])
+        elif len(held_idx):
+            # spoken word classification inside the speech space: nearest type centroid vs label
+            sims = clustering.normalize_rows(seg_emb[held_idx]) @ clustering.normalize_rows(centroids).T
+            guess = np.array(names, dtype=object)[sims.argmax(1)]
+            truth = [store.labels[i] for i in held_idx]
+            ok = [g == t for g, t in zip(guess, truth) if t]
+            out["held_out_type_accuracy"] = float(np.mean(ok)) if ok else None
+    if text_vectors is not None:
+        words = None if cfg.uses_labels else metrics.majority_words(type_of, store.labels, len(names))
+        out["isomorphism"] = metrics.isomorphism(type_space, text_vectors, words)
+    return out
