@@ -1,0 +1,190 @@
+"""Shared pieces of the alignment methods: settings, result, run log, Procrustes, PCA, seeding.
+
+Convention used everywhere: the mapping W is a d × d matrix that sends a source column vector x to
+W·x in the target space; with words in rows this is ``X @ W.T``. All internal work happens on
+preprocessed spaces (see `core.alignment.mapping`) whose rows have unit length.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from core.errors import WordbridgeError
+
+METHODS = ("auto", "adversarial", "selflearn", "supervised", "semisupervised")
+
+
+@dataclass
+class AlignConfig:
+    """Every knob of the alignment methods; defaults follow MUSE (paper) and VecMap (robust)."""
+
+    method: str = "auto"
+    seed: int = 0
+    device: str = "auto"
+    backend: str = "auto"            # retrieval backend: auto | torch | faiss
+    normalize: str = "unit,center,unit"
+    reduce_dim: bool = True          # PCA the larger space down to the smaller dimension
+    csls_knn: int = 10
+    criterion_words: int = 10_000    # model selection: top source words translated
+    restarts: int | None = None      # None → 3 for adversarial, 1 otherwise
+    # Procrustes refinement (MUSE)
+    n_refinement: int = 5
+    refine_max_rank: int = 15_000
+    # adversarial (MUSE defaults)
+    adv_epochs: int = 5
+    adv_epoch_size: int = 1_000_000
+    adv_batch_size: int = 32
+    dis_most_frequent: int = 75_000
+    dis_layers: int = 2
+    dis_hidden_dim: int = 2048
+    dis_input_dropout: float = 0.1
+    dis_steps: int = 5
+    dis_smooth: float = 0.1
+    dis_lr: float = 0.1
+    map_lr: float = 0.1
+    map_beta: float = 0.001
+    lr_decay: float = 0.98
+    lr_shrink: float = 0.5
+    min_lr: float = 1e-6
+    health_check_every: int = 500    # iterations between NaN/divergence checks
+    # robust start + stochastic self-learning (Artetxe et al. 2018)
+    init_vocab: int = 4_000
+    selflearn_vocab: int = 20_000
+    keep_prob_start: float = 0.1
+    keep_prob_factor: float = 2.0
+    stall_iterations: int = 3        # VecMap uses 50; fewer keeps CPU runs within minutes
+    stall_threshold: float = 1e-6
+    max_selflearn_iterations: int = 60
+    # supervised / semi-supervised
+    supervised_refinement: int = 0
+    semi_iterations: int = 10
+    # auto: adversarial is judged collapsed below this absolute criterion, or when it does not beat
+    # the criterion of the robust start's first Procrustes step by `collapse_margin`
+    collapse_threshold: float = 0.0
+    collapse_margin: float = 0.0
+
+    def n_restarts(self, method: str) -> int:
+        """Restarts for `method`: the explicit setting or the method's default."""
+        if self.restarts is not None:
+            return max(1, int(self.restarts))
+        return 3 if method in ("adversarial", "auto") else 1
+
+    def validate(self) -> None:
+        """Reject settings that make no sense, with a one-line message."""
+        if self.method not in METHODS:
+            raise WordbridgeError(f"unknown alignment method {self.method!r}; choose one of {', '.join(METHODS)}")
+        positive = ["csls_knn", "criterion_words", "adv_batch_size", "dis_most_frequent", "dis_hidden_dim",
+                    "dis_steps", "refine_max_rank", "init_vocab", "selflearn_vocab", "adv_epoch_size"]
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise WordbridgeError(f"{name} must be at least 1 (got {getattr(self, name)})")
+        if not 0 < self.keep_prob_start <= 1:
+            raise WordbridgeError(f"keep_prob_start must be in (0, 1] (got {self.keep_prob_start})")
+
+    def to_dict(self) -> dict:
+        """Plain dict for config.json."""
+        return asdict(self)
+
+
+class RunLog:
+    """Collects log lines of a run (kept in the result) and forwards them to a Progress."""
+
+    def __init__(self, progress=None):
+        self.lines: list[str] = []
+        self.progress = progress
+        self.started = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        stamp = f"[{time.perf_counter() - self.started:7.1f}s] "
+        self.lines.append(stamp + message)
+        if self.progress is not None:
+            self.progress.log(message)
+
+    def warn(self, message: str) -> None:
+        """Log a warning line (prefixed 'warning:')."""
+        self(f"warning: {message}")
+
+    def check(self) -> None:
+        """Raise Cancelled if the user asked to stop."""
+        if self.progress is not None:
+            self.progress.check()
+
+    def update(self, done, total=None, **metrics) -> None:
+        if self.progress is not None:
+            self.progress.update(done, total, **metrics)
+
+    def stage(self, name: str) -> None:
+        if self.progress is not None:
+            self.progress.set_stage(name)
+
+
+def clip_to_vocab(name: str, value: int, vocab: int, log: RunLog) -> int:
+    """`value` clipped to `vocab`, with a warning when it had to be clipped (MUSE asserts instead)."""
+    if value > vocab:
+        log.warn(f"{name}={value} is larger than the vocabulary ({vocab} words); clipped to {vocab}")
+        return vocab
+    return value
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, numpy and torch; return a CPU generator for explicit sampling."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    gen = torch.Generator()
+    gen.manual_seed(seed)
+    return gen
+
+
+def procrustes(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Orthogonal W minimising ||x Wᵀ − y||: W = U Vᵀ from the SVD of yᵀx (rows are pairs)."""
+    m = (y.double().T @ x.double())
+    u, _, vt = torch.linalg.svd(m)
+    return (u @ vt).to(torch.float32)
+
+
+def map_rows(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Apply W to row vectors: x @ Wᵀ."""
+    return x @ w.T
+
+
+def random_orthogonal(d: int, gen: torch.Generator) -> torch.Tensor:
+    """A random d × d orthogonal matrix (QR of a Gaussian, signs fixed to be Haar-distributed)."""
+    a = torch.randn(d, d, generator=gen, dtype=torch.float64)
+    q, r = torch.linalg.qr(a)
+    return (q * torch.sign(torch.diagonal(r))).to(torch.float32)
+
+
+@dataclass
+class AlignmentResult:
+    """What an alignment run produced. `mapping` holds W and the preprocessing to reuse it."""
+
+    mapping: "object"                       # core.alignment.mapping.Mapping
+    dictionary: np.ndarray                  # [n, 2] int64 (src row, tgt row): induced translations
+    dictionary_scores: np.ndarray           # [n] float32 CSLS scores
+    criterion: float
+    method: str                             # what was asked for
+    method_used: str                        # what produced the mapping
+    fallback: bool = False
+    fallback_reason: str = ""
+    criterion_history: list[dict] = field(default_factory=list)
+    restarts: list[dict] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+    device: str = "cpu"
+    seed: int = 0
+
+    def summary(self) -> dict:
+        """JSON-friendly summary (no arrays) for metrics.json."""
+        return {
+            "method": self.method, "method_used": self.method_used, "criterion": self.criterion,
+            "fallback_used": self.fallback, "fallback_reason": self.fallback_reason,
+            "restarts": self.restarts, "criterion_history": self.criterion_history,
+            "timings_s": self.timings, "device": self.device, "seed": self.seed,
+            "induced_pairs": int(len(self.dictionary)),
+        }

@@ -1,0 +1,167 @@
+"""`align(src, tgt, config)`: preprocessing, the chosen method with restarts, model selection by the
+criterion, the auto fallback, and the induced dictionary.
+
+Methods:
+* ``adversarial``: MUSE — adversarial training, then Procrustes refinement; `restarts` runs
+  (default 3) with different seeds, the best by the criterion wins.
+* ``selflearn``: the robust start from similarity distributions, stochastic self-learning, then
+  Procrustes refinement.
+* ``supervised``: Procrustes on a seed dictionary (optionally refined).
+* ``semisupervised``: seed dictionary + self-learning (seed pairs kept), then refinement.
+* ``auto`` (default): the paper's adversarial pipeline guarded by the criterion. The robust method
+  (which costs little next to adversarial training) runs too; when the refined adversarial map
+  scores below `collapse_threshold`, below the robust start's first Procrustes map (+
+  `collapse_margin`) or below the robust method, adversarial training is judged collapsed and the
+  result is the robust ``selflearn`` mapping, marked as a fallback with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from core.alignment import adversarial, procrustes, selflearn
+from core.alignment.base import AlignConfig, AlignmentResult, RunLog, random_orthogonal, seed_everything
+from core.alignment.mapping import Mapping, preprocess_pair
+from core.embeddings import Embeddings
+from core.errors import WordbridgeError
+from core.retrieval import resolve_device, topk_csls
+
+
+def align(src: Embeddings, tgt: Embeddings, config: AlignConfig | None = None, *,
+          seed_pairs: np.ndarray | None = None, progress=None) -> AlignmentResult:
+    """Learn W mapping `src` into `tgt` with `config.method`; `seed_pairs` [n, 2] rows for (semi)supervised."""
+    cfg = config or AlignConfig()
+    cfg.validate()
+    log = RunLog(progress)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if len(src) < 2 or len(tgt) < 2:
+        raise WordbridgeError(f"each space needs at least 2 words (source {len(src)}, target {len(tgt)})")
+    needs_seed = cfg.method in ("supervised", "semisupervised")
+    if needs_seed and (seed_pairs is None or len(seed_pairs) == 0):
+        raise WordbridgeError(f"method {cfg.method!r} needs a seed dictionary with at least one pair "
+                              "found in both spaces (--seed-dict)")
+    dev = resolve_device(cfg.device)
+    seed_everything(cfg.seed)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False  # keep retrieval exact and runs comparable
+    log(f"method {cfg.method}, seed {cfg.seed}, device {dev}, source {len(src)}×{src.dim}, "
+        f"target {len(tgt)}×{tgt.dim}, normalisation {cfg.normalize}")
+
+    src_pre, tgt_pre, x_np, y_np = preprocess_pair(src.vectors, tgt.vectors, cfg.normalize, cfg.reduce_dim, log)
+    x = torch.from_numpy(x_np).to(dev)
+    y = torch.from_numpy(y_np).to(dev)
+    seeds = None if seed_pairs is None else torch.as_tensor(np.asarray(seed_pairs), dtype=torch.int64).to(dev)
+    timings["preprocess"] = time.perf_counter() - t0
+
+    runner = {"adversarial": _run_adversarial, "selflearn": _run_selflearn, "auto": _run_auto,
+              "supervised": _run_supervised, "semisupervised": _run_semisupervised}[cfg.method]
+    t1 = time.perf_counter()
+    outcome = runner(x, y, cfg, log, seeds)
+    timings["align"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    w = outcome["w"]
+    dico, scores = induce_dictionary(x, y, w, cfg)
+    timings["dictionary"] = time.perf_counter() - t2
+    timings["total"] = time.perf_counter() - t0
+    mapping = Mapping(w.cpu().numpy().astype(np.float32), src_pre, tgt_pre,
+                      {"method": cfg.method, "method_used": outcome["method_used"], "seed": cfg.seed,
+                       "criterion": outcome["criterion"], "src_dim": src.dim, "tgt_dim": tgt.dim})
+    log(f"done: {outcome['method_used']} with criterion {outcome['criterion']:.4f} in {timings['total']:.1f} s")
+    return AlignmentResult(
+        mapping=mapping, dictionary=dico, dictionary_scores=scores, criterion=outcome["criterion"],
+        method=cfg.method, method_used=outcome["method_used"], fallback=outcome.get("fallback", False),
+        fallback_reason=outcome.get("fallback_reason", ""), criterion_history=outcome["history"],
+        restarts=outcome.get("restarts", []), log=log.lines, timings=timings, device=str(dev), seed=cfg.seed)
+
+
+def induce_dictionary(x, y, w, cfg: AlignConfig) -> tuple[np.ndarray, np.ndarray]:
+    """CSLS translation of every source word (among all target words): pairs [n, 2] and scores."""
+    scores, idx = topk_csls(x @ w.T, y, 1, cfg.csls_knn, backend=cfg.backend, device=x.device)
+    pairs = np.stack([np.arange(len(x)), idx[:, 0].cpu().numpy()], 1).astype(np.int64)
+    return pairs, scores[:, 0].cpu().numpy().astype(np.float32)
+
+
+def _run_adversarial(x, y, cfg, log, _seeds):
+    restarts, best = [], None
+    n = cfg.n_restarts("adversarial")
+    for r in range(n):
+        seed = cfg.seed + 1000 * r
+        log.stage(f"adversarial {r + 1}/{n}")
+        gen = torch.Generator().manual_seed(seed)
+        w0 = torch.eye(x.shape[1]) if r == 0 else random_orthogonal(x.shape[1], gen)
+        w_adv, crit_adv, hist = adversarial.train_adversarial(x, y, w0.to(x.device), cfg, log, seed,
+                                                              label=f"adversarial run {r + 1}")
+        log.stage(f"refinement {r + 1}/{n}")
+        w, crit, hist_ref = procrustes.refine(x, y, w_adv, cfg, log, label=f"refinement run {r + 1}")
+        restarts.append({"restart": r + 1, "seed": seed, "criterion_adversarial": crit_adv, "criterion": crit})
+        log(f"adversarial run {r + 1}/{n}: criterion {crit_adv:.4f} → {crit:.4f} after refinement")
+        if best is None or crit > best["criterion"]:
+            best = {"w": w, "criterion": crit, "history": hist + hist_ref, "method_used": "adversarial"}
+    best["restarts"] = restarts
+    log(f"adversarial: kept run {1 + max(range(n), key=lambda i: restarts[i]['criterion'])} "
+        f"(criterion {best['criterion']:.4f})")
+    return best
+
+
+def _run_selflearn(x, y, cfg, log, _seeds, start=None):
+    restarts, best = [], None
+    n = cfg.n_restarts("selflearn")
+    log.stage("robust start")
+    init_pairs = selflearn.robust_start(x, y, cfg, log) if start is None else start
+    for r in range(n):
+        seed = cfg.seed + 1000 * r
+        log.stage(f"self-learning {r + 1}/{n}" if n > 1 else "self-learning")
+        w_sl, hist = selflearn.self_learning(x, y, init_pairs, cfg, log, seed)
+        log.stage("refinement")
+        w, crit, hist_ref = procrustes.refine(x, y, w_sl, cfg, log)
+        restarts.append({"restart": r + 1, "seed": seed, "criterion": crit})
+        if best is None or crit > best["criterion"]:
+            best = {"w": w, "criterion": crit, "history": hist + hist_ref, "method_used": "selflearn"}
+    best["restarts"] = restarts
+    return best
+
+
+def _run_auto(x, y, cfg, log, seeds):
+    log.stage("robust start")
+    init_pairs = selflearn.robust_start(x, y, cfg, log)
+    w_start = procrustes.procrustes_from_pairs(x, y, init_pairs)
+    crit_start = procrustes.criterion(x, y, w_start, cfg, log)
+    log(f"auto: robust start scores {crit_start:.4f} after one Procrustes step")
+    adv = _run_adversarial(x, y, cfg, log, seeds)
+    robust = _run_selflearn(x, y, cfg, log, seeds, start=init_pairs)
+    history = [{"stage": "robust start", "step": 0, "criterion": crit_start}] + adv["history"] + robust["history"]
+    restarts = adv["restarts"] + robust["restarts"]
+    reasons = []
+    if adv["criterion"] < cfg.collapse_threshold:
+        reasons.append(f"criterion {adv['criterion']:.4f} below the threshold {cfg.collapse_threshold:.4f}")
+    if adv["criterion"] < crit_start + cfg.collapse_margin:
+        reasons.append(f"criterion {adv['criterion']:.4f} below the robust start's {crit_start:.4f}")
+    if adv["criterion"] < robust["criterion"]:
+        reasons.append(f"criterion {adv['criterion']:.4f} below the robust method's {robust['criterion']:.4f}")
+    if not reasons:
+        log(f"auto: adversarial alignment kept (criterion {adv['criterion']:.4f} ≥ robust {robust['criterion']:.4f})")
+        adv.update(history=history, restarts=restarts)
+        return adv
+    reason = "adversarial alignment judged collapsed: " + "; ".join(reasons)
+    log.warn(f"auto: {reason}; using the robust self-learning mapping instead")
+    robust.update(history=history, restarts=restarts, fallback=True, fallback_reason=reason)
+    return robust
+
+
+def _run_supervised(x, y, cfg, log, seeds):
+    w, crit, hist = procrustes.supervised(x, y, seeds, cfg, log)
+    return {"w": w, "criterion": crit, "history": hist, "method_used": "supervised"}
+
+
+def _run_semisupervised(x, y, cfg, log, seeds):
+    log.stage("semi-supervised self-learning")
+    w_sl, hist = selflearn.self_learning(x, y, seeds, cfg, log, cfg.seed, seed_pairs=seeds, keep_prob=1.0,
+                                         max_iterations=cfg.semi_iterations, label="semi-supervised")
+    log.stage("refinement")
+    w, crit, hist_ref = procrustes.refine(x, y, w_sl, cfg, log)
+    return {"w": w, "criterion": crit, "history": hist + hist_ref, "method_used": "semisupervised"}

@@ -1,0 +1,196 @@
+"""Text alignment benchmark: every method on every textbench pair, a SYNTHETIC rotation test and a
+CSLS-at-scale timing. Needs only torch + numpy + safetensors (faiss optional).
+
+    .venv/bin/python scripts/bench_text.py --out bench_out/textbench            # everything
+    .venv/bin/python scripts/bench_text.py --only synthetic --device cuda       # 20k x 300 rotation
+    .venv/bin/python scripts/bench_text.py --only csls --csls-n 200000 --device cuda
+
+Results are written after every row (JSON + Markdown), so a long run can be read while it goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from core.alignment import AlignConfig, align  # noqa: E402
+from core.alignment.synthetic import noisy_rotation, structured_space  # noqa: E402
+from core.atomic import write_json, write_text  # noqa: E402
+from core.dictionary import dictionary_to_indices, load_dictionary  # noqa: E402
+from core.evaluation import evaluate_mapping  # noqa: E402
+from core.retrieval import resolve_device, topk_csls  # noqa: E402
+from core.vectors import load_vectors  # noqa: E402
+
+# (name, setting, source space, target space, dictionary prefix)
+PAIRS = [
+    ("en_kjv_odd→en_kjv_odd_seed2", "same corpus", "en_kjv_odd", "en_kjv_odd_seed2", "en-en.same"),
+    ("en_kjv→en_web", "parallel", "en_kjv", "en_web", "en-en"),
+    ("en_kjv_odd→en_web_even", "comparable", "en_kjv_odd", "en_web_even", "en-en"),
+    ("en_kjv→fr_lsg", "parallel", "en_kjv", "fr_lsg", "en-fr"),
+    ("en_kjv_odd→fr_lsg_even", "comparable", "en_kjv_odd", "fr_lsg_even", "en-fr"),
+    ("en_kjv→es_rv", "parallel", "en_kjv", "es_rv", "en-es"),
+    ("en_kjv_odd→es_rv_even", "comparable", "en_kjv_odd", "es_rv_even", "en-es"),
+]
+METHODS = ["supervised", "semisupervised", "selflearn", "adversarial", "auto"]
+
+
+def environment(device: torch.device) -> dict:
+    """Machine facts recorded with every result file."""
+    env = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
+           "cpu_threads": torch.get_num_threads(), "device": str(device)}
+    if device.type == "cuda":
+        env["gpu"] = torch.cuda.get_device_name(device)
+    return env
+
+
+def run_textbench(args, device, report):
+    root = Path(args.textbench)
+    for name, setting, s, t, dico in PAIRS:
+        if args.pairs and not any(p in name for p in args.pairs.split(",")):
+            continue
+        src = load_vectors(root / "vectors" / f"{s}.vec")
+        tgt = load_vectors(root / "vectors" / f"{t}.vec")
+        test = load_dictionary(root / "dicts" / f"{dico}.test.txt")
+        train_rows, _ = dictionary_to_indices(load_dictionary(root / "dicts" / f"{dico}.train.txt"), src, tgt)
+        for method in args.methods.split(","):
+            cfg = AlignConfig(method=method, seed=args.seed, device=str(device), restarts=args.restarts,
+                              adv_epochs=args.adv_epochs, adv_epoch_size=args.adv_epoch_size)
+            t0 = time.perf_counter()
+            result = align(src, tgt, cfg, seed_pairs=train_rows if method in ("supervised", "semisupervised") else None)
+            metrics = evaluate_mapping(src, tgt, result.mapping, test, device=str(device))
+            wall = time.perf_counter() - t0
+            row = {"pair": name, "setting": setting, "method": method, "method_used": result.method_used,
+                   "fallback": result.fallback, "criterion": result.criterion, "wall_s": wall,
+                   "device": str(device), "nn": metrics["nn"], "csls": metrics["csls"],
+                   "coverage": metrics["coverage"], "n_words": metrics["n_words"],
+                   "adv_epoch_size": cfg.adv_epoch_size, "adv_epochs": cfg.adv_epochs,
+                   "restarts": cfg.n_restarts(method)}
+            report["textbench"].append(row)
+            print(f"{name:30s} {method:15s} CSLS P@1 {metrics['csls']['p@1']:5.1f}  NN P@1 "
+                  f"{metrics['nn']['p@1']:5.1f}  crit {result.criterion:.3f}  {wall:6.1f}s"
+                  + ("  (fallback)" if result.fallback else ""), flush=True)
+            save(report, args.out)
+
+
+def run_synthetic(args, device, report):
+    src = structured_space(args.synthetic_n, args.synthetic_dim, seed=0)
+    tgt, _ = noisy_rotation(src, noise=0.05, seed=1)
+    for method in args.synthetic_methods.split(","):
+        cfg = AlignConfig(method=method, seed=args.seed, device=str(device), restarts=args.restarts,
+                          adv_epochs=args.adv_epochs, adv_epoch_size=args.adv_epoch_size)
+        t0 = time.perf_counter()
+        result = align(src, tgt, cfg)
+        gold = [(w, w) for w in src.words]
+        metrics = evaluate_mapping(src, tgt, result.mapping, gold, ks=(1,), device=str(device))
+        row = {"method": method, "method_used": result.method_used, "fallback": result.fallback,
+               "n": args.synthetic_n, "dim": args.synthetic_dim, "noise": 0.05, "csls_p@1": metrics["csls"]["p@1"],
+               "nn_p@1": metrics["nn"]["p@1"], "criterion": result.criterion,
+               "wall_s": time.perf_counter() - t0, "align_s": result.timings.get("align"), "device": str(device)}
+        report["synthetic"].append(row)
+        print(f"synthetic {args.synthetic_n}x{args.synthetic_dim} {method:12s} CSLS P@1 {row['csls_p@1']:.2f} "
+              f"NN P@1 {row['nn_p@1']:.2f} {row['wall_s']:.1f}s", flush=True)
+        save(report, args.out)
+
+
+def run_csls_scale(args, device, report):
+    n, d = args.csls_n, 300
+    gen = torch.Generator(device="cpu").manual_seed(0)
+    x = torch.randn(n, d, generator=gen).to(device)
+    y = torch.randn(n, d, generator=gen).to(device)
+    x, y = x / x.norm(dim=1, keepdim=True), y / y.norm(dim=1, keepdim=True)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.max_memory_allocated(device)
+    t0 = time.perf_counter()
+    scores, idx = topk_csls(x, y, k=10, knn=10, backend="torch" if device.type == "cuda" else "auto", device=device)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    row = {"n": n, "dim": d, "k": 10, "knn": 10, "seconds": time.perf_counter() - t0, "device": str(device)}
+    if device.type == "cuda":
+        row["max_memory_allocated_gb"] = torch.cuda.max_memory_allocated(device) / 2**30
+        row["inputs_gb"] = base / 2**30
+    report["csls_scale"].append(row)
+    print(f"CSLS top-10 {n}x{n}x{d} on {device}: {row['seconds']:.2f}s"
+          + (f", peak GPU memory {row['max_memory_allocated_gb']:.2f} GB" if "max_memory_allocated_gb" in row else ""),
+          flush=True)
+    save(report, args.out)
+
+
+def save(report, out: str) -> None:
+    out = Path(out)
+    write_json(out / "textbench.json", report)
+    write_text(out / "textbench.md", markdown(report))
+
+
+def markdown(report) -> str:
+    lines = [f"Environment: `{json.dumps(report['environment'])}`", ""]
+    if report["textbench"]:
+        lines += ["| pair | setting | method | used | CSLS P@1/5/10 | NN P@1/5/10 | coverage | criterion | wall s |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in report["textbench"]:
+            c, nn = r["csls"], r["nn"]
+            used = r["method_used"] + (" (fallback)" if r["fallback"] else "")
+            lines.append(f"| {r['pair']} | {r['setting']} | {r['method']} | {used} | "
+                         f"{c['p@1']:.1f} / {c['p@5']:.1f} / {c['p@10']:.1f} | "
+                         f"{nn['p@1']:.1f} / {nn['p@5']:.1f} / {nn['p@10']:.1f} | {100 * r['coverage']:.1f}% | "
+                         f"{r['criterion']:.3f} | {r['wall_s']:.0f} |")
+        lines.append("")
+    if report["synthetic"]:
+        lines += ["| SYNTHETIC rotation + 5% noise | method | used | CSLS P@1 | NN P@1 | criterion | wall s |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in report["synthetic"]:
+            lines.append(f"| {r['n']}×{r['dim']} | {r['method']} | {r['method_used']} | {r['csls_p@1']:.2f} | "
+                         f"{r['nn_p@1']:.2f} | {r['criterion']:.3f} | {r['wall_s']:.0f} |")
+        lines.append("")
+    for r in report["csls_scale"]:
+        lines.append(f"CSLS top-10 over {r['n']}×{r['n']}×{r['dim']} on {r['device']}: {r['seconds']:.2f} s"
+                     + (f", peak GPU memory {r['max_memory_allocated_gb']:.2f} GB" if "max_memory_allocated_gb" in r else ""))
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--textbench", default="/work/shared/bench/textbench", help="textbench folder")
+    p.add_argument("--out", default=str(ROOT / "bench_out" / "textbench"), help="output folder")
+    p.add_argument("--only", default="textbench,synthetic,csls", help="parts to run (comma-separated)")
+    p.add_argument("--methods", default=",".join(METHODS), help="methods on the textbench pairs")
+    p.add_argument("--pairs", default="", help="substrings selecting textbench pairs (default: all)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--restarts", type=int, default=None, help="default: 3 adversarial, 1 otherwise")
+    p.add_argument("--adv-epochs", type=int, default=5)
+    p.add_argument("--adv-epoch-size", type=int, default=1_000_000)
+    p.add_argument("--synthetic-n", type=int, default=20_000)
+    p.add_argument("--synthetic-dim", type=int, default=300)
+    p.add_argument("--synthetic-methods", default="selflearn,adversarial,auto")
+    p.add_argument("--csls-n", type=int, default=None, help="default: 200000 on CUDA, 20000 on CPU")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    args.csls_n = args.csls_n or (200_000 if device.type == "cuda" else 20_000)
+    report = {"environment": environment(device), "args": vars(args), "textbench": [], "synthetic": [], "csls_scale": []}
+    parts = args.only.split(",")
+    if "csls" in parts:
+        run_csls_scale(args, device, report)
+    if "textbench" in parts:
+        run_textbench(args, device, report)
+    if "synthetic" in parts:
+        run_synthetic(args, device, report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
