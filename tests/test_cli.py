@@ -37,19 +37,24 @@ def test_help_lists_subcommands():
 
 
 def test_every_option_states_its_default():
+    """Each subcommand's --help shows the default of every option (argparse's defaults formatter)."""
     parser, _ = build_parser()
-    for name, sub in _subparsers(parser).items():
-        text = sub.format_help()
+    subs = _subparsers(parser)
+    assert subs
+    for name, sub in subs.items():
+        formatter = sub._get_formatter()
         for action in sub._actions:
             if not action.option_strings or action.help in (None, argparse.SUPPRESS):
                 continue
-            if isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+            if isinstance(action, (argparse._HelpAction, argparse._VersionAction)) or action.required:
                 continue
-            if action.required or isinstance(action, argparse._StoreTrueAction) and action.default is False:
-                continue  # a flag's default (off) is implied; required options have no default
-            assert action.default is not None or "(default" in (action.help or ""), (
-                f"`{name} {action.option_strings[0]}` has no stated default")
-            assert "(default" in text, f"`{name}` --help states no defaults"
+            if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+                continue  # a flag is off unless given
+            shown = formatter._get_help_string(action)
+            assert "%(default)" in shown or "default" in shown.lower(), (
+                f"`{name} {action.option_strings[0]}` --help does not state its default")
+        if any(a.option_strings and a.default not in (None, False, argparse.SUPPRESS) for a in sub._actions):
+            assert "(default:" in sub.format_help(), f"`{name}` --help states no defaults"
 
 
 def test_unknown_command_exits_2(capsys):
