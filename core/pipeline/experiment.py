@@ -290,6 +290,10 @@ def evaluate_pair(folder: Path, desc: dict, text, align_cfg, speech: Stage, text
         scores = ev.classification_scores(top, truth, text_space)
     else:
         scores = ev.translation_scores(top, truth, text_space, gold, ks)
+    if text.task == "classification":
+        # Isomorphism of the two spaces over shared words (issue 3's measure); evaluation only.
+        from core.speech.metrics import isomorphism
+        scores["isomorphism"] = isomorphism(speech_space, text_space)
     summary = {"scores": scores, "alignment": {k: v for k, v in result.summary().items()
                                                if k in ("method", "method_used", "criterion", "fallback_used",
                                                         "induced_pairs", "timings_s", "device")},
