@@ -120,3 +120,33 @@ def test_user_errors_are_one_line(store_dir, tmp_path, capsys):
     assert "holds a run with other settings (clusters, grouping, sg_epochs)" in capsys.readouterr().err
     assert main.main(["export-vec", str(tmp_path), "--out", str(tmp_path / "x.vec")]) == 2
     assert "no types.vec" in capsys.readouterr().err
+
+
+def test_torchrun_two_gloo_processes_train_one_space(store_dir, tmp_path):
+    """`torchrun --nproc_per_node=2 main.py train-speech ...` on the CPU (gloo): both ranks train, rank 0 writes."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.exists():
+        torchrun = shutil.which("torchrun")
+    run = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [str(torchrun), "--standalone", "--nproc_per_node=2", str(root / "main.py"), "train-speech", str(store_dir),
+         "--out", str(run), "--learner", "speech2vec", "--config", "A", "--epochs", "1", *FAST],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["types"] == 6
+    assert "2 process(es)" in (run / "log.txt").read_text()
+    # the centers are split between the ranks: half as many steps as one process takes
+    single = tmp_path / "single"
+    assert main.main(["train-speech", str(store_dir), "--out", str(single), "--learner", "speech2vec",
+                      "--config", "A", "--epochs", "1", *FAST]) == 0
+    one = json.loads((single / "metrics.json").read_text())["encoder_steps"]
+    assert metrics["encoder_steps"] < one
