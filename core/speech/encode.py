@@ -1,0 +1,152 @@
+"""A new spoken clip → a vector of a trained speech space, from weights stored in a project.
+
+A project stores a speech space's encoder with `Project.set_encoder(id, weights, config)`:
+`pack_type_space` makes those two from a trained `SpeechTypeSpace` and the feature config it was
+trained with, and `clip_embedder` turns them back into a function (samples, sr) → vector:
+
+    audio → 16 kHz → find the word (core.audio.trim_silence, no margin) → features (same
+    FeatureConfig; CMVN over the word ± 0.25 s, then the word's frames, as the feature store cuts
+    a word out of an utterance) → encoder → vector in the *aligned* speech space
+
+What "vector in the aligned speech space" means depends on the learner (it is what
+core.pipeline.speech_eval does with a test segment, and what core.classify expects):
+- speech2vec: the encoder output itself (a type's vector is the mean of its segments' encodings).
+- unit-skipgram: the encoder output is an acoustic embedding; its nearest type centroid (cosine)
+  names a type, and the clip's vector is that type's skip-gram vector.
+
+Weights (name → array): "encoder.<param>" (the model's state dict), "assign_centroids"
+[n_types, d_encoder] (unit rows) and, for unit-skipgram, "type_vectors" [n_types, dim] (rows in
+the order of the speech space's vocabulary). Config: see `pack_type_space`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from core.errors import WordbridgeError
+
+ENCODER_KIND = "speech-type-space"
+ENCODER_PREFIX = "encoder."
+LEARNERS = ("speech2vec", "unit-skipgram")
+
+
+def pack_type_space(space, feature_config, note: str = "") -> tuple[dict[str, np.ndarray], dict]:
+    """(weights, config) for `Project.set_encoder` from a `core.speech.type_space.SpeechTypeSpace`
+    and the `core.features.FeatureConfig` its segments were computed with."""
+    learner = space.info.get("learner")
+    if learner not in LEARNERS:
+        raise WordbridgeError(f"cannot store an encoder of learner {learner!r} (expected one of {LEARNERS})")
+    weights = {ENCODER_PREFIX + k: v.detach().cpu().numpy().astype(np.float32, copy=True)
+               for k, v in space.encoder.state_dict().items()}
+    weights["assign_centroids"] = np.ascontiguousarray(space.assign_centroids, dtype=np.float32)
+    if learner == "unit-skipgram":
+        weights["type_vectors"] = np.ascontiguousarray(space.embeddings.vectors, dtype=np.float32)
+    config = {"kind": ENCODER_KIND, "learner": learner, "grouping": space.info.get("grouping"),
+              "architecture": space.encoder.architecture(), "features": feature_config.to_dict(),
+              "max_frames": int(space.info.get("max_frames", 120)), "feat_dim": int(space.info["feat_dim"]),
+              "n_types": len(space.embeddings), "dim": int(space.embeddings.dim), "trim_silence": True,
+              "cmvn_context_s": 0.25,
+              "synthetic": bool(space.info.get("synthetic", False)), "note": note}
+    return weights, config
+
+
+class ClipEncoder:
+    """The rebuilt encoder of a stored speech space; call it with (samples, sr)."""
+
+    def __init__(self, weights: dict[str, np.ndarray], config: dict):
+        """Rebuild the model on the CPU from `weights` and `config` (see `pack_type_space`)."""
+        import torch
+
+        from core.features import FeatureConfig
+        from core.speech.type_space import build_model
+
+        if config.get("kind") != ENCODER_KIND:
+            raise WordbridgeError(f"encoder kind {config.get('kind')!r} is not a stored speech type space")
+        self.learner = config.get("learner")
+        if self.learner not in LEARNERS:
+            raise WordbridgeError(f"stored encoder: unknown learner {self.learner!r}")
+        self.features = FeatureConfig.from_dict(config["features"])
+        self.max_frames = int(config.get("max_frames", 120))
+        self.feat_dim = int(config["feat_dim"])
+        self.trim = bool(config.get("trim_silence", True))
+        self.context_s = float(config.get("cmvn_context_s", 0.25))
+        if self.features.dim != self.feat_dim:
+            raise WordbridgeError(f"stored encoder: features of {self.features.dim} dims but the model "
+                                  f"takes {self.feat_dim}")
+        for name in ("assign_centroids",) + (("type_vectors",) if self.learner == "unit-skipgram" else ()):
+            if name not in weights:
+                raise WordbridgeError(f"stored encoder has no {name!r} array")
+        state = {k[len(ENCODER_PREFIX):]: torch.from_numpy(np.array(v, dtype=np.float32))
+                 for k, v in weights.items() if k.startswith(ENCODER_PREFIX)}
+        self.model = build_model(config["architecture"])
+        try:
+            self.model.load_state_dict(state)
+        except RuntimeError as exc:
+            raise WordbridgeError(f"stored encoder weights do not fit its architecture "
+                                  f"({str(exc).splitlines()[0]})") from None
+        self.model.eval()
+        self.centroids = np.asarray(weights["assign_centroids"], dtype=np.float32)
+        self.type_vectors = (np.asarray(weights["type_vectors"], dtype=np.float32)
+                             if self.learner == "unit-skipgram" else None)
+        if self.type_vectors is not None and len(self.type_vectors) != len(self.centroids):
+            raise WordbridgeError(f"stored encoder: {len(self.centroids)} centroids but "
+                                  f"{len(self.type_vectors)} type vectors")
+
+    def encode_features(self, frames: np.ndarray) -> np.ndarray:
+        """The encoder output of one segment's features [T, feat_dim] (cut at the run's frame cap)."""
+        import torch
+
+        frames = np.asarray(frames, dtype=np.float32)
+        if frames.ndim != 2 or frames.shape[1] != self.feat_dim or len(frames) < 1:
+            raise WordbridgeError(f"clip features of shape {frames.shape}, but this encoder needs [T, {self.feat_dim}]")
+        x = torch.from_numpy(np.ascontiguousarray(frames[:self.max_frames]))[None]
+        with torch.inference_mode():
+            return self.model.encode(x, torch.tensor([len(x[0])])).float().numpy()[0]
+
+    def nearest_type(self, encoding: np.ndarray) -> tuple[int, float]:
+        """Row of the type whose centroid is nearest (cosine) to an encoder output, and the cosine."""
+        e = encoding / max(float(np.linalg.norm(encoding)), 1e-12)
+        sims = self.centroids @ e
+        best = int(sims.argmax())
+        return best, float(sims[best])
+
+    def vector_from_features(self, frames: np.ndarray) -> np.ndarray:
+        """A segment's vector in the aligned speech space, from its features."""
+        encoding = self.encode_features(frames)
+        if self.learner == "speech2vec":
+            return encoding.astype(np.float32)
+        return self.type_vectors[self.nearest_type(encoding)[0]].copy()
+
+    def clip_features(self, samples: np.ndarray, sr: int) -> np.ndarray:
+        """Features of a clip as the encoder saw them in training: 16 kHz, trimmed, CMVN."""
+        from core.audio import resample, trim_silence
+        from core.features import extract_one, span_features
+
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if x.size == 0:
+            raise WordbridgeError("the clip is empty")
+        if int(sr) != self.features.sample_rate:
+            x = resample(x, int(sr), self.features.sample_rate)
+        if not self.trim:
+            return extract_one(x, self.features, device="cpu")
+        sr = self.features.sample_rate
+        span = trim_silence(x, sr, margin=0.0)
+        if span is None:
+            raise WordbridgeError("no speech found in the clip (silent or shorter than 0.15 s)")
+        # Training segments are tight word spans cut from features whose CMVN saw the whole
+        # utterance (pauses included): normalise over the word plus some context, then keep the word.
+        pad = int(round(self.context_s * sr))
+        c0, c1 = max(0, span[0] - pad), min(len(x), span[1] + pad)
+        return span_features(x[c0:c1], [((span[0] - c0) / sr, (span[1] - c0) / sr)], self.features,
+                             device="cpu")[0]
+
+    def __call__(self, samples: np.ndarray, sr: int) -> np.ndarray:
+        """(samples, sample rate) → vector in the aligned speech space."""
+        return self.vector_from_features(self.clip_features(samples, sr))
+
+
+def clip_embedder(weights: dict[str, np.ndarray], config: dict) -> Callable[[np.ndarray, int], np.ndarray]:
+    """A callable (samples, sr) → speech-space vector, rebuilt (torch, CPU) from stored weights."""
+    return ClipEncoder(weights, config)
