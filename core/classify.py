@@ -283,11 +283,12 @@ class ClipClassifier:
         best = np.empty(n, dtype=np.int64)
         best_score = np.empty(n, dtype=np.float32)
         for start in range(0, n, 256):  # chunks keep memory at 256 × V
-            sims = link.a[start:start + 256] @ link.b.T
+            end = min(start + 256, n)  # the last chunk stops at n, not at the end of the space
+            sims = link.a[start:end] @ link.b.T
             if method == "csls":
-                sims = 2 * sims - link.r_a[start:start + 256, None] - link.r_b[None, :]
-            best[start:start + 256] = sims.argmax(axis=1)
-            best_score[start:start + 256] = sims.max(axis=1)
+                sims = 2 * sims - link.r_a[start:end, None] - link.r_b[None, :]
+            best[start:end] = sims.argmax(axis=1)
+            best_score[start:end] = sims.max(axis=1)
         words, language = self.texts[text_id].emb.words, self.texts[text_id].entry.language
         return [LexiconEntry(self.speech.emb.words[i], words[int(best[i])], language, float(best_score[i]))
                 for i in range(n)]

@@ -112,3 +112,10 @@ def test_refine_with_pairs_improves_a_wrong_mapping(tmp_path):
     assert result.criterion_after > result.criterion_before + 0.02
     right = lambda pairs: sum(q.text_word == fixture.EN[i] for i, q in enumerate(pairs))  # noqa: E731
     assert right(before) <= 5 and right(after) >= 25
+
+
+def test_induced_pairs_for_fewer_types_than_the_space_holds(classifier):
+    every = classifier.induce_pairs(max_types=10_000)
+    fewer = classifier.induce_pairs(max_types=len(every) - 3)  # stops inside the last chunk
+    assert len(fewer) == len(every) - 3
+    assert [(p.speech_type, p.text_word) for p in fewer] == [(p.speech_type, p.text_word) for p in every[:-3]]
