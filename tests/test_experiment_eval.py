@@ -92,6 +92,7 @@ path = "{text}"
     ("[speech.speech2vec]\nepochs = 0\n", "epochs must be at least 1"),
     ("[align]\nmethod = 'supervised'\n", "unsupervised method"),
     ("seeds = []\n", "seeds must be a non-empty list"),
+    ("max_tokens = -5\n", "max_tokens must be a positive integer"),  # lands in the [[text]] table
 ])
 def test_config_errors_are_one_line_and_name_the_problem(tmp_path, extra, message):
     text = tmp_path / "t.txt"

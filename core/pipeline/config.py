@@ -49,7 +49,7 @@ FEATURE_KEYS = {"kind", "deltas", "cmvn", "n_mfcc", "n_mels", "win_ms", "hop_ms"
                 "min_word", "max_word", "merge_gap"}
 TEXT_TRAINING_KEYS = {"dim", "window", "min_count", "negative", "epochs", "sample", "seed", "workers",
                       "backend", "max_tokens", "batch_size", "lr"}
-TEXT_KEYS = {"name", "path", "chapters", "language", "task", "dictionary"}
+TEXT_KEYS = {"name", "path", "chapters", "language", "task", "dictionary", "max_tokens"}
 EVAL_KEYS = {"csls_knn", "max_test_segments", "topk"}
 TOP_KEYS = {"name", "description", "seeds", "device", "corpus", "features", "speech", "text_training",
             "text", "align", "evaluation"}
@@ -65,6 +65,7 @@ class TextSpec:
     language: str = "en"
     task: str = "classification"  # classification (same language) | translation (needs dictionary)
     dictionary: str | None = None
+    max_tokens: int | None = None  # read only the first N tokens (e.g. the transcripts of the speech)
 
 
 @dataclass
@@ -241,6 +242,8 @@ def _texts(entries, base: Path, fail) -> list[TextSpec]:
         spec.path = resolve_path(spec.path, base, fail, f"[[text]] {spec.name} path")
         if spec.chapters not in ("all", "odd", "even"):
             fail(f"[[text]] {spec.name}: chapters must be all, odd or even")
+        if spec.max_tokens is not None and (not isinstance(spec.max_tokens, int) or spec.max_tokens <= 0):
+            fail(f"[[text]] {spec.name}: max_tokens must be a positive integer")
         if spec.task not in TASKS:
             fail(f"[[text]] {spec.name}: task must be classification or translation")
         if spec.task == "translation":

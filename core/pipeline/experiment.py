@@ -188,15 +188,18 @@ def _features_stage(cfg: ExperimentConfig, rt: Runtime, corpus: Stage, reader: s
 
 
 def _text_stage(cfg: ExperimentConfig, rt: Runtime, text) -> Stage:
+    max_tokens = text.max_tokens or cfg.text_training.get("max_tokens")
     settings = {"path": text.path, "chapters": text.chapters, "language": text.language,
                 "training": {k: v for k, v in cfg.text_training.items() if k != "workers"}}
+    if text.max_tokens:  # only in the key when set, so existing runs stay cached
+        settings["max_tokens"] = text.max_tokens
 
     def run(folder: Path, progress: Progress) -> dict:
         from core.pipeline.text_space import read_sentences, train_text
         from core.vectors import save_vectors
 
         progress.set_stage(f"text {text.name}: reading")
-        sentences = read_sentences(text.path, text.chapters, cfg.text_training.get("max_tokens"), progress)
+        sentences = read_sentences(text.path, text.chapters, max_tokens, progress)
         training = dict(cfg.text_training)
         emb, backend = train_text(sentences, training, text.language, rt.device, progress)
         save_vectors(emb, folder / "vectors.vec")
