@@ -117,6 +117,8 @@ workers = 2
 name = "en_same"
 path = "{data / 'text' / 'en_KJV1611.tsv.xz'}"
 chapters = "odd"
+max_tokens = {args.tokens}   # the transcripts of the speech (the paper's ENls-enls); a larger text
+                             # corpus than the speech made unsupervised self-learning fail (RESULTS.md)
 language = "en"
 task = "classification"
 
