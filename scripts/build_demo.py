@@ -204,16 +204,9 @@ def supervised_speech_map(speech, en, unsupervised: dict, log) -> tuple[object, 
 
 def store_mapping(project, mapping_id: str, source: str, target: str, mapping, method: str, metrics: dict) -> None:
     """Put a core.alignment Mapping into the project with the arrays and steps classify replays."""
-    arrays = {}
-    for side, pre in (("src", mapping.src), ("tgt", mapping.tgt)):
-        for i, mean in enumerate(pre.center_means):
-            arrays[f"{side}.center_mean.{i}"] = np.asarray(mean, np.float32)
-        if pre.pca_components is not None:
-            arrays[f"{side}.pca_mean"] = np.asarray(pre.pca_mean, np.float32)
-            arrays[f"{side}.pca_components"] = np.asarray(pre.pca_components, np.float32)
-    project.add_mapping(mapping_id, source, target, mapping.W, method, metrics=metrics, extra_arrays=arrays,
-                        metadata={"src_steps": mapping.src.steps, "tgt_steps": mapping.tgt.steps,
-                                  "meta": mapping.meta})
+    from core.refine_pairs import store_alignment_mapping
+
+    store_alignment_mapping(project, mapping_id, source, target, mapping, method, metrics)
 
 
 def unseen_voice(index: int):
