@@ -16,10 +16,13 @@
 #             --abi cp312 --abi abi3 --abi none --platform manylinux2014_x86_64 \
 #             --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 --platform any \
 #             -d .whl espeakng-loader==0.2.4 praatio==6.2.2 soundfile==0.14.0 cffi==2.1.1 \
-#             pycparser==3.12 webrtcvad-wheels==2.0.14.post1 tqdm==4.70.1 typing_extensions==4.16.0
+#             pycparser==3.12 webrtcvad-wheels==2.0.14.post1 tqdm==4.70.1 typing_extensions==4.16.0 \
+#             gensim==4.4.0 smart_open==9.0.2 wrapt==2.5.2
+#           (gensim for the skip-gram steps: our torch skip-gram is much noisier, docs/RESULTS.md)
 #   data (the Bible texts and FreeDict dictionaries): shared/data/ or data/ in the repository
 #           root (a copy of /work/shared/data), or set WORDBRIDGE_DATA.
-# gensim, faiss and umap are not needed: text spaces, k-means and retrieval use their torch paths.
+# faiss and umap are not needed (k-means and retrieval use their torch paths); without gensim the
+# skip-gram steps fall back to torch, which worked badly (docs/RESULTS.md run 2).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}

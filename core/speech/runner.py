@@ -220,7 +220,13 @@ def _train_skipgram(cfg, store, type_of, train_idx, names, counts, run_dir, prog
 
     tokens, sentences = psg.token_stream(type_of, np.asarray(store.utterance_ids), train_idx)
     log(f"skip-gram over {len(tokens)} pseudo-word tokens, {len(names)} types")
-    if cfg.sg_backend == "gensim":
+    backend = cfg.sg_backend
+    if backend == "auto":
+        import importlib.util
+
+        backend = "gensim" if importlib.util.find_spec("gensim") is not None else "torch"
+    log(f"skip-gram backend: {backend}")
+    if backend == "gensim":
         emb = psg.train_gensim(tokens, sentences, names, counts, cfg.dim, cfg.sg_window, cfg.sg_negatives,
                                cfg.sg_subsample, cfg.sg_epochs, cfg.seed)
         return emb, None
