@@ -21,6 +21,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_app(args) -> int:
+    import os
+
+    from core.errors import WordbridgeError
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                                                 or os.environ.get("QT_QPA_PLATFORM")):
+        # Qt would abort with a core dump; say what is missing instead.
+        raise WordbridgeError("no display found (DISPLAY and WAYLAND_DISPLAY are unset): start the app from a "
+                              "desktop session, or use the command line (python main.py --help)")
     from app.main_window import run_app
 
     return run_app(args.project)
