@@ -17,39 +17,26 @@ import numpy as np
 from core.atomic import atomic_open
 from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
+from core.text.corpus import numbered_lines
 
 
 def load_dictionary(path: str | os.PathLike) -> list[tuple[str, str]]:
     """Read (source, target) pairs in file order; exact repeats of a pair are kept once."""
     path = Path(path)
-    if not path.is_file():
-        raise InputFileError(path, "no such file" if not path.exists() else "not a file")
     pairs: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
-    try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise InputFileError(path, f"cannot read ({exc.strerror or exc})") from None
-    with fh:
-        for line_no, raw in enumerate(fh, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise InputFileError(path, "not UTF-8 text (re-encode the file as UTF-8)",
-                                     line_no) from None
-            if line_no == 1:
-                text = text.removeprefix("\ufeff")
-            fields = text.split()
-            if not fields:
-                continue
-            if len(fields) not in (2, 3) or (len(fields) == 3 and not _is_number(fields[2])):
-                raise InputFileError(path, f"expected 'source target' (and an optional score), "
-                                           f"got {len(fields)} fields: {text.strip()[:60]!r}",
-                                     line_no)
-            pair = (fields[0], fields[1])
-            if pair not in seen:
-                seen.add(pair)
-                pairs.append(pair)
+    for line_no, text in numbered_lines(path):
+        fields = text.split()
+        if not fields:
+            continue
+        if len(fields) not in (2, 3) or (len(fields) == 3 and not _is_number(fields[2])):
+            raise InputFileError(path, f"expected 'source target' (and an optional score), "
+                                       f"got {len(fields)} fields: {text.strip()[:60]!r}",
+                                 line_no)
+        pair = (fields[0], fields[1])
+        if pair not in seen:
+            seen.add(pair)
+            pairs.append(pair)
     if not pairs:
         raise InputFileError(path, "no word pairs in this dictionary file")
     return pairs

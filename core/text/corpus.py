@@ -48,7 +48,7 @@ def _require_file(path: Path) -> None:
         raise InputFileError(path, "not a file")
 
 
-def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
     """Yield (line number, decoded line without its line break), with one-line errors."""
     line_no = 0
     try:
@@ -71,7 +71,7 @@ def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
 
 def detect_format(path: str | os.PathLike) -> str:
     """"tsv" when the first non-blank line looks like `book<TAB>chapter<TAB>verse<TAB>text`, else "txt"."""
-    for _, text in _numbered_lines(Path(path)):
+    for _, text in numbered_lines(Path(path)):
         if text.strip():
             return "tsv" if _VERSE_LINE.match(text) else "txt"
     return "txt"
@@ -82,7 +82,7 @@ def read_plain_text(path: str | os.PathLike, progress: Progress | None = None) -
     progress = ensure(progress)
     path = Path(path)
     found = False
-    for line_no, text in _numbered_lines(path):
+    for line_no, text in numbered_lines(path):
         if line_no % _CHECK_EVERY == 0:
             progress.check()
         tokens = tokenize(text)
@@ -104,7 +104,7 @@ def read_verse_tsv(path: str | os.PathLike, chapters: str | None = None,
     path = Path(path)
     parity = _chapter_parity(chapters)
     found = False
-    for line_no, text in _numbered_lines(path):
+    for line_no, text in numbered_lines(path):
         if line_no % _CHECK_EVERY == 0:
             progress.check()
         if not text.strip():
