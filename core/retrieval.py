@@ -107,14 +107,19 @@ def _faiss_search(queries: torch.Tensor, keys: torch.Tensor, k: int):
     return (torch.from_numpy(scores).to(queries.device), torch.from_numpy(idx.astype(np.int64)).to(queries.device))
 
 
-def topk_cosine(queries, keys, k: int = 10, *, backend: str = "auto", device="auto",
-                chunk: int | None = None, progress=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The k nearest keys of every query by cosine: (scores [n, k], indices [n, k] int64)."""
+def _prepare(queries, keys, backend: str, device) -> tuple[str, torch.Tensor, torch.Tensor]:
+    """Pick the backend and put both sides as unit-length rows on its device (faiss works on the CPU)."""
     dev = resolve_device(device)
     kind = resolve_backend(backend, dev)
     if kind == "faiss":
         dev = torch.device("cpu")
-    q, keys_t = as_unit_tensor(queries, dev), as_unit_tensor(keys, dev)
+    return kind, as_unit_tensor(queries, dev), as_unit_tensor(keys, dev)
+
+
+def topk_cosine(queries, keys, k: int = 10, *, backend: str = "auto", device="auto",
+                chunk: int | None = None, progress=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The k nearest keys of every query by cosine: (scores [n, k], indices [n, k] int64)."""
+    kind, q, keys_t = _prepare(queries, keys, backend, device)
     k = min(k, keys_t.shape[0])
     if kind == "faiss":
         return _faiss_search(q, keys_t, k)
@@ -142,11 +147,7 @@ def _chunked_topk(q, keys, k, key_penalty, chunk, progress, query_weight: float 
 def csls_penalties(queries, keys, knn: int = 10, *, backend: str = "auto", device="auto",
                    chunk: int | None = None, progress=None) -> tuple[torch.Tensor, torch.Tensor]:
     """CSLS neighbourhood terms: (r_T of each query [n], r_S of each key [m])."""
-    dev = resolve_device(device)
-    kind = resolve_backend(backend, dev)
-    if kind == "faiss":
-        dev = torch.device("cpu")
-    q, keys_t = as_unit_tensor(queries, dev), as_unit_tensor(keys, dev)
+    kind, q, keys_t = _prepare(queries, keys, backend, device)
     if kind == "faiss":
         r_q = _faiss_search(q, keys_t, min(knn, keys_t.shape[0]))[0].mean(1)
         r_k = _faiss_search(keys_t, q, min(knn, q.shape[0]))[0].mean(1)
@@ -160,15 +161,11 @@ def topk_csls(queries, keys, k: int = 10, knn: int = 10, *, backend: str = "auto
 
     `penalties` = (r_queries, r_keys) from `csls_penalties` can be passed to skip recomputing them.
     """
-    dev = resolve_device(device)
-    kind = resolve_backend(backend, dev)
-    if kind == "faiss":
-        dev = torch.device("cpu")
-    q, keys_t = as_unit_tensor(queries, dev), as_unit_tensor(keys, dev)
+    kind, q, keys_t = _prepare(queries, keys, backend, device)
     k = min(k, keys_t.shape[0])
     if penalties is None:
-        penalties = csls_penalties(q, keys_t, knn, backend=kind, device=dev, chunk=chunk, progress=progress)
-    r_q, r_k = (p.to(dev) for p in penalties)
+        penalties = csls_penalties(q, keys_t, knn, backend=kind, device=q.device, chunk=chunk, progress=progress)
+    r_q, r_k = (p.to(q.device) for p in penalties)
     if kind == "faiss":
         q_aug = torch.cat([2 * q, -torch.ones(q.shape[0], 1)], 1)
         k_aug = torch.cat([keys_t, r_k[:, None]], 1)
