@@ -50,13 +50,7 @@ def aligned_criterion(project, mapping_id: str, n_words: int = 10000, knn: int =
 def store_alignment_mapping(project, mapping_id: str, source: str, target: str, mapping, method: str,
                             metrics: dict | None = None):
     """Save a core.alignment Mapping (W + preprocessing) as a project mapping that `aligned_space_maps` replays."""
-    arrays = {}
-    for side, pre in (("src", mapping.src), ("tgt", mapping.tgt)):
-        for i, mean in enumerate(pre.center_means):
-            arrays[f"{side}.center_mean.{i}"] = np.asarray(mean, np.float32)
-        if pre.pca_components is not None:
-            arrays[f"{side}.pca_mean"] = np.asarray(pre.pca_mean, np.float32)
-            arrays[f"{side}.pca_components"] = np.asarray(pre.pca_components, np.float32)
+    arrays = mapping.preprocessing_arrays()
     src_dim, tgt_dim = project.space_entry(source).dim, project.space_entry(target).dim
     if mapping.W.shape != (tgt_dim, src_dim):
         raise WordbridgeError(f"cannot store mapping {mapping_id!r}: spaces were reduced with PCA "

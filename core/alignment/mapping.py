@@ -118,17 +118,22 @@ class Mapping:
         """Target vectors in the aligned space (unit rows)."""
         return self.tgt.apply(vectors)
 
+    def preprocessing_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays that replay each side's preprocessing (centring means, PCA), named as in the file."""
+        arrays = {}
+        for side, pre in (("src", self.src), ("tgt", self.tgt)):
+            for i, mean in enumerate(pre.center_means):
+                arrays[f"{side}.center_mean.{i}"] = np.ascontiguousarray(mean, np.float32)
+            if pre.pca_components is not None:
+                arrays[f"{side}.pca_mean"] = np.ascontiguousarray(pre.pca_mean, np.float32)
+                arrays[f"{side}.pca_components"] = np.ascontiguousarray(pre.pca_components, np.float32)
+        return arrays
+
     def save(self, path: str | os.PathLike) -> None:
         """Write the mapping atomically as safetensors (tensors + JSON metadata)."""
         from safetensors.numpy import save_file
 
-        tensors = {"W": np.ascontiguousarray(self.W, np.float32)}
-        for side, pre in (("src", self.src), ("tgt", self.tgt)):
-            for i, mean in enumerate(pre.center_means):
-                tensors[f"{side}.center_mean.{i}"] = np.ascontiguousarray(mean, np.float32)
-            if pre.pca_components is not None:
-                tensors[f"{side}.pca_mean"] = np.ascontiguousarray(pre.pca_mean, np.float32)
-                tensors[f"{side}.pca_components"] = np.ascontiguousarray(pre.pca_components, np.float32)
+        tensors = {"W": np.ascontiguousarray(self.W, np.float32), **self.preprocessing_arrays()}
         metadata = {"format": FORMAT, "convention": "target ~ source @ W.T",
                     "src_steps": self.src.steps, "tgt_steps": self.tgt.steps,
                     "meta": json.dumps(self.meta)}
