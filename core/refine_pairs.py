@@ -37,7 +37,7 @@ def aligned_criterion(project, mapping_id: str, n_words: int = 10000, knn: int =
     from core.alignment.criterion import mean_csls_cosine
     from core.classify import aligned_space_maps
 
-    entry = next(m for m in project.manifest.mappings if m.id == mapping_id)
+    entry = project.mapping_entry(mapping_id)
     map_source, map_target = aligned_space_maps(project.mapping(mapping_id))
     x = torch.from_numpy(np.ascontiguousarray(map_source(project.space(entry.source).vectors)))
     y = torch.from_numpy(np.ascontiguousarray(map_target(project.space(entry.target).vectors)))
@@ -63,7 +63,7 @@ def store_alignment_mapping(project, mapping_id: str, source: str, target: str, 
 
 def seed_rows(project, mapping_id: str) -> tuple[np.ndarray, list[str]]:
     """The confirmed/corrected pairs as (source row, target row); pairs not in both spaces are listed."""
-    entry = next(m for m in project.manifest.mappings if m.id == mapping_id)
+    entry = project.mapping_entry(mapping_id)
     src, tgt = project.space(entry.source), project.space(entry.target)
     tgt_language = project.space_entry(entry.target).language
     rows, skipped = [], []
@@ -89,7 +89,7 @@ def refine_with_pairs(project, mapping_id: str | None = None, config=None,
     mapping_id = mapping_id or default_mapping(project)
     if mapping_id is None:
         raise WordbridgeError("this project has no mapping to refine (run alignment first)")
-    entry = next(m for m in project.manifest.mappings if m.id == mapping_id)
+    entry = project.mapping_entry(mapping_id)
     seeds, skipped = seed_rows(project, mapping_id)
     if len(seeds) == 0:
         raise WordbridgeError("no confirmed pairs to refine with: confirm or correct some pairs first")

@@ -148,11 +148,6 @@ def procrustes(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (u @ vt).to(torch.float32)
 
 
-def map_rows(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """Apply W to row vectors: x @ Wᵀ."""
-    return x @ w.T
-
-
 def random_orthogonal(d: int, gen: torch.Generator) -> torch.Tensor:
     """A random d × d orthogonal matrix (QR of a Gaussian, signs fixed to be Haar-distributed)."""
     a = torch.randn(d, d, generator=gen, dtype=torch.float64)

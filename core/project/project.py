@@ -238,13 +238,13 @@ class Project:
             self.root, stem, mapping_id, source_entry, target_entry, W, method, items.plain_json(metrics or {}),
             extra_arrays, items.plain_json(metadata or {}), header))
 
-    def mapping_file(self, mapping_id: str) -> Path:
-        """The mapping's safetensors file (e.g. for `core.alignment.mapping.Mapping.load`)."""
-        return self.root / _find(self._manifest.mappings, mapping_id, "mapping").files["arrays"]
+    def mapping_entry(self, mapping_id: str) -> MappingEntry:
+        """The manifest entry of one mapping."""
+        return _find(self._manifest.mappings, mapping_id, "mapping")
 
     def mapping(self, mapping_id: str) -> Mapping:
         """Load a mapping, checking W against its spaces' dimensions."""
-        entry = _find(self._manifest.mappings, mapping_id, "mapping")
+        entry = self.mapping_entry(mapping_id)
         spaces = {s.id: s for s in self._manifest.spaces}
         return items.read_mapping(self.root, entry, spaces.get(entry.source), spaces.get(entry.target))
 

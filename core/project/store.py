@@ -69,19 +69,6 @@ def load_arrays(path: str | os.PathLike, required: Iterable[str] = ()) -> tuple[
     return arrays, metadata
 
 
-def read_metadata(path: str | os.PathLike) -> dict:
-    """Only the JSON metadata of a safetensors file (reads the header, not the arrays)."""
-    from safetensors import SafetensorError
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(path, "file is missing")
-    try:
-        return _read_header_metadata(path)
-    except (SafetensorError, ValueError, OSError) as exc:
-        raise InputFileError(path, f"damaged safetensors file ({str(exc).splitlines()[0]})") from None
-
-
 def read_raw_header(path: str | os.PathLike) -> dict[str, str]:
     """The safetensors header's str → str entries other than Wordbridge's JSON metadata."""
     from safetensors import SafetensorError, safe_open
