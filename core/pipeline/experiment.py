@@ -219,8 +219,10 @@ def speech_config(cfg: ExperimentConfig, learner: str, grouping: str, seed: int,
 
 def _speech_stage(cfg: ExperimentConfig, rt: Runtime, learner: str, grouping: str, seed: int,
                   features: Stage) -> Stage:
+    from core.speech.runner import RUNTIME_ONLY
+
     settings = {k: v for k, v in speech_config(cfg, learner, grouping, seed, "auto").to_dict().items()
-                if k not in ("device", "num_workers", "data_on_device", "checkpoint_every", "log_every")}
+                if k not in RUNTIME_ONLY}
 
     def run(folder: Path, progress: Progress) -> dict:
         from core.corpus.feature_store import FeatureStore
@@ -319,9 +321,4 @@ def _store_path(features: Stage, root: Path) -> str:
 
 def _torch_device(device: str):
     return None if device == "auto" else device
-
-
-def stage_counts(plan: Plan) -> dict[str, int]:
-    """How many stages of each kind a plan has (for --dry-run style summaries)."""
-    return {k: len(v) for k, v in plan.stages.items()}
 

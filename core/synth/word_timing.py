@@ -23,7 +23,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
-TOKEN_RE = re.compile(r"[^\W\d_]+")
+from core.text.tokenize import TOKEN_PATTERN as TOKEN_RE, tokenize  # noqa: F401 (one tokenizer)
+
 _PIECE_RE = re.compile(r"([^\W\d_]+)|[\d_]+")  # a token, or a run of digits/underscores
 
 
@@ -34,11 +35,6 @@ class Token:
     word: str
     start: int
     end: int
-
-
-def tokenize(text: str) -> list[str]:
-    """The words of `text` as the rest of Wordbridge sees them: letters only, lower-cased."""
-    return TOKEN_RE.findall(text.lower())
 
 
 def _lower_with_offsets(text: str) -> tuple[str, list[int]]:
