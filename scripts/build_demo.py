@@ -202,13 +202,6 @@ def supervised_speech_map(speech, en, unsupervised: dict, log) -> tuple[object, 
                             "unsupervised_attempt": unsupervised}
 
 
-def store_mapping(project, mapping_id: str, source: str, target: str, mapping, method: str, metrics: dict) -> None:
-    """Put a core.alignment Mapping into the project with the arrays and steps classify replays."""
-    from core.refine_pairs import store_alignment_mapping
-
-    store_alignment_mapping(project, mapping_id, source, target, mapping, method, metrics)
-
-
 def unseen_voice(index: int):
     """A voice the build never uses (speaker index FIRST_UNSEEN_SPEAKER + index)."""
     from core.synth.voices import voice_for_speaker
@@ -303,6 +296,7 @@ def main(argv=None) -> int:
 
     from core.alignment.mapping import Mapping
     from core.corpus.feature_store import FeatureStore
+    from core.refine_pairs import store_alignment_mapping
     from core.speech.encode import pack_type_space
     from core.speech.type_space import load_type_space
     from core.vectors import load_vectors
@@ -365,10 +359,10 @@ def main(argv=None) -> int:
         project.add_space(f"text-{lang}", others[lang], kind="text", language=lang,
                           provenance={"corpus": f"{text_file}, odd chapters", "tokens_max": args.text_tokens,
                                       "trainer": "gensim"})
-    store_mapping(project, "speech-en__text-en", "speech-en", "text-en", speech_map, speech_info["method"],
+    store_alignment_mapping(project, "speech-en__text-en", "speech-en", "text-en", speech_map, speech_info["method"],
                   {k: v for k, v in speech_info.items() if not isinstance(v, dict)})
     for lang, (mapping, info) in text_maps.items():
-        store_mapping(project, f"text-en__text-{lang}", "text-en", f"text-{lang}", mapping, info["method"],
+        store_alignment_mapping(project, f"text-en__text-{lang}", "text-en", f"text-{lang}", mapping, info["method"],
                       {k: v for k, v in info.items() if not isinstance(v, dict)})
     weights, enc_config = pack_type_space(type_space, store.config, note=SYNTHETIC_NOTE)
     project.set_encoder("speech-en-encoder", weights, enc_config,
@@ -392,12 +386,9 @@ def main(argv=None) -> int:
             log(f"projection {method} ({'after' if aligned else 'before'} alignment) in {time.time() - t:.0f}s")
 
     # 4. honest check: isolated words by voices never used in the build
-    from core.classify import ClipClassifier
+    from core.classify import ClipClassifier, clip_embedder
 
-    classifier = ClipClassifier.load(project)
-    from core.classify import clip_embedder
-
-    classifier.embed = clip_embedder(project)
+    classifier = ClipClassifier.load(project, embed=clip_embedder(project))
     test_words = [w for w in speech_emb.words if w in en.index][:args.test_words]
     check = hit_rates(classifier, test_words, args.test_voices, "text-en", golds["fr"], "text-fr")
     log(f"unseen voices, {check['clips']} clips of the {len(test_words)} most frequent words: top-1 "
