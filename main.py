@@ -7,17 +7,25 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    from core.cli import add_command, build_parser, run
+    from core.cli import ArgumentParser, HelpFormatter, add_command, build_parser, run
 
+    if not argv or argv[0] == "app":
+        # The app alone: skip importing every command module (torch among them) before the window shows.
+        parser = ArgumentParser(prog="wordbridge app", formatter_class=HelpFormatter, description=APP_HELP)
+        _add_app_arguments(parser)
+        return run(parser.parse_args(argv[1:]), parser)
     parser, sub = build_parser()
-    app = add_command(sub, "app", help="open the desktop app (the default when no command is given)")
-    app.add_argument("project", nargs="?", default=None,
-                     help="project folder to open; none opens the last project or the bundled demo")
-    app.set_defaults(func=_run_app)
-    if not argv:
-        argv = ["app"]
-    args = parser.parse_args(argv)
-    return run(args, parser)
+    _add_app_arguments(add_command(sub, "app", help=APP_HELP))
+    return run(parser.parse_args(argv), parser)
+
+
+APP_HELP = "open the desktop app (the default when no command is given)"
+
+
+def _add_app_arguments(parser) -> None:
+    parser.add_argument("project", nargs="?", default=None,
+                        help="project folder to open; none opens the last project or the bundled demo")
+    parser.set_defaults(func=_run_app)
 
 
 def _run_app(args) -> int:

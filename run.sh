@@ -7,9 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES="libportaudio2 libsndfile1 xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
-libxcb-render-util0 libxcb-xkb1 libxkbcommon-x11-0 libxkbcommon0 libegl1 libgl1 libfontconfig1 libdbus-1-3 \
-pulseaudio pulseaudio-utils libasound2-plugins"
+APT_PACKAGES="python3-venv libportaudio2 libsndfile1 xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+libxcb-render-util0 libxcb-xkb1 libxcb-cursor0 libxcb-shape0 libxkbcommon-x11-0 libxkbcommon0 libegl1 libgl1 \
+libfontconfig1 libdbus-1-3 pulseaudio pulseaudio-utils libasound2-plugins"
 
 install_apt() {
     local missing=()
@@ -30,7 +30,10 @@ install_venv() {
     local stamp=.venv/.requirements.sha256 want
     want=$(sha256sum requirements.txt | cut -d' ' -f1)
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
-    [ -x .venv/bin/python ] || python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
+    # a venv made while python3-venv was missing has a python but no pip: make it again
+    if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+        python3.11 -m venv --clear .venv || python3 -m venv --clear .venv
+    fi
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -r requirements.txt
     echo "$want" > "$stamp"
@@ -41,7 +44,7 @@ setup() { install_apt; install_venv; }
 cmd="${1:-app}"; shift || true
 case "$cmd" in
     setup) setup ;;
-    app)   setup; exec .venv/bin/python main.py "$@" ;;
+    app)   setup; exec .venv/bin/python main.py app "$@" ;;
     cli)   setup; exec .venv/bin/python main.py "$@" ;;
     test)  setup; exec .venv/bin/python -m pytest "$@" ;;  # pytest exit code 5 (no tests) is non-zero: CI fails
     *)     echo "usage: ./run.sh app|test|cli|setup [ARGS...]" >&2; exit 2 ;;
