@@ -88,6 +88,8 @@ class LexiconPanel(QWidget):
     def decide_selected(self, status: str) -> int:
         """Record the user's decision for the selected rows; an edited word counts as a correction."""
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        if self.session.classifier is None or not rows:  # nothing loaded or selected yet
+            return 0
         language = self.session.classifier.texts[self.session.classifier.primary_text()].entry.language
         for r in rows:
             e = self.entries[r]

@@ -58,12 +58,6 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         fh.write(text)
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Atomically write a binary file."""
-    with atomic_open(path, "wb") as fh:
-        fh.write(data)
-
-
 def write_json(path: str | os.PathLike, obj) -> None:
     """Atomically write `obj` as indented UTF-8 JSON."""
     write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")

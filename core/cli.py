@@ -48,13 +48,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     parser.add_argument("--version", action="version", version="wordbridge 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"core.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"core.commands.{name}":
-                continue  # a subcommand that is not written yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"core.commands.{name}").register(sub)
     return parser, sub
 
 

@@ -10,7 +10,7 @@ which.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Protocol
+from typing import Protocol
 
 from core.errors import Cancelled
 
@@ -46,17 +46,10 @@ class Progress:
         """Ask the worker to stop at its next `check()`."""
         self._cancel.set()
 
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
     def check(self) -> None:
         """Raise `Cancelled` if cancellation was requested."""
         if self._cancel.is_set():
             raise Cancelled()
-
-
-NULL_PROGRESS = Progress()
 
 
 def ensure(progress: Progress | None) -> Progress:
@@ -102,5 +95,3 @@ def print_err(message: str) -> None:
 
     print(message, file=sys.stderr)
 
-
-Callback = Callable[[str, float, "float | None", dict], None]
