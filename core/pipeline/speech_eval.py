@@ -42,7 +42,9 @@ def test_segments(store, max_segments: int | None = None, seed: int = 0) -> np.n
     if not held:
         raise WordbridgeError(f"{getattr(store, 'path', 'store')}: the corpus names no held-out speakers; "
                               "evaluation needs voices unseen in training")
-    rows = np.array([i for i, s in enumerate(store.speakers) if s in held], dtype=np.int64)
+    from core.speech.runner import split_segments
+
+    rows = split_segments(store, exclude_held_out=True)[1].astype(np.int64)  # the rows training leaves out
     if max_segments is not None and len(rows) > max_segments:
         rows = np.sort(np.random.default_rng(seed).choice(rows, max_segments, replace=False))
     return rows
@@ -74,13 +76,14 @@ def segment_vectors(run_dir: Path, rows: np.ndarray) -> tuple[np.ndarray, Embedd
     from safetensors.torch import load_file
 
     from core.speech.clustering import normalize_rows
+    from core.speech.runner import SEGMENTS_FILE
     from core.speech.type_space import ASSIGN_FILE, INFO_FILE, TYPES_VEC
     from core.vectors import load_vectors
 
     run_dir = Path(run_dir)
     info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
     types = load_vectors(run_dir / TYPES_VEC, modality="speech")
-    enc = load_file(str(run_dir / "segments.safetensors"))["embedding"].numpy()[rows]
+    enc = load_file(str(run_dir / SEGMENTS_FILE))["embedding"].numpy()[rows]
     if info["learner"] == "speech2vec":
         return enc.astype(np.float32), types, info
     centroids = load_file(str(run_dir / ASSIGN_FILE))["assign_centroids"].numpy()
