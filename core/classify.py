@@ -98,16 +98,9 @@ def aligned_space_maps(mapping):
     W = np.asarray(mapping.W, dtype=np.float32)
     arrays, meta = getattr(mapping, "arrays", {}) or {}, getattr(mapping, "metadata", {}) or {}
     if "src_steps" in meta and "tgt_steps" in meta:
-        from core.alignment.mapping import Mapping, SidePreprocess
+        from core.alignment.mapping import Mapping
 
-        sides = {}
-        for side in ("src", "tgt"):
-            means = []
-            while f"{side}.center_mean.{len(means)}" in arrays:
-                means.append(arrays[f"{side}.center_mean.{len(means)}"])
-            sides[side] = SidePreprocess(meta[f"{side}_steps"], means, arrays.get(f"{side}.pca_mean"),
-                                         arrays.get(f"{side}.pca_components"))
-        full = Mapping(W, sides["src"], sides["tgt"], {})
+        full = Mapping.from_arrays(W, arrays, meta)
         return full.map_source, full.map_target
     return (lambda x: _unit(_unit(x) @ W.T)), _unit
 

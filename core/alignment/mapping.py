@@ -155,11 +155,16 @@ class Mapping:
             raise InputFileError(path, f"not a readable safetensors mapping ({exc})") from None
         if metadata.get("format") != FORMAT or "W" not in tensors:
             raise InputFileError(path, "not a Wordbridge mapping (written by `align`)")
+        return cls.from_arrays(tensors["W"], tensors, metadata, json.loads(metadata.get("meta", "{}")))
+
+    @classmethod
+    def from_arrays(cls, W: np.ndarray, arrays: dict, steps: dict, meta: dict | None = None) -> "Mapping":
+        """Rebuild a mapping from W, the arrays of `preprocessing_arrays` and {"src_steps", "tgt_steps"}."""
         sides = {}
         for side in ("src", "tgt"):
             means = []
-            while f"{side}.center_mean.{len(means)}" in tensors:
-                means.append(tensors[f"{side}.center_mean.{len(means)}"])
-            sides[side] = SidePreprocess(metadata[f"{side}_steps"], means,
-                                         tensors.get(f"{side}.pca_mean"), tensors.get(f"{side}.pca_components"))
-        return cls(tensors["W"], sides["src"], sides["tgt"], json.loads(metadata.get("meta", "{}")))
+            while f"{side}.center_mean.{len(means)}" in arrays:
+                means.append(arrays[f"{side}.center_mean.{len(means)}"])
+            sides[side] = SidePreprocess(steps[f"{side}_steps"], means,
+                                         arrays.get(f"{side}.pca_mean"), arrays.get(f"{side}.pca_components"))
+        return cls(W, sides["src"], sides["tgt"], meta or {})
