@@ -95,6 +95,19 @@ class InputRecorder:
         with self._lock:
             return np.concatenate(self._blocks) if self._blocks else np.zeros(0, np.float32)
 
+    def tail(self, n: int) -> tuple[np.ndarray, int]:
+        """The last `n` samples and the number recorded in all, without copying the whole recording."""
+        with self._lock:
+            total = sum(len(b) for b in self._blocks)
+            picked, have = [], 0
+            for block in reversed(self._blocks):
+                picked.append(block)
+                have += len(block)
+                if have >= n:
+                    break
+        tail = np.concatenate(picked[::-1])[-n:] if picked else np.zeros(0, np.float32)
+        return tail, total
+
     def stop(self) -> np.ndarray:
         """Stop and close the stream (errors from a lost device are ignored); return the samples."""
         self._stopping = True

@@ -22,6 +22,7 @@ from core.errors import WordbridgeError
 
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.mp3 *.aiff *.aif);;All files (*)"
 CLIP_LEVEL = 0.99
+LIVE_SECONDS = 3.0  # the live waveform shows this much of the recording
 
 
 @dataclass
@@ -133,9 +134,9 @@ class RecorderWidget(QWidget):
         if rec is None:
             return
         self._show_level(rec.peak)
-        samples = rec.samples()
-        self.view.show_live(samples, rec.sample_rate)
-        self.clip_label.setText(f"{len(samples) / rec.sample_rate:.1f} s")
+        tail, total = rec.tail(int(LIVE_SECONDS * rec.sample_rate))  # each tick copies 3 s, not everything
+        self.view.show_live(tail, rec.sample_rate, total, LIVE_SECONDS)
+        self.clip_label.setText(f"{total / rec.sample_rate:.1f} s")
         if rec.problem and not rec.active:  # device lost: keep what we have
             self.stop()
 

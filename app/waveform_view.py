@@ -53,10 +53,10 @@ class WaveformView(pg.GraphicsLayoutWidget):
             self.trim_region.setVisible(False)
         self.wave_plot.setXRange(0, max(self.duration, 0.1), padding=0)
 
-    def show_live(self, samples: np.ndarray, sr: int, seconds: float = 3.0) -> None:
-        """Draw only the waveform of the last `seconds` while recording (spectrogram later)."""
-        tail = np.asarray(samples[-int(seconds * sr):], dtype=np.float32)
-        start = max(0.0, len(samples) / sr - seconds)
+    def show_live(self, tail: np.ndarray, sr: int, total: int, seconds: float = 3.0) -> None:
+        """Draw the waveform of the last `seconds` (`tail`) of `total` samples recorded so far."""
+        tail = np.asarray(tail[-int(seconds * sr):], dtype=np.float32)
+        start = max(0.0, total / sr - seconds)
         t, y = _envelope(tail, sr)
         self.wave_curve.setData(t + start, y)
         self.trim_region.setVisible(False)

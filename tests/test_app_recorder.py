@@ -42,6 +42,10 @@ class FakeRecorder:
         self.max_peak = max(self.max_peak, self.peak)
         return self.clip[:n]
 
+    def tail(self, n):
+        got = self.samples()
+        return got[-n:], len(got)
+
     def stop(self):
         self.stopped = True
         return self.clip[:min(len(self.clip), self.blocks * 800)]
