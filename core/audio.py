@@ -134,6 +134,13 @@ def save_wav(path: str | os.PathLike, samples: np.ndarray, sr: int = TARGET_SR) 
     return path
 
 
+def frame_rms(samples: np.ndarray, hop: int) -> np.ndarray:
+    """RMS of consecutive `hop`-sample frames (float64; a last partial frame is dropped)."""
+    n = len(samples) // hop
+    frames = np.asarray(samples[:n * hop], dtype=np.float64).reshape(n, hop)
+    return np.sqrt(np.mean(frames ** 2, axis=1))
+
+
 def trim_silence(samples: np.ndarray, sr: int = TARGET_SR, start_threshold: float = 0.1,
                  stop_threshold: float = 0.05, stop_hold: float = 0.3, margin: float = 0.25,
                  min_duration: float = 0.15) -> tuple[int, int] | None:
@@ -151,8 +158,7 @@ def trim_silence(samples: np.ndarray, sr: int = TARGET_SR, start_threshold: floa
     n_frames = len(samples) // hop
     if n_frames == 0 or is_silent(samples):
         return None
-    frames = samples[:n_frames * hop].reshape(n_frames, hop).astype(np.float64)
-    rms = np.sqrt(np.mean(frames ** 2, axis=1))
+    rms = frame_rms(samples, hop)
     level = rms / rms.max()
     loud = np.flatnonzero(level >= start_threshold)
     if len(loud) == 0:

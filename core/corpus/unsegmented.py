@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.audio import TARGET_SR, load_audio
+from core.audio import TARGET_SR, frame_rms, load_audio
 from core.corpus.report import ReadReport, find_audio_files, probe_duration, relative_id
 from core.errors import InputFileError, WordbridgeError
 from core.progress import Progress, ensure
@@ -148,7 +148,7 @@ def pause_split(samples: np.ndarray, sr: int = TARGET_SR, min_pause: float = 0.1
     n = len(samples) // hop
     if n == 0:
         return []
-    rms = np.sqrt(np.mean(samples[:n * hop].astype(np.float64).reshape(n, hop) ** 2, axis=1))
+    rms = frame_rms(samples, hop)
     loud = np.percentile(rms, 95) if reference is None else reference
     if loud <= 0:
         return []
@@ -193,8 +193,7 @@ def _loud_level(samples: np.ndarray, sr: int) -> float:
     n = len(samples) // hop
     if n == 0:
         return 0.0
-    rms = np.sqrt(np.mean(samples[:n * hop].astype(np.float64).reshape(n, hop) ** 2, axis=1))
-    return float(np.percentile(rms, 99))
+    return float(np.percentile(frame_rms(samples, hop), 99))
 
 
 def _folder_speaker(path: Path, root: Path) -> str | None:
