@@ -109,6 +109,12 @@ def probe_duration(path: Path, report: ReadReport, min_seconds: float = 0.0) -> 
     return duration
 
 
+def folder_speaker(path: Path, root: Path) -> str | None:
+    """The speaker of a file: its folder relative to the corpus root (None for files in the root)."""
+    parent = Path(relative_id(path, root)).parent
+    return parent.as_posix() if parent != Path(".") else None
+
+
 def relative_id(path: Path, root: Path) -> str:
     """`path` relative to `root` without its extension, with '/' separators (an utterance id)."""
     try:

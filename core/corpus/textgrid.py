@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.corpus.report import ReadReport, find_audio_files, probe_duration, relative_id
+from core.corpus.report import ReadReport, find_audio_files, folder_speaker, probe_duration, relative_id
 from core.progress import Progress, ensure
 from core.segments import Segment, SegmentTable
 
@@ -32,11 +32,7 @@ def read_textgrid_corpus(source: str | os.PathLike, tier: str = "words",
     root = Path(source)
     report = ReadReport(reader="textgrid")
 
-    def speaker_of(audio: Path) -> str | None:
-        rel = Path(relative_id(audio, root))
-        return rel.parent.as_posix() if rel.parent != Path(".") else None
-
-    table = _read_pairs(root, find_audio_files(root), speaker_of, tier, alignments, skip_labels,
+    table = _read_pairs(root, find_audio_files(root), lambda audio: folder_speaker(audio, root), tier, alignments, skip_labels,
                         lowercase, report, progress)
     if root.is_dir():
         for tg in sorted(p for p in root.rglob("*") if p.suffix.lower() == ".textgrid"):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from core.audio import TARGET_SR, frame_rms, load_audio
-from core.corpus.report import ReadReport, find_audio_files, probe_duration, relative_id
+from core.corpus.report import ReadReport, find_audio_files, folder_speaker, probe_duration, relative_id
 from core.errors import InputFileError, WordbridgeError
 from core.progress import Progress, ensure
 from core.segments import Segment, SegmentTable
@@ -50,7 +50,7 @@ def read_vad(source: str | os.PathLike, vad: str = "webrtc", aggressiveness: int
             regions = webrtc_speech_regions(samples, sr, aggressiveness, merge_gap)
         else:
             regions = silero_speech_regions(samples, sr)
-        file_id, speaker = relative_id(path, root), _folder_speaker(path, root)
+        file_id, speaker = relative_id(path, root), folder_speaker(path, root)
         reference = _loud_level(samples, sr)
         n_before = len(segments)
         for r, (r0, r1) in enumerate(regions):
@@ -90,7 +90,7 @@ def read_chunks(source: str | os.PathLike, chunk_seconds: float = 0.5,
         if n == 0:
             report.skip("shorter than half a chunk", f"{path}: {duration:.3f} s")
             continue
-        file_id, speaker = relative_id(path, root), _folder_speaker(path, root)
+        file_id, speaker = relative_id(path, root), folder_speaker(path, root)
         for i in range(n):
             segments.append(Segment(str(path), i * chunk_seconds, min(duration, (i + 1) * chunk_seconds),
                                     None, speaker, file_id, i))
@@ -194,11 +194,6 @@ def _loud_level(samples: np.ndarray, sr: int) -> float:
     if n == 0:
         return 0.0
     return float(np.percentile(frame_rms(samples, hop), 99))
-
-
-def _folder_speaker(path: Path, root: Path) -> str | None:
-    parent = Path(relative_id(path, root)).parent
-    return parent.as_posix() if parent != Path(".") else None
 
 
 _SILERO = {}
