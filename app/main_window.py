@@ -193,7 +193,8 @@ class MainWindow(QMainWindow):
         return self.open_project(copy.root)
 
     def align_dialog(self):
-        from app.training_dialog import TrainingDialog, align_project
+        from app.training_dialog import TrainingDialog
+        from core.refine_pairs import align_project
 
         if self.session.project is None:
             return None

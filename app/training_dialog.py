@@ -81,23 +81,3 @@ class TrainingDialog(QDialog):
             self.worker.cancel()
             self.worker.wait(5000)
         super().reject()
-
-
-def align_project(project, method: str = "auto", progress=None) -> dict:
-    """Align the project's speech space with its primary text space and store the mapping."""
-    from core.alignment.base import AlignConfig
-    from core.alignment.pipeline import align
-    from core.errors import WordbridgeError
-    from core.refine_pairs import store_alignment_mapping
-
-    spaces = project.manifest.spaces
-    speech = next((s for s in spaces if s.kind == "speech"), None)
-    texts = [s for s in spaces if s.kind == "text"]
-    if speech is None or not texts:
-        raise WordbridgeError("aligning needs a speech space and a text space in the project")
-    text = next((t for t in texts if t.language == speech.language), texts[0])
-    result = align(project.space(speech.id), project.space(text.id), AlignConfig(method=method), progress=progress)
-    mapping_id = f"{speech.id}__{text.id}"
-    store_alignment_mapping(project, mapping_id, speech.id, text.id, result.mapping, result.method_used,
-                            metrics={"criterion": float(result.criterion)})
-    return {"mapping": mapping_id, "criterion": float(result.criterion), "method_used": result.method_used}

@@ -4,6 +4,7 @@ The user's decisions (`project.confirmed_pairs()`, status "confirmed" or "correc
 seed dictionary of `core.alignment.pipeline.align(method="semisupervised")`; the new map replaces
 the project's mapping. The model-selection criterion (mean CSLS cosine) is measured the same way
 before and after, in each mapping's own aligned space, so the two numbers can be compared.
+`align_project` makes the project's first speech → text mapping without any pairs.
 """
 
 from __future__ import annotations
@@ -105,3 +106,21 @@ def refine_with_pairs(project, mapping_id: str | None = None, config=None,
                             metrics={"criterion": float(result.criterion), "user_pairs": int(len(seeds))})
     after = aligned_criterion(project, mapping_id)
     return RefineResult(mapping_id, before, after, int(len(seeds)), skipped, list(result.criterion_history))
+
+
+def align_project(project, method: str = "auto", progress=None) -> dict:
+    """Align the project's speech space with its primary text space and store the mapping."""
+    from core.alignment.base import AlignConfig
+    from core.alignment.pipeline import align
+
+    spaces = project.manifest.spaces
+    speech = next((s for s in spaces if s.kind == "speech"), None)
+    texts = [s for s in spaces if s.kind == "text"]
+    if speech is None or not texts:
+        raise WordbridgeError("aligning needs a speech space and a text space in the project")
+    text = next((t for t in texts if t.language == speech.language), texts[0])
+    result = align(project.space(speech.id), project.space(text.id), AlignConfig(method=method), progress=progress)
+    mapping_id = f"{speech.id}__{text.id}"
+    store_alignment_mapping(project, mapping_id, speech.id, text.id, result.mapping, result.method_used,
+                            metrics={"criterion": float(result.criterion)})
+    return {"mapping": mapping_id, "criterion": float(result.criterion), "method_used": result.method_used}

@@ -148,7 +148,7 @@ def make_utterance(job: dict, out_dir: str) -> dict:
 
     from core.synth.synthesize import SAMPLE_RATE, synthesize_utterance
     from core.synth.textgrid import read_words, textgrid_text
-    from core.synth.word_timing import tokenize
+    from core.text.tokenize import tokenize
 
     wav_path = Path(out_dir) / job["wav"]
     grid_path = Path(out_dir) / job["textgrid"]

@@ -12,7 +12,8 @@ import numpy as np
 
 from core.errors import WordbridgeError
 from core.synth.voices import VoiceSpec
-from core.synth.word_timing import make_valid, tokenize, word_timings_from_events
+from core.synth.word_timing import make_valid, word_timings_from_events
+from core.text.tokenize import tokenize
 
 SAMPLE_RATE = 16000
 # Characters espeak reads aloud or turns into odd pauses; replaced by spaces (same length, so

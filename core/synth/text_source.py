@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InputFileError, WordbridgeError
-from core.synth.word_timing import tokenize
+from core.text.tokenize import tokenize
 
 CHAPTER_CHOICES = ("all", "odd", "even")
 

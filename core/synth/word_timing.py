@@ -23,7 +23,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from core.text.tokenize import TOKEN_PATTERN as TOKEN_RE, tokenize  # noqa: F401 (one tokenizer)
+from core.text.tokenize import tokenize  # noqa: F401 (re-exported: the one tokenizer)
 
 _PIECE_RE = re.compile(r"([^\W\d_]+)|[\d_]+")  # a token, or a run of digits/underscores
 
