@@ -7,7 +7,7 @@ from pathlib import Path
 from core.cli import add_command
 from core.errors import WordbridgeError
 from core.progress import Progress, TqdmListener
-from core.speech.config import GROUPINGS, SpeechConfig, load_config, preset
+from core.speech.config import GROUPINGS, SpeechConfig, preset, read_config_dict
 
 DEFAULTS = SpeechConfig()
 LEARNER_PRESETS = {"speech2vec": "paper", "unit-skipgram": "unit-skipgram"}
@@ -104,12 +104,9 @@ def _plain(value):
 
 def _file_settings(path: str) -> dict:
     """Only the settings a config file names (so the options' defaults don't hide them)."""
-    import json
-    import tomllib
-
-    load_config(path)  # validates the file and its values, with file-named errors
-    text = Path(path).read_text(encoding="utf-8")
-    return tomllib.loads(text) if path.endswith(".toml") else json.loads(text)
+    settings = read_config_dict(path)
+    SpeechConfig.from_dict(settings, source=path)  # validates the values, with file-named errors
+    return settings
 
 
 def run_train(args) -> int:

@@ -139,6 +139,11 @@ class SpeechConfig:
 
 def load_config(path: str | Path) -> SpeechConfig:
     """Read a config from .json or .toml."""
+    return SpeechConfig.from_dict(read_config_dict(path), source=str(path))
+
+
+def read_config_dict(path: str | Path) -> dict:
+    """The settings a .json or .toml file names, parsed but not yet checked."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -150,7 +155,7 @@ def load_config(path: str | Path) -> SpeechConfig:
         line = getattr(exc, "lineno", None)
         raise InputFileError(path, f"not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}",
                              line) from None
-    return SpeechConfig.from_dict(data, source=str(path))
+    return data
 
 
 PRESETS: dict[str, dict] = {
