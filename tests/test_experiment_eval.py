@@ -92,6 +92,7 @@ path = "{text}"
     ("[speech.speech2vec]\nepochs = 0\n", "epochs must be at least 1"),
     ("[align]\nmethod = 'supervised'\n", "unsupervised method"),
     ("seeds = []\n", "seeds must be a non-empty list"),
+    ("[speech.speech2vec]\nseeds = 'zero'\n", "\\[speech.speech2vec\\] seeds must be a non-empty list"),
     ("max_tokens = -5\n", "max_tokens must be a positive integer"),  # lands in the [[text]] table
 ])
 def test_config_errors_are_one_line_and_name_the_problem(tmp_path, extra, message):
@@ -112,3 +113,18 @@ def test_config_missing_files_are_named(tmp_path):
         load_experiment(path)
     with pytest.raises(WordbridgeError, match="experiment config not found"):
         load_experiment(tmp_path / "missing.toml")
+
+
+def test_a_learner_can_run_fewer_seeds_than_the_rest(tmp_path):
+    from core.pipeline.experiment import Runtime, plan_experiment
+
+    text = tmp_path / "t.txt"
+    text.write_text("in the beginning\n", encoding="utf-8")
+    path = tmp_path / "x.toml"
+    path.write_text("seeds = [0, 1, 2]\n" + CONFIG.format(text=text)
+                    + "[speech]\nconfigurations = ['A']\n[speech.speech2vec]\nseeds = [0]\n", encoding="utf-8")
+    cfg = load_experiment(path)
+    assert cfg.seeds_of("speech2vec") == [0] and cfg.seeds_of("unit-skipgram") == [0, 1, 2]
+    speech = plan_experiment(cfg, Runtime(device="cpu")).stages["speech"]
+    seeds = sorted((s.settings["learner"], s.settings["seed"]) for s in speech)
+    assert seeds == [("speech2vec", 0), ("unit-skipgram", 0), ("unit-skipgram", 1), ("unit-skipgram", 2)]

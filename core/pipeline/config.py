@@ -13,7 +13,7 @@ Layout (every section but [corpus] and [[text]] is optional; see experiments/smo
 
     [features]                       # FeatureConfig fields + workers, chunk_seconds (F), vad options
     [speech]                         # learners, configurations ("A*", "A", "B", "VAD", "F")
-    [speech.speech2vec]              # SpeechConfig fields over the "paper" preset
+    [speech.speech2vec]              # SpeechConfig fields over the "paper" preset, plus `seeds`
     [speech.unit-skipgram]           # SpeechConfig fields over the "unit-skipgram" preset
     [text_training]                  # SkipGramParams fields + backend (auto|gensim|torch), max_tokens
     [[text]]                         # one text space: name, path, chapters, language, task, dictionary
@@ -86,6 +86,11 @@ class ExperimentConfig:
     texts: list[TextSpec]
     align: dict
     evaluation: dict = field(default_factory=dict)
+    learner_seeds: dict[str, list[int]] = field(default_factory=dict)  # [speech.<learner>] seeds
+
+    def seeds_of(self, learner: str) -> list[int]:
+        """The seeds of one learner: its own `seeds` list if the config gives one, else the top-level list."""
+        return self.learner_seeds.get(learner, self.seeds)
 
     def to_dict(self) -> dict:
         """Everything, JSON-serialisable (stored in metrics.json)."""
@@ -115,9 +120,7 @@ def parse_experiment(data: dict, path: Path) -> ExperimentConfig:
         raise InputFileError(path, message)
 
     _unknown(data, TOP_KEYS, "top level", fail)
-    seeds = data.get("seeds", [0])
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) for s in seeds):
-        fail("seeds must be a non-empty list of integers, e.g. seeds = [0, 1, 2]")
+    seeds = _seed_list(data.get("seeds", [0]), "seeds", fail)
     device = data.get("device", "auto")
     if device not in ("auto", "cpu", "cuda") and not str(device).startswith("cuda:"):
         fail(f"device must be auto, cpu or cuda, not {device!r}")
@@ -143,9 +146,11 @@ def parse_experiment(data: dict, path: Path) -> ExperimentConfig:
         if conf not in CONFIGURATIONS:
             fail(f"[speech] unknown configuration {conf!r} (choose from {', '.join(CONFIGURATIONS)})")
     _unknown(speech, set(LEARNER_PRESET), "[speech]", fail)
-    overrides = {}
+    overrides, learner_seeds = {}, {}
     for learner in learners:
         over = dict(speech.get(learner, {}))
+        if "seeds" in over:
+            learner_seeds[learner] = _seed_list(over.pop("seeds"), f"[speech.{learner}] seeds", fail)
         _check_speech_overrides(over, learner, fail)
         overrides[learner] = over
 
@@ -161,8 +166,15 @@ def parse_experiment(data: dict, path: Path) -> ExperimentConfig:
     _unknown(evaluation, EVAL_KEYS, "[evaluation]", fail)
 
     return ExperimentConfig(where, str(data.get("name", path.stem)), str(data.get("description", "")),
-                            [int(s) for s in seeds], str(device), corpus, features, list(learners),
-                            list(configurations), overrides, text_training, texts, align, evaluation)
+                            seeds, str(device), corpus, features, list(learners),
+                            list(configurations), overrides, text_training, texts, align, evaluation,
+                            learner_seeds)
+
+
+def _seed_list(seeds, what: str, fail) -> list[int]:
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) for s in seeds):
+        fail(f"{what} must be a non-empty list of integers, e.g. seeds = [0, 1, 2]")
+    return [int(s) for s in seeds]
 
 
 def resolve_path(value, base: Path, fail, what: str, must_exist: bool = True) -> str:

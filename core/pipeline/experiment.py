@@ -56,7 +56,7 @@ def plan_experiment(cfg: ExperimentConfig, rt: Runtime) -> Plan:
     speech, evals = {}, []
     for learner in cfg.learners:
         for conf in cfg.configurations:
-            for seed in cfg.seeds:
+            for seed in cfg.seeds_of(learner):
                 grouping = GROUPING_OF[conf]
                 key = (learner, grouping, seed)
                 if key not in speech:
