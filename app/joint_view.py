@@ -76,6 +76,7 @@ class JointSpaceView(QWidget):
         self.coords = np.zeros((0, 2), np.float32)
         self.vectors = np.zeros((0, 1), np.float32)
         self.rows: list[tuple[str, str]] = []  # (space id, word) per row
+        self.transforms: dict = {}  # space id → raw vectors to rows like self.vectors (JointPoints)
         self.visible = np.zeros(0, bool)
         self.selection: set[int] = set()
         self.clip_position: np.ndarray | None = None
@@ -148,6 +149,7 @@ class JointSpaceView(QWidget):
             return
         self.rows = rows
         self.vectors = points.vectors[[lookup[r] for r in rows]]
+        self.transforms = points.transforms
         self.mapping_id = cached.entry.mapping
         self.coords = cached.coords
         self.visible = np.ones(len(self.rows), bool)
@@ -260,14 +262,9 @@ class JointSpaceView(QWidget):
         self._clip_lines.setData(xs, ys)
 
     def _clip_query(self, vector, classifier):
-        speech_id = classifier.speech.entry.id
-        if self.aligned:
-            link = next((lk for lk in classifier.links.values()
-                         if lk.a_id == speech_id and lk.mapping_id == self.mapping_id), None)
-            return None if link is None else link.map_a(vector[None, :])
-        raw = proj.normalise_rows(classifier.speech.emb.vectors)
-        q = proj.normalise_rows(vector[None, :]) - raw.mean(axis=0, keepdims=True)
-        return np.pad(q, ((0, 0), (0, max(0, self.vectors.shape[1] - q.shape[1]))))
+        """The clip in the layout's space, as core.projection.joint_points put its speech space."""
+        to_joint = self.transforms.get(classifier.speech.entry.id)
+        return None if to_joint is None else to_joint(vector[None, :])
 
     # background work and export
     def recompute(self) -> Worker | None:

@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self.workspace = None
+        self.last_corpus: str | None = None  # the feature store built last (default of the training dialog)
         self.start.new_button.clicked.connect(lambda: self.new_project())
         self.start.open_button.clicked.connect(lambda: self.open_dialog())
         self.session.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
@@ -85,8 +86,11 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         menu.addSeparator()
         menu.addAction("&Quit", self.close, "Ctrl+Q")
+        train = self.menuBar().addMenu("T&rain")
+        train.addAction("Build speech &corpus…", lambda: self.corpus_dialog(), "Ctrl+Shift+B")
+        train.addAction("Train &speech space…", lambda: self.train_speech_dialog(), "Ctrl+Shift+T")
+        train.addAction("&Align spaces…", lambda: self.align_dialog(), "Ctrl+Shift+A")
         tools = self.menuBar().addMenu("&Tools")
-        tools.addAction("Align spaces…", self.align_dialog)
         tools.addAction("Recompute joint layout", lambda: self.workspace and self.joint.recompute())
 
     def _fill_recent(self) -> None:
@@ -191,6 +195,33 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot save project", str(exc))
             return False
         return self.open_project(copy.root)
+
+    def corpus_dialog(self):
+        """Train ▸ Build speech corpus…: the form, then the build in a TrainingDialog (None without a project)."""
+        from app.corpus_dialog import CorpusDialog
+
+        if self.session.project is None:
+            self.statusBar().showMessage("Open or create a project first.", 8000)
+            return None
+        dialog = CorpusDialog(self.session.project, parent=self)
+        dialog.built.connect(lambda result: setattr(self, "last_corpus", str(result.path)))
+        dialog.show()
+        return dialog
+
+    def train_speech_dialog(self):
+        """Train ▸ Train speech space…: the form (the store built last is preselected), then the training."""
+        from app.train_speech_dialog import TrainSpeechDialog
+
+        if self.session.project is None:
+            self.statusBar().showMessage("Open or create a project first.", 8000)
+            return None
+        last = self.last_corpus  # only a store of the open project
+        if last and not Path(last).resolve().is_relative_to(Path(self.session.project.root).resolve()):
+            last = None
+        dialog = TrainSpeechDialog(self.session.project, default_store=last, parent=self)
+        dialog.trained.connect(lambda _r: self.session.after_mapping_change())
+        dialog.show()
+        return dialog
 
     def align_dialog(self):
         from app.training_dialog import TrainingDialog

@@ -22,14 +22,26 @@ def compute_device() -> str:
     return "cpu"
 
 
+# numeric metrics that count rather than measure: logged with progress, never plotted
+COUNTERS = ("epoch", "shard", "step")
+
+
 class TrainingDialog(QDialog):
-    """Runs `fn(*args, progress=..., **kwargs)` in a worker; plots every numeric metric it reports."""
+    """Runs `fn(*args, progress=..., **kwargs)` in a worker; plots the numeric metrics it reports.
+
+    `state` is "ready", "running", "done", "failed" or "cancelled"; `series` holds each plotted
+    metric's values (counters such as epoch are left out).
+    """
 
     def __init__(self, title: str, fn, *args, parent=None, **kwargs):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.resize(560, 420)
+        self.state = "ready"
         self.device = QLabel(f"Compute device: {compute_device()}")
+        self.device.setToolTip("Where the job's tensors are computed: a CUDA GPU when torch sees one, else the CPU")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
         self.plot = pg.PlotWidget()
         self.plot.setBackground("w")
         self.plot.addLegend()
@@ -40,7 +52,7 @@ class TrainingDialog(QDialog):
         self.close_box.setEnabled(False)
         self.close_box.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for w in (self.device, self.plot, self.progress, self.log, self.close_box):
+        for w in (self.device, self.plot, self.progress, self.status, self.log, self.close_box):
             layout.addWidget(w)
         self.series: dict[str, list[float]] = {}
         self._curves: dict[str, object] = {}
@@ -48,20 +60,26 @@ class TrainingDialog(QDialog):
         self.worker = Worker(fn, *args, parent=self, **kwargs)
         self.worker.progressed.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
-        self.worker.failed.connect(lambda m: self._end(f"failed: {m}"))
-        self.worker.cancelled.connect(lambda: self._end("cancelled"))
+        self.worker.failed.connect(lambda m: self._end("failed", f"failed: {m}"))
+        self.worker.cancelled.connect(lambda: self._end("cancelled", "cancelled"))
         self.progress.attach(self.worker, title)
 
     def start(self) -> Worker:
+        """Start the job in its worker thread."""
+        self.state = "running"
         self.worker.start()
         return self.worker
+
+    def report(self, text: str) -> None:
+        """Add lines to the dialog's log (a summary at the end of the job)."""
+        self.log.appendPlainText(text)
 
     def _on_progress(self, stage: str, done: float, total, metrics: dict) -> None:
         if done < 0:
             self.log.appendPlainText(f"{stage}: {metrics.get('message', '')}")
             return
         for name, value in metrics.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and name not in COUNTERS:
                 self.series.setdefault(name, []).append(float(value))
                 if name not in self._curves:
                     colour = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"][len(self._curves) % 4]
@@ -70,10 +88,13 @@ class TrainingDialog(QDialog):
 
     def _on_finished(self, result) -> None:
         self.result = result
-        self._end("done")
+        self._end("done", "done")
 
-    def _end(self, text: str) -> None:
+    def _end(self, state: str, text: str) -> None:
+        self.state = state
         self.log.appendPlainText(text)
+        self.status.setText(text if state != "done" else "")
+        self.status.setStyleSheet("color: #b02a37;" if state == "failed" else "")
         self.close_box.setEnabled(True)
 
     def reject(self) -> None:  # noqa: D401 - Qt API: closing cancels a running job

@@ -20,6 +20,8 @@ import numpy as np
 from core.embeddings import Embeddings
 from core.errors import WordbridgeError
 from core.progress import Progress, ensure
+from core.retrieval import csls_penalties, top_k_indices
+from core.vectors import unit_rows
 
 METHODS = ("nn", "csls")
 
@@ -66,22 +68,9 @@ class _Space:
     emb: Embeddings
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.atleast_2d(np.asarray(x, dtype=np.float32))
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
 def _csls_terms(a: np.ndarray, b: np.ndarray, knn: int) -> tuple[np.ndarray, np.ndarray]:
-    from core.retrieval import csls_penalties
-
     r_a, r_b = csls_penalties(a, b, knn, backend="auto", device="cpu")
     return r_a.cpu().numpy().astype(np.float32), r_b.cpu().numpy().astype(np.float32)
-
-
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    k = min(k, len(scores))
-    part = np.argpartition(-scores, k - 1)[:k]
-    return part[np.argsort(-scores[part])]
 
 
 def aligned_space_maps(mapping):
@@ -102,7 +91,7 @@ def aligned_space_maps(mapping):
 
         full = Mapping.from_arrays(W, arrays, meta)
         return full.map_source, full.map_target
-    return (lambda x: _unit(_unit(x) @ W.T)), _unit
+    return (lambda x: unit_rows(unit_rows(x) @ W.T)), unit_rows
 
 
 def _band_energy_embedder(config: dict):
@@ -200,7 +189,7 @@ class ClipClassifier:
             map_a, map_b = map_source, map_target
         else:
             map_a, map_b = map_target, map_source
-        a, b = _unit(map_a(a_emb.vectors)), _unit(map_b(b_emb.vectors))
+        a, b = unit_rows(map_a(a_emb.vectors)), unit_rows(map_b(b_emb.vectors))
         r_a, r_b = _csls_terms(a, b, knn)
         return Link(entry.id, a_id, b_id, a, b, r_b, r_a, map_a)
 
@@ -210,14 +199,13 @@ class ClipClassifier:
         keys, r_keys = (link.b, link.r_b) if keys_are_b else (link.a, link.r_a)
         sims = keys @ query
         if method == "csls":
-            knn = min(self.knn, len(sims))
-            r_q = float(np.mean(sims[np.argpartition(-sims, knn - 1)[:knn]]))
+            r_q = float(np.mean(sims[top_k_indices(sims, self.knn)]))
             scores = 2 * sims - r_q - r_keys
         elif method == "nn":
             scores = sims
         else:
             raise WordbridgeError(f"unknown retrieval method {method!r}; choose 'nn' or 'csls'")
-        return [(int(i), float(scores[i])) for i in _top(scores, k)]
+        return [(int(i), float(scores[i])) for i in top_k_indices(scores, k)]
 
     def classify_vector(self, vector: np.ndarray, k: int = 10, method: str = "csls") -> Classification:
         """Top-k text words of a speech-space `vector` in every text space the project has."""
@@ -225,16 +213,16 @@ class ClipClassifier:
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         by_space: dict[str, list[Candidate]] = {}
         for text_id, link in self.links.items():
-            q = _unit(link.map_a(vector[None, :]))[0]
+            q = unit_rows(link.map_a(vector[None, :]))[0]
             words = self.texts[text_id].emb.words
             by_space[text_id] = [Candidate(words[i], s) for i, s in self._rank(q, link, k, method)]
         for text_id in self.texts:
             if text_id not in by_space:
                 by_space[text_id] = self._pivot(text_id, by_space, k, method)
-        sv = _unit(vector[None, :])[0]
-        speech_sims = _unit(self.speech.emb.vectors) @ sv if len(self.speech.emb) else np.zeros(0)
+        sv = unit_rows(vector[None, :])[0]
+        speech_sims = unit_rows(self.speech.emb.vectors) @ sv if len(self.speech.emb) else np.zeros(0)
         speech_types = [Candidate(self.speech.emb.words[i], float(speech_sims[i]))
-                        for i in _top(speech_sims, k)] if len(speech_sims) else []
+                        for i in top_k_indices(speech_sims, k)] if len(speech_sims) else []
         return Classification(method, by_space, speech_types,
                               {sid: s.entry.language for sid, s in self.texts.items()}, set(self.links),
                               vector, time.perf_counter() - started)

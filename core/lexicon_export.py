@@ -2,6 +2,7 @@
 
 Every file is written atomically (core/atomic.py). TextGrid is written by hand rather than with
 praatio so that exporting needs no optional dependency; tests read the files back with praatio.
+`praat_textgrid` is the one TextGrid writer of Wordbridge (the synthetic corpus builder uses it too).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from core.atomic import write_text
 from core.errors import WordbridgeError
 
 CSV_COLUMNS = ("speech_type", "text_word", "language", "score", "confirmed")
+TEXTGRID_DECIMALS = 6  # times in TextGrids are written to 1 µs
 
 
 @dataclass
@@ -61,37 +63,64 @@ def _check_intervals(tier: str, intervals: list[Interval], duration: float) -> l
     return ordered
 
 
-def _fill_gaps(intervals: list[Interval], duration: float) -> list[Interval]:
-    """Praat interval tiers cover the whole file: add empty intervals between labelled ones."""
-    filled, t = [], 0.0
-    for iv in intervals:
-        if iv.start > t + 1e-9:
-            filled.append(Interval(t, iv.start, ""))
-        filled.append(iv)
-        t = iv.end
-    if duration > t + 1e-9:
-        filled.append(Interval(t, duration, ""))
-    return filled
+def _number(x: float) -> str:
+    """A time as Praat prints it: no trailing zeros, integers without a decimal point."""
+    text = f"{x:.{TEXTGRID_DECIMALS}f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
 
 
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def _rounded_and_filled(tier: str, intervals: list[Interval], duration: float) -> list[Interval]:
+    """Times rounded to 1 µs, each start moved up to the previous end, ends cut at `duration`, and
+    blank intervals in the gaps (Praat interval tiers cover the whole file)."""
+    filled: list[Interval] = []
+    cursor = 0.0
+    for iv in intervals:
+        start = max(round(iv.start, TEXTGRID_DECIMALS), cursor)
+        end = round(min(iv.end, duration), TEXTGRID_DECIMALS)
+        if end <= start:
+            raise WordbridgeError(f"tier {tier!r}: interval {iv.label!r} has no duration after rounding "
+                                  f"({start}..{end})")
+        if start > cursor:
+            filled.append(Interval(cursor, start, ""))
+        filled.append(Interval(start, end, iv.label))
+        cursor = end
+    if duration > cursor:
+        filled.append(Interval(cursor, duration, ""))
+    return filled
+
+
+def praat_textgrid(tiers: dict[str, list[Interval]], duration: float) -> str:
+    """Long-format TextGrid text of interval `tiers` (intervals in time order) over 0–`duration` s.
+
+    Byte for byte the layout praatio writes (`save(format="long_textgrid", includeBlankSpaces=True)`),
+    about 5 times faster than going through praatio's objects. Intervals are not checked (a start
+    before the previous end is moved to it; an end past `duration` is cut): `textgrid_text` checks.
+    """
+    duration = round(duration, TEXTGRID_DECIMALS)
+    lines = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "",
+             "xmin = 0 ", f"xmax = {_number(duration)} ", "tiers? <exists> ", f"size = {len(tiers)} ", "item []: "]
+    for n, (name, intervals) in enumerate(tiers.items(), start=1):
+        filled = _rounded_and_filled(name, intervals, duration)
+        lines += [f"    item [{n}]:", '        class = "IntervalTier" ', f"        name = {_quote(name)} ",
+                  "        xmin = 0 ", f"        xmax = {_number(duration)} ",
+                  f"        intervals: size = {len(filled)} "]
+        for i, iv in enumerate(filled, start=1):
+            lines += [f"        intervals [{i}]:", f"            xmin = {_number(iv.start)} ",
+                      f"            xmax = {_number(iv.end)} ", f"            text = {_quote(iv.label)} "]
+    return "\n".join(lines) + "\n"
+
+
 def textgrid_text(tiers: dict[str, list[Interval]], duration: float) -> str:
-    """The long-format ("ooTextFile") TextGrid text for interval `tiers` over 0–`duration` s."""
+    """The long-format TextGrid text for interval `tiers` over 0–`duration` s, after checking that
+    every tier's intervals lie inside 0–`duration` and do not overlap (one-line errors)."""
     if duration <= 0:
         raise WordbridgeError(f"TextGrid duration must be positive, got {duration}")
-    lines = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "",
-             "xmin = 0", f"xmax = {duration!r}", "tiers? <exists>", f"size = {len(tiers)}", "item []:"]
-    for n, (name, intervals) in enumerate(tiers.items(), start=1):
-        filled = _fill_gaps(_check_intervals(name, intervals, duration), duration)
-        lines += [f"    item [{n}]:", '        class = "IntervalTier"', f"        name = {_quote(name)}",
-                  "        xmin = 0", f"        xmax = {duration!r}", f"        intervals: size = {len(filled)}"]
-        for i, iv in enumerate(filled, start=1):
-            lines += [f"        intervals [{i}]:", f"            xmin = {float(iv.start)!r}",
-                      f"            xmax = {float(iv.end)!r}", f"            text = {_quote(iv.label)}"]
-    return "\n".join(lines) + "\n"
+    return praat_textgrid({name: _check_intervals(name, intervals, duration) for name, intervals in tiers.items()},
+                          duration)
 
 
 def write_textgrid(path: str | os.PathLike, tiers: dict[str, list[Interval]], duration: float) -> None:

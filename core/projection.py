@@ -9,12 +9,15 @@ Nothing here knows about Qt or the project format: vectors in, coordinates out.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
 from core.errors import WordbridgeError
 from core.progress import Progress, ensure
+from core.retrieval import top_k_indices
+from core.vectors import unit_rows
 
 METHODS = ("umap", "pca")
 
@@ -26,13 +29,6 @@ class Layout:
     coords: np.ndarray  # (n, 2) float32
     method: str  # "umap" or "pca"
     explained_variance: tuple[float, float] | None = None  # PCA: fraction of variance per axis
-
-
-def normalise_rows(vectors: np.ndarray) -> np.ndarray:
-    """Unit-length rows (zero rows stay zero), float32."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
 
 
 def pca_layout(vectors: np.ndarray) -> Layout:
@@ -79,7 +75,7 @@ def knn_cosine(vectors: np.ndarray, k: int, progress: Progress | None = None,
                chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest neighbours by cosine (self first), in chunks: (indices, 1 - cosine distances)."""
     progress = ensure(progress)
-    x = normalise_rows(vectors)
+    x = unit_rows(vectors)
     n = len(x)
     k = min(k, n)
     idx = np.empty((n, k), dtype=np.int64)
@@ -89,9 +85,7 @@ def knn_cosine(vectors: np.ndarray, k: int, progress: Progress | None = None,
         sims = x[start:start + chunk] @ x.T
         rows = np.arange(sims.shape[0])
         sims[rows, start + rows] = 2.0  # self is always its own first neighbour
-        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1)
-        best = np.take_along_axis(part, order, axis=1)
+        best = top_k_indices(sims, k)
         idx[start:start + chunk] = best
         d = 1.0 - np.take_along_axis(sims, best, axis=1)
         d[:, 0] = 0.0
@@ -126,7 +120,7 @@ def umap_layout(vectors: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "no search index: transform unavailable" etc.
-        coords = reducer.fit_transform(normalise_rows(vectors))
+        coords = reducer.fit_transform(unit_rows(vectors))
     progress.check()
     return Layout(np.asarray(coords, dtype=np.float32), "umap")
 
@@ -173,17 +167,15 @@ def place_points(queries: np.ndarray, reference_vectors: np.ndarray, reference_c
     similarity-weighted mean of its neighbours' coordinates, so it lands in the region UMAP or
     PCA gave to the words it resembles; no projection is recomputed.
     """
-    q = normalise_rows(np.atleast_2d(queries))
-    ref = normalise_rows(reference_vectors)
+    q = unit_rows(queries)
+    ref = unit_rows(reference_vectors)
     if len(ref) == 0:
         raise WordbridgeError("cannot place a point: the layout has no points")
     if len(ref) != len(reference_coords):
         raise WordbridgeError(f"{len(ref)} reference vectors but {len(reference_coords)} coordinates")
     k = max(1, min(k, len(ref)))
     sims = q @ ref.T
-    part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1)
-    nearest = np.take_along_axis(part, order, axis=1)
+    nearest = top_k_indices(sims, k)
     weights = np.maximum(np.take_along_axis(sims, nearest, axis=1), 0.0) + 1e-6
     weights = weights ** 4  # lean on the closest neighbours; a plain mean drifts to the centre
     weights /= weights.sum(axis=1, keepdims=True)
@@ -201,11 +193,32 @@ class JointPoints:
     groups: list[tuple[str, list[str]]]
     sampled: bool  # True when some spaces were cut to their most frequent words
     total: int  # points before sampling
+    # space id → function taking raw vectors of that space to rows comparable with `vectors`
+    # (how a new clip is brought into the layout's space before `place_points`)
+    transforms: dict[str, Callable[[np.ndarray], np.ndarray]] = field(default_factory=dict)
 
 
-def _centred_unit(x: np.ndarray) -> np.ndarray:
-    x = normalise_rows(x)
-    return normalise_rows(x - x.mean(axis=0, keepdims=True))
+def _pad_to(block: np.ndarray, dim: int) -> np.ndarray:
+    return np.pad(block, ((0, 0), (0, dim - block.shape[1])))
+
+
+def _space_map(project, sid: str, sample: np.ndarray, aligned: bool, entry, maps, inverse):
+    """Raw vectors of space `sid` → that space's side of the joint space (rows not yet unit)."""
+    from core.classify import aligned_space_maps
+
+    if not aligned:  # each space's own unit vectors, centred on the mean of the points shown
+        centre = unit_rows(sample).mean(axis=0, keepdims=True)
+        return lambda x: unit_rows(unit_rows(x) - centre)
+    if sid == entry.source:
+        return maps[0]
+    if sid == entry.target:
+        return maps[1]
+    m = inverse[sid]
+    m_src, m_tgt = aligned_space_maps(project.mapping(m.id))
+    if m.source == sid:
+        return m_src
+    w = np.asarray(project.mapping(m.id).W, dtype=np.float32)
+    return lambda x: m_tgt(x) @ w  # w orthogonal: w.T inverts
 
 
 def joint_points(project, mapping_id: str | None, aligned: bool, max_points: int = 20000) -> JointPoints:
@@ -225,7 +238,7 @@ def joint_points(project, mapping_id: str | None, aligned: bool, max_points: int
     entry = next((m for m in manifest.mappings if m.id == mapping_id), None)
     if entry is None:
         raise WordbridgeError("this project has no mapping to show (run alignment first)")
-    map_source, map_target = aligned_space_maps(project.mapping(mapping_id))
+    maps = aligned_space_maps(project.mapping(mapping_id))
     space_ids = [entry.source, entry.target]
     inverse: dict[str, object] = {}
     for m in manifest.mappings:  # other text spaces linked to the target text space
@@ -238,26 +251,17 @@ def joint_points(project, mapping_id: str | None, aligned: bool, max_points: int
     embs = {sid: project.space(sid) for sid in space_ids}
     sizes = [len(embs[sid]) for sid in space_ids]
     keep = sample_counts(sizes, max_points)
-    blocks, groups = [], []
+    blocks, groups, space_maps = [], [], {}
     for sid, n in zip(space_ids, keep):
         emb = embs[sid]
         raw = emb.vectors[:n]
-        if not aligned:
-            block = _centred_unit(raw)
-        elif sid == entry.source:
-            block = map_source(raw)
-        elif sid == entry.target:
-            block = map_target(raw)
-        else:
-            m = inverse[sid]
-            m_src, m_tgt = aligned_space_maps(project.mapping(m.id))
-            w = np.asarray(project.mapping(m.id).W, dtype=np.float32)
-            block = m_src(raw) if m.source == sid else m_tgt(raw) @ w  # w orthogonal: w.T inverts
-        blocks.append(normalise_rows(block))
+        space_maps[sid] = _space_map(project, sid, raw, aligned, entry, maps, inverse)
+        blocks.append(unit_rows(space_maps[sid](raw)))
         groups.append((sid, list(emb.words[:n])))
     dim = max(b.shape[1] for b in blocks)
-    vectors = np.vstack([np.pad(b, ((0, 0), (0, dim - b.shape[1]))) for b in blocks])
-    return JointPoints(vectors, groups, sum(keep) < sum(sizes), sum(sizes))
+    vectors = np.vstack([_pad_to(b, dim) for b in blocks])
+    transforms = {sid: (lambda x, f=f: _pad_to(unit_rows(f(x)), dim)) for sid, f in space_maps.items()}
+    return JointPoints(vectors, groups, sum(keep) < sum(sizes), sum(sizes), transforms)
 
 
 def default_mapping(project) -> str | None:
@@ -297,15 +301,10 @@ def compute_joint_projection(project, method: str = "umap", aligned: bool = True
 
 def nearest_rows(vectors: np.ndarray, row: int, k: int = 10) -> list[tuple[int, float]]:
     """The `k` nearest other rows of `row` by cosine distance (1 − cos), nearest first."""
-    x = normalise_rows(vectors)
+    x = unit_rows(vectors)
     sims = x @ x[row]
     sims[row] = -np.inf
-    k = min(k, len(x) - 1)
-    if k <= 0:
-        return []
-    part = np.argpartition(-sims, k - 1)[:k]
-    part = part[np.argsort(-sims[part])]
-    return [(int(i), float(1.0 - sims[i])) for i in part]
+    return [(int(i), float(1.0 - sims[i])) for i in top_k_indices(sims, min(k, len(x) - 1))]
 
 
 def write_points_csv(path, rows: list[tuple[str, str, str, str, float, float]]) -> None:

@@ -37,13 +37,12 @@ def aligned_criterion(project, mapping_id: str, n_words: int = 10000, knn: int =
 
     from core.alignment.criterion import mean_csls_cosine
     from core.classify import aligned_space_maps
+    from core.retrieval import as_unit_tensor
 
     entry = project.mapping_entry(mapping_id)
     map_source, map_target = aligned_space_maps(project.mapping(mapping_id))
-    x = torch.from_numpy(np.ascontiguousarray(map_source(project.space(entry.source).vectors)))
-    y = torch.from_numpy(np.ascontiguousarray(map_target(project.space(entry.target).vectors)))
-    x = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    y = y / y.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    x = as_unit_tensor(map_source(project.space(entry.source).vectors), torch.device("cpu"))
+    y = as_unit_tensor(map_target(project.space(entry.target).vectors), torch.device("cpu"))
     n = min(n_words, len(x), len(y))
     return mean_csls_cosine(x, y, torch.eye(x.shape[1]), n_words=n, knn=knn, backend="torch")
 

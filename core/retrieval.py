@@ -13,6 +13,9 @@ mean cosine of x to its `knn` nearest neighbours among the keys (target space) a
 mean cosine of y to its `knn` nearest neighbours among the queries (mapped source space). The
 scores returned include both penalties. With faiss, CSLS ranking is an inner-product search on
 augmented vectors: ``[2x, −1] · [y, r_S(y)] = 2 cos(x, y) − r_S(y)``.
+
+`as_unit_tensor` is the torch unit-rows helper (`core.vectors.unit_rows` is the numpy one), and
+`top_k_indices` ranks scores already computed in numpy (one clip against a vocabulary).
 """
 
 from __future__ import annotations
@@ -66,6 +69,17 @@ def as_unit_tensor(x, device: torch.device) -> torch.Tensor:
     t = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
     t = t.to(device=device, dtype=torch.float32)
     return t / t.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the `k` largest of numpy `scores` along the last axis (1-D or 2-D), best first."""
+    scores = np.asarray(scores)
+    k = min(k, scores.shape[-1])
+    if k <= 0:
+        return np.zeros(scores.shape[:-1] + (0,), dtype=np.int64)
+    part = np.argpartition(-scores, k - 1, axis=-1)[..., :k]
+    order = np.argsort(-np.take_along_axis(scores, part, axis=-1), axis=-1)
+    return np.take_along_axis(part, order, axis=-1)
 
 
 def chunk_rows(n_keys: int, device: torch.device, chunk: int | None = None) -> int:

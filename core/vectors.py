@@ -266,6 +266,12 @@ def save_counts(words: Iterable[str], counts: Iterable[int], path: str | os.Path
             fh.write(f"{word} {int(count)}\n")
 
 
+def unit_rows(vectors, dtype=np.float32) -> np.ndarray:
+    """Rows scaled to unit length, as a 2-D array of `dtype` (zero rows stay zero, not NaN)."""
+    x = np.atleast_2d(np.asarray(vectors, dtype=dtype))
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
 def normalize(vectors: np.ndarray, steps: str | Iterable[str] = "unit") -> np.ndarray:
     """Return a normalised float32 copy of `vectors` after applying `steps` in order.
 
@@ -279,8 +285,7 @@ def normalize(vectors: np.ndarray, steps: str | Iterable[str] = "unit") -> np.nd
         raise WordbridgeError(f"normalize expects a 2-d array, got shape {out.shape}")
     for name in names:
         if name == "unit":
-            norms = np.linalg.norm(out, axis=1, keepdims=True)
-            np.divide(out, norms, out=out, where=norms > 0)
+            out = unit_rows(out)
         elif name == "center":
             if len(out):
                 out -= out.mean(axis=0, keepdims=True)

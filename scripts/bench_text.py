@@ -20,7 +20,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from core.alignment import AlignConfig, align  # noqa: E402
@@ -64,7 +63,8 @@ def run_textbench(args, device, report):
         train_rows, _ = dictionary_to_indices(load_dictionary(root / "dicts" / f"{dico}.train.txt"), src, tgt)
         for method in args.methods.split(","):
             cfg = AlignConfig(method=method, seed=args.seed, device=str(device), restarts=args.restarts,
-                              adv_epochs=args.adv_epochs, adv_epoch_size=args.adv_epoch_size)
+                              adv_epochs=args.adv_epochs, adv_epoch_size=args.adv_epoch_size,
+                              multistep=args.multistep)
             t0 = time.perf_counter()
             result = align(src, tgt, cfg, seed_pairs=train_rows if method in ("supervised", "semisupervised") else None)
             metrics = evaluate_mapping(src, tgt, result.mapping, test, device=str(device))
@@ -74,7 +74,8 @@ def run_textbench(args, device, report):
                    "device": str(device), "nn": metrics["nn"], "csls": metrics["csls"],
                    "coverage": metrics["coverage"], "n_words": metrics["n_words"],
                    "adv_epoch_size": cfg.adv_epoch_size, "adv_epochs": cfg.adv_epochs,
-                   "restarts": cfg.n_restarts(method)}
+                   "restarts": cfg.n_restarts(method), "multistep": cfg.multistep,
+                   "restart_criteria": [r["criterion"] for r in result.restarts]}
             report["textbench"].append(row)
             print(f"{name:30s} {method:15s} CSLS P@1 {metrics['csls']['p@1']:5.1f}  NN P@1 "
                   f"{metrics['nn']['p@1']:5.1f}  crit {result.criterion:.3f}  {wall:6.1f}s"
@@ -168,7 +169,10 @@ def main() -> int:
     p.add_argument("--pairs", default="", help="substrings selecting textbench pairs (default: all)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--restarts", type=int, default=None, help="default: 3 adversarial, 1 otherwise")
+    p.add_argument("--restarts", type=int, default=None,
+                   help="default: 3 for adversarial, selflearn and auto, 1 otherwise")
+    p.add_argument("--multistep", action="store_true",
+                   help="final AAAI-2018 multi-step map (whitening, re-weighting 0.5, de-whitening) for every method")
     p.add_argument("--adv-epochs", type=int, default=5)
     p.add_argument("--adv-epoch-size", type=int, default=1_000_000)
     p.add_argument("--synthetic-n", type=int, default=20_000)

@@ -15,9 +15,10 @@ What it makes (CPU only, about 15–20 minutes on a 2-core machine):
    supervision (self-learning); if one scores P@5 < --min-text-p5 on the FreeDict pairs, a
    supervised Procrustes map from half of the FreeDict pairs replaces it and is labelled
    "supervised (FreeDict)" in its method, metrics and the project description.
-3. The project: encoder (core.speech.encode.pack_type_space), spaces, mappings, a few example
-   clips per frequent word (isolated words, synthetic, training voices), cached UMAP and PCA
-   coordinates, and a "build-demo" run with the held-out-voice hit rates measured at the end.
+3. The project: speech space + encoder (core.speech.project_space.store_speech_space), text
+   spaces, mappings, a few example clips per frequent word (isolated words, synthetic, training
+   voices), cached UMAP and PCA coordinates, and a "build-demo" run with the held-out-voice hit
+   rates measured at the end.
 The project is built in a temporary folder and renamed into place, so --out is never half-written.
 """
 
@@ -164,6 +165,7 @@ def align_text(en, other, gold, args, log) -> tuple[object, dict]:
     """EN → other: unsupervised self-learning, or supervised Procrustes (FreeDict) when it fails."""
     from core.alignment import align
     from core.alignment.base import AlignConfig
+    from core.pipeline.speech_eval import supervised_seed_pairs
 
     with_gold = [w for w in en.words if w in gold and any(t in other.index for t in gold[w])]
     test_words = with_gold[1::2]  # every other gold word is kept for testing (supervised uses the rest)
@@ -176,8 +178,7 @@ def align_text(en, other, gold, args, log) -> tuple[object, dict]:
         f"on {scores['evaluated']} FreeDict test words")
     if scores["p_at_5"] is not None and scores["p_at_5"] >= args.min_text_p5:
         return result.mapping, info
-    pairs = np.array([(en.index[w], other.index[t]) for w in with_gold[0::2] for t in sorted(gold[w])
-                      if t in other.index], dtype=np.int64).reshape(-1, 2)
+    pairs = supervised_seed_pairs(en, other, "translation", gold, set(test_words))  # the other half
     sup = align(en, other, AlignConfig(method="supervised", device="cpu", seed=0), seed_pairs=pairs)
     sup_scores = translation_scores(sup.mapping, en, other, gold, test_words)
     log(f"EN → {other.language}: unsupervised P@5 below {args.min_text_p5}; using SUPERVISED Procrustes from "
@@ -191,9 +192,9 @@ def supervised_speech_map(speech, en, unsupervised: dict, log) -> tuple[object, 
     """The paper's A*: Procrustes from identity pairs (speech type = its text word). SUPERVISED, labelled so."""
     from core.alignment import align
     from core.alignment.base import AlignConfig
+    from core.pipeline.speech_eval import supervised_seed_pairs
 
-    pairs = np.array([(i, en.index[w]) for i, w in enumerate(speech.words) if w in en.index],
-                     dtype=np.int64).reshape(-1, 2)
+    pairs = supervised_seed_pairs(speech, en, "classification", None, set())
     result = align(speech, en, AlignConfig(method="supervised", device="cpu", seed=0), seed_pairs=pairs)
     log(f"speech → EN: unsupervised held-out accuracy {unsupervised.get('held_out_accuracy_csls')} is too low; "
         f"using SUPERVISED A*-style Procrustes from {len(pairs)} identity pairs")
@@ -297,7 +298,7 @@ def main(argv=None) -> int:
     from core.alignment.mapping import Mapping
     from core.corpus.feature_store import FeatureStore
     from core.refine_pairs import store_alignment_mapping
-    from core.speech.encode import pack_type_space
+    from core.speech.project_space import store_speech_space
     from core.speech.type_space import load_type_space
     from core.vectors import load_vectors
 
@@ -327,7 +328,6 @@ def main(argv=None) -> int:
         text_maps[lang] = align_text(en, others[lang], golds[lang], args, log)
 
     # 3. the project, built next to --out and renamed into place
-    from core.embeddings import Embeddings
     from core.project import Project
     from core.synth.synthesize import synthesize_utterance
     from core.synth.voices import voice_for_speaker
@@ -347,12 +347,12 @@ def main(argv=None) -> int:
                    + "Rebuild with scripts/build_demo.py.")
     project = Project.create(tmp, "Wordbridge demo (synthetic speech)", description=description,
                              languages=["en", "fr", "es"], synthetic_speech=True, synthetic_speech_note=SYNTHETIC_NOTE)
-    speech_emb = Embeddings(type_space.embeddings.words, type_space.embeddings.vectors,
-                            type_space.embeddings.counts, "en", "speech")
-    project.add_space("speech-en", speech_emb, kind="speech", language="en", synthetic=True,
-                      synthetic_note=SYNTHETIC_NOTE,
-                      provenance={"learner": "unit-skipgram", "configuration": "A", "corpus": "KJV odd chapters",
-                                  "tokens": args.tokens, "speakers": args.speakers, "run": str(speech_run)})
+    # the speech space and its encoder, through the same core path as the app's "Train speech space…"
+    store_speech_space(project, type_space, store.config, "speech-en", "en", synthetic=True,
+                       synthetic_note=SYNTHETIC_NOTE,
+                       provenance={"learner": "unit-skipgram", "configuration": "A", "corpus": "KJV odd chapters",
+                                   "tokens": args.tokens, "speakers": args.speakers, "run": str(speech_run)})
+    speech_emb = project.space("speech-en")
     project.add_space("text-en", en, kind="text", language="en",
                       provenance={"corpus": "KJV 1611, odd chapters (the speech's own text)", "trainer": "gensim"})
     for lang, (text_file, _) in LANGS.items():
@@ -364,9 +364,6 @@ def main(argv=None) -> int:
     for lang, (mapping, info) in text_maps.items():
         store_alignment_mapping(project, f"text-en__text-{lang}", "text-en", f"text-{lang}", mapping, info["method"],
                       {k: v for k, v in info.items() if not isinstance(v, dict)})
-    weights, enc_config = pack_type_space(type_space, store.config, note=SYNTHETIC_NOTE)
-    project.set_encoder("speech-en-encoder", weights, enc_config,
-                        provenance={"run": str(speech_run), "synthetic": True})
 
     examples = [w for w in speech_emb.words if len(w) > 1][:args.example_words]
     for v in range(args.example_voices):

@@ -27,6 +27,9 @@ def test_textgrid_round_trip_with_praatio(tmp_path):
     entries = [(round(e.start, 3), round(e.end, 3), e.label) for e in tg.getTier("word").entries]
     assert entries == [(0.0, 0.25, ""), (0.25, 0.8, "water"), (0.8, 1.2, "")]
     assert [e.label for e in tg.getTier("translation").entries if e.label] == ['l"eau']
+    # One writer for every TextGrid: the layout is praatio's own, byte for byte, with several tiers too.
+    tg.save(str(tmp_path / "p.TextGrid"), format="long_textgrid", includeBlankSpaces=True)
+    assert (tmp_path / "p.TextGrid").read_bytes() == path.read_bytes()
 
 
 def test_textgrid_rejects_bad_intervals():

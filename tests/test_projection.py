@@ -11,6 +11,7 @@ import pytest
 from core.errors import Cancelled, WordbridgeError
 from core.progress import Progress
 from core import projection as proj
+from core.vectors import unit_rows
 
 
 def _clusters(n_per=30, dim=12, k=3, seed=0):
@@ -45,7 +46,7 @@ def test_unknown_method_is_a_user_error():
 def test_knn_cosine_is_exact():
     x = _clusters()
     idx, dist = proj.knn_cosine(x, 5, chunk=17)
-    xn = proj.normalise_rows(x)
+    xn = unit_rows(x)
     sims = xn @ xn.T
     np.fill_diagonal(sims, 2)
     expected = np.argsort(-sims, axis=1)[:, :5]

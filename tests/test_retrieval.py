@@ -8,7 +8,7 @@ import torch
 
 from core.errors import WordbridgeError
 from core.retrieval import (chunk_rows, csls_penalties, faiss_available, resolve_backend, resolve_device,
-                            topk_cosine, topk_csls, translate)
+                            top_k_indices, topk_cosine, topk_csls, translate)
 
 torch.set_num_threads(1)
 
@@ -17,6 +17,15 @@ torch.set_num_threads(1)
 def spaces():
     rng = np.random.default_rng(0)
     return rng.standard_normal((300, 16)).astype(np.float32), rng.standard_normal((250, 16)).astype(np.float32)
+
+
+def test_top_k_indices_ranks_numpy_scores_best_first():
+    scores = np.array([0.1, 0.9, -0.5, 0.7, 0.3], dtype=np.float32)
+    assert top_k_indices(scores, 3).tolist() == [1, 3, 4]
+    assert top_k_indices(scores, 99).tolist() == [1, 3, 4, 0, 2]  # k beyond the length: all, sorted
+    assert top_k_indices(scores, 0).shape == (0,)
+    rows = np.random.default_rng(3).standard_normal((6, 40))
+    np.testing.assert_array_equal(top_k_indices(rows, 5), np.argsort(-rows, axis=1)[:, :5])
 
 
 def dense_csls(q, keys, knn):

@@ -12,10 +12,10 @@ from core.embeddings import Embeddings
 from core.errors import WordbridgeError
 from core.features import FeatureConfig, extract_one, frame_count, span_frames
 from core.speech.acoustic import ContrastiveAWE
-from core.speech.clustering import normalize_rows
 from core.speech.encode import ClipEncoder, clip_embedder, pack_type_space
 from core.speech.speech2vec import Speech2Vec
 from core.speech.type_space import SpeechTypeSpace
+from core.vectors import unit_rows
 
 torch.set_num_threads(1)
 FEATURES = FeatureConfig()
@@ -31,13 +31,13 @@ def _type_space(learner: str = "unit-skipgram", n_types: int = 6) -> SpeechTypeS
     else:
         model = Speech2Vec(FEATURES.dim, 8, 16)
         vectors = rng.normal(size=(n_types, 8)).astype(np.float32)
-        centroids = normalize_rows(vectors)
+        centroids = unit_rows(vectors)
     words = [f"w{i}" for i in range(n_types)]
     emb = Embeddings(words, vectors, np.arange(n_types, 0, -1), modality="speech")
     space = SpeechTypeSpace(emb, model.eval(), centroids, {"learner": learner, "grouping": "A", "max_frames": 40,
                                                            "feat_dim": FEATURES.dim, "synthetic": True})
     if learner == "unit-skipgram":  # centroids at some segments' encodings, so segments reach several types
-        space.assign_centroids = normalize_rows(space.encode(_segments(n_types, seed=2)))
+        space.assign_centroids = unit_rows(space.encode(_segments(n_types, seed=2)))
     return space
 
 

@@ -120,3 +120,28 @@ def test_gensim_backend_returns_the_types_in_our_order():
                        epochs=2, seed=0)
     assert emb.words == names and emb.vectors.shape == (10, 8) and emb.modality == "speech"
     assert np.abs(emb.vectors[: int((counts > 0).sum())]).sum(1).min() > 0
+
+
+@pytest.mark.parametrize("backend", ["torch", "gensim"])
+def test_train_skipgram_learns_co_occurrence_with_either_backend(backend):
+    if backend == "gensim":
+        pytest.importorskip("gensim")
+    torch.set_num_threads(1)
+    from core.speech.pseudo_skipgram import train_skipgram
+
+    # two topics of 4 types; type 8 is a type with no token in the stream (e.g. only held out)
+    rng = np.random.default_rng(0)
+    tokens = np.concatenate([rng.choice(4, 8) + 4 * (s % 2) for s in range(400)])
+    sentences = np.repeat(np.arange(400), 8)
+    names = [f"#{i}" for i in range(9)]
+    counts = np.append(np.bincount(tokens, minlength=8), 0)
+    # a requested batch far too big for 8 busy rows: the trainer must cut it, not diverge
+    emb = train_skipgram(tokens, sentences, names, counts, dim=10, window=3, negatives=3, subsample=0,
+                         epochs=4, seed=0, backend=backend, device="cpu", batch_size=100_000)
+    assert emb.modality == "speech" and emb.words == names and list(emb.counts) == list(counts)
+    assert np.isfinite(emb.vectors).all() and np.abs(emb.vectors[8]).max() <= 0.5 / 10
+    v = emb.vectors[:8] / np.linalg.norm(emb.vectors[:8], axis=1, keepdims=True)
+    cos = v @ v.T
+    topic = np.arange(8) < 4
+    same, off = topic[:, None] == topic[None, :], ~np.eye(8, dtype=bool)
+    assert cos[same & off].mean() > cos[~same].mean() + 0.5

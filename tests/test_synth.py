@@ -3,6 +3,8 @@ TextGrid writing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -148,6 +150,14 @@ def test_textgrid_writer_is_read_back_by_praatio(tmp_path):
     # Same bytes as praatio's own long-format writer.
     tg.save(str(tmp_path / "p.TextGrid"), format="long_textgrid", includeBlankSpaces=True)
     assert (tmp_path / "p.TextGrid").read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+
+
+def test_textgrid_bytes_match_those_of_existing_corpora():
+    """tests/fixtures/synth/words.TextGrid was written by the synth writer before it moved into
+    core.lexicon_export: gaps, µs rounding, a quote, an overlap moved up and an end cut at the file's end."""
+    timings = [("in", 0.2, 0.4515654), ('say "hi"', 0.45, 0.9), ("the", 0.95, 1.3000004), ("end", 1.31, 2.0)]
+    expected = (Path(__file__).parent / "fixtures" / "synth" / "words.TextGrid").read_bytes()
+    assert textgrid_text(timings, 1.5000004).encode("utf-8") == expected
 
 
 def test_coloured_noise_spectrum():

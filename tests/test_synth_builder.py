@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import Cancelled, InputFileError, WordbridgeError
 from core.progress import Progress
-from core.synth.builder import SEGMENT_COLUMNS, SynthConfig, build_corpus
+from core.synth.builder import SEGMENT_COLUMNS, SynthConfig, build_corpus, synth_config
 from core.synth.text_source import read_text_items
 
 pytest.importorskip("espeakng_loader")
@@ -153,6 +153,16 @@ def test_bad_inputs_give_clear_errors(tmp_path, verses_tsv):
     (busy / "thesis.docx").write_text("x")
     with pytest.raises(WordbridgeError, match="not empty and holds no corpus.json"):
         build_corpus(_config(verses_tsv), busy, workers=1)
+
+
+def test_synth_config_from_options_as_the_command_and_experiments_name_them():
+    config = synth_config({"text": "bible.tsv", "noise_snr": "10-30", "reverb": 1, "pad": "0.5", "speakers": 6})
+    assert config == SynthConfig(text_path="bible.tsv", noise_snr=(10.0, 30.0), reverb_rt60=1.0, pad_s=0.5,
+                                 speakers=6)
+    assert synth_config({"text": "a.txt", "noise_snr": 20}).noise_snr == (20.0, 20.0)
+    assert synth_config({"text": "a.txt"}) == SynthConfig(text_path="a.txt")
+    with pytest.raises(WordbridgeError, match="unknown synthesis option.*workers"):
+        synth_config({"text": "a.txt", "workers": 2})
 
 
 def test_command_line(tmp_path, verses_tsv, capsys):

@@ -126,9 +126,19 @@ def _topic_corpus(n_sentences: int = 400, seed: int = 0) -> list[list[str]]:
 FAST = dict(dim=12, epochs=4, min_count=2, sample=0, workers=1, window=3, negative=5)
 
 
-def test_training_gives_frequency_ordered_rows_with_counts():
+@pytest.fixture(params=["gensim", "torch"])
+def backend(request):
+    """Both skip-gram backends (gensim only where installed); torch on the CPU."""
+    if request.param == "gensim":
+        pytest.importorskip("gensim")
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    return dict(backend=request.param, device="cpu")
+
+
+def test_training_gives_frequency_ordered_rows_with_counts(backend):
     sentences = _topic_corpus()
-    emb = train_text_space(sentences, language="xx", **FAST)
+    emb = train_text_space(sentences, language="xx", **FAST, **backend)
     expected = Counter(w for s in sentences for w in s)
     assert "rare" not in emb and len(emb) == 12
     assert list(emb.counts) == [expected[w] for w in emb.words]
@@ -144,16 +154,16 @@ def test_training_gives_frequency_ordered_rows_with_counts():
     assert same > other + 0.3
 
 
-def test_training_with_one_worker_is_reproducible():
+def test_training_with_one_worker_is_reproducible(backend):
     sentences = _topic_corpus(200)
-    first = train_text_space(sentences, **FAST)
-    second = train_text_space(sentences, **FAST)
+    first = train_text_space(sentences, **FAST, **backend)
+    second = train_text_space(sentences, **FAST, **backend)
     np.testing.assert_array_equal(first.vectors, second.vectors)
-    third = train_text_space(sentences, **{**FAST, "seed": 7})
+    third = train_text_space(sentences, **{**FAST, "seed": 7}, **backend)
     assert not np.array_equal(first.vectors, third.vectors)
 
 
-def test_training_reports_epochs_and_can_be_cancelled():
+def test_training_reports_epochs_and_can_be_cancelled(backend):
     seen = []
 
     def listener(stage, done, total, metrics):
@@ -163,16 +173,18 @@ def test_training_reports_epochs_and_can_be_cancelled():
 
     progress = Progress(listener)
     with pytest.raises(Cancelled):
-        train_text_space(_topic_corpus(100), progress=progress, **FAST)
+        train_text_space(_topic_corpus(100), progress=progress, **FAST, **backend)
     epochs = [done for stage, done, total in seen if stage == "training skip-gram" and total == 4]
     assert epochs == [0, 1, 2]
 
 
-def test_training_errors_for_too_few_words():
+def test_training_errors_for_too_few_words(backend):
     with pytest.raises(WordbridgeError, match="no word occurs at least min_count=50"):
-        train_text_space(_topic_corpus(10), **{**FAST, "min_count": 50})
+        train_text_space(_topic_corpus(10), **{**FAST, "min_count": 50}, **backend)
     with pytest.raises(WordbridgeError, match="epochs must be at least 1"):
-        train_text_space(_topic_corpus(10), **{**FAST, "epochs": 0})
+        train_text_space(_topic_corpus(10), **{**FAST, "epochs": 0}, **backend)
+    with pytest.raises(WordbridgeError, match="no words in the corpus"):
+        train_text_space([[], []], **FAST, **backend)
 
 
 def _write_verse_corpus(path: Path) -> None:

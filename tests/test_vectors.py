@@ -7,7 +7,7 @@ import pytest
 
 from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
-from core.vectors import counts_path, load_vectors, normalize, save_vectors
+from core.vectors import counts_path, load_vectors, normalize, save_vectors, unit_rows
 
 WORDS = ["the", "éternel", "niño", "œuvre", "x"]
 
@@ -162,6 +162,15 @@ def test_unit_gives_unit_rows_and_keeps_zero_rows_zero():
     assert not np.isnan(out).any()
     np.testing.assert_array_equal(vectors[0], [3, 4])  # the input is untouched
     assert out.dtype == np.float32
+
+
+def test_unit_rows_keeps_the_asked_dtype_and_takes_one_vector():
+    one = unit_rows([0.0, 3.0, 4.0])
+    assert one.shape == (1, 3) and one.dtype == np.float32
+    np.testing.assert_allclose(one[0], [0, 0.6, 0.8], atol=1e-7)
+    wide = unit_rows(np.array([[1e-3, 0.0], [0.0, 0.0]]), np.float64)
+    assert wide.dtype == np.float64
+    np.testing.assert_array_equal(wide, [[1.0, 0.0], [0.0, 0.0]])
 
 
 def test_center_gives_zero_mean():

@@ -31,7 +31,10 @@ class AlignConfig:
     reduce_dim: bool = True          # PCA the larger space down to the smaller dimension
     csls_knn: int = 10
     criterion_words: int = 10_000    # model selection: top source words translated
-    restarts: int | None = None      # None → 3 for adversarial, 1 otherwise
+    # model selection ignores words seen fewer times than this when the spaces carry counts
+    # (small speech vocabularies: the 10k window otherwise reaches the rarest, noisiest words)
+    criterion_min_count: int = 5
+    restarts: int | None = None      # None → 3 for adversarial, selflearn and auto, 1 otherwise
     # Procrustes refinement (MUSE)
     n_refinement: int = 5
     refine_max_rank: int = 15_000
@@ -60,6 +63,13 @@ class AlignConfig:
     stall_iterations: int = 3        # VecMap uses 50; fewer keeps CPU runs within minutes
     stall_threshold: float = 1e-6
     max_selflearn_iterations: int = 60
+    # restart r of selflearn starts from the robust start over this fraction of the `init_vocab`
+    # top words (cycling); from the second cycle on, a seeded random half of that start's pairs
+    start_vocab_fractions: tuple = (1.0, 0.5, 0.75)
+    # optional final step for every method alike (AAAI-2018 framework, core.alignment.multistep):
+    # whitening, orthogonal mapping, source re-weighting by S^multistep_reweight, de-whitening
+    multistep: bool = False
+    multistep_reweight: float = 0.5
     # supervised / semi-supervised
     supervised_refinement: int = 0
     semi_iterations: int = 10
@@ -72,7 +82,7 @@ class AlignConfig:
         """Restarts for `method`: the explicit setting or the method's default."""
         if self.restarts is not None:
             return max(1, int(self.restarts))
-        return 3 if method in ("adversarial", "auto") else 1
+        return 3 if method in ("adversarial", "auto", "selflearn") else 1
 
     def validate(self) -> None:
         """Reject settings that make no sense, with a one-line message."""
@@ -83,6 +93,11 @@ class AlignConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise WordbridgeError(f"{name} must be at least 1 (got {getattr(self, name)})")
+        if not self.start_vocab_fractions or not all(0 < f <= 1 for f in self.start_vocab_fractions):
+            raise WordbridgeError(f"start_vocab_fractions must be fractions in (0, 1] "
+                                  f"(got {self.start_vocab_fractions})")
+        if self.multistep_reweight < 0:
+            raise WordbridgeError(f"multistep_reweight must be at least 0 (got {self.multistep_reweight})")
         if not 0 < self.keep_prob_start <= 1:
             raise WordbridgeError(f"keep_prob_start must be in (0, 1] (got {self.keep_prob_start})")
 

@@ -5,7 +5,8 @@ Methods:
 * ``adversarial``: MUSE — adversarial training, then Procrustes refinement; `restarts` runs
   (default 3) with different seeds, the best by the criterion wins.
 * ``selflearn``: the robust start from similarity distributions, stochastic self-learning, then
-  Procrustes refinement.
+  Procrustes refinement; `restarts` runs (default 3) from different start dictionaries, the best
+  by the criterion wins.
 * ``supervised``: Procrustes on a seed dictionary (optionally refined).
 * ``semisupervised``: seed dictionary + self-learning (seed pairs kept), then refinement.
 * ``auto`` (default): the paper's adversarial pipeline guarded by the criterion. The robust method
@@ -13,16 +14,21 @@ Methods:
   scores below `collapse_threshold`, below the robust start's first Procrustes map (+
   `collapse_margin`) or below the robust method, adversarial training is judged collapsed and the
   result is the robust ``selflearn`` mapping, marked as a fallback with the reason.
+
+Options for every method: `multistep` replaces the final orthogonal W by the AAAI-2018
+multi-step map on the method's final dictionary (off by default: it did not help on textbench);
+`criterion_min_count` keeps words seen fewer times out of the criterion when counts are known.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
 
-from core.alignment import adversarial, procrustes, selflearn
+from core.alignment import adversarial, multistep, procrustes, selflearn
 from core.alignment.base import AlignConfig, AlignmentResult, RunLog, random_orthogonal, seed_everything
 from core.alignment.mapping import Mapping, preprocess_pair
 from core.embeddings import Embeddings
@@ -57,10 +63,13 @@ def align(src: Embeddings, tgt: Embeddings, config: AlignConfig | None = None, *
     seeds = None if seed_pairs is None else torch.as_tensor(np.asarray(seed_pairs), dtype=torch.int64).to(dev)
     timings["preprocess"] = time.perf_counter() - t0
 
+    cfg = _with_frequent_criterion_words(cfg, src, tgt, log)
     runner = {"adversarial": _run_adversarial, "selflearn": _run_selflearn, "auto": _run_auto,
               "supervised": _run_supervised, "semisupervised": _run_semisupervised}[cfg.method]
     t1 = time.perf_counter()
     outcome = runner(x, y, cfg, log, seeds)
+    if cfg.multistep:
+        outcome = _final_multistep(x, y, cfg, log, seeds, outcome)
     timings["align"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
@@ -77,6 +86,46 @@ def align(src: Embeddings, tgt: Embeddings, config: AlignConfig | None = None, *
         method=cfg.method, method_used=outcome["method_used"], fallback=outcome.get("fallback", False),
         fallback_reason=outcome.get("fallback_reason", ""), criterion_history=outcome["history"],
         restarts=outcome.get("restarts", []), log=log.lines, timings=timings, device=str(dev), seed=cfg.seed)
+
+
+def frequent_rows(emb: Embeddings, min_count: int) -> int:
+    """How many rows of `emb` were seen at least `min_count` times (all rows when counts are unknown)."""
+    if emb.counts is None or min_count <= 1:
+        return len(emb)
+    return int((np.asarray(emb.counts) >= min_count).sum())
+
+
+def _with_frequent_criterion_words(cfg: AlignConfig, src: Embeddings, tgt: Embeddings, log) -> AlignConfig:
+    """`cfg` with `criterion_words` limited to words seen `criterion_min_count` times in both spaces."""
+    n_src, n_tgt = frequent_rows(src, cfg.criterion_min_count), frequent_rows(tgt, cfg.criterion_min_count)
+    limit = min(cfg.criterion_words, n_src, n_tgt)
+    if limit >= min(cfg.criterion_words, len(src), len(tgt)):
+        return cfg
+    if limit < 2:
+        log.warn(f"fewer than 2 words seen {cfg.criterion_min_count}+ times; the criterion uses every word")
+        return cfg
+    log(f"criterion over the top {limit} words (source {n_src}, target {n_tgt} words seen at least "
+        f"{cfg.criterion_min_count} times)")
+    return replace(cfg, criterion_words=limit)
+
+
+def _final_multistep(x, y, cfg, log, seeds, outcome):
+    """Replace the method's W by the multi-step map fitted on the method's final dictionary."""
+    method = outcome["method_used"]
+    if method == "supervised":
+        pairs = seeds
+    else:
+        n = min(cfg.selflearn_vocab, len(x), len(y))
+        _, pairs = selflearn.induce_both_directions(x[:n] @ outcome["w"].T, y[:n], 1.0, cfg.csls_knn, None)
+        if method == "semisupervised":
+            pairs = torch.cat([seeds.to(pairs.device), pairs])
+    w = multistep.multistep_map(x, y, pairs, src_reweight=cfg.multistep_reweight)
+    crit = procrustes.criterion(x, y, w, cfg, log)
+    log(f"multi-step final map (whitening, re-weighting {cfg.multistep_reweight}, de-whitening) on "
+        f"{len(pairs)} pairs: criterion {crit:.4f} (orthogonal map: {outcome['criterion']:.4f}; "
+        "re-weighting raises this criterion by itself, so the two are not comparable)")
+    history = outcome["history"] + [{"stage": "multistep", "step": 0, "criterion": crit}]
+    return {**outcome, "w": w, "criterion": crit, "history": history}
 
 
 def induce_dictionary(x, y, w, cfg: AlignConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -111,18 +160,22 @@ def _run_adversarial(x, y, cfg, log, _seeds):
 def _run_selflearn(x, y, cfg, log, _seeds, start=None):
     restarts, best = [], None
     n = cfg.n_restarts("selflearn")
-    log.stage("robust start")
-    init_pairs = selflearn.robust_start(x, y, cfg, log) if start is None else start
     for r in range(n):
         seed = cfg.seed + 1000 * r
+        log.stage(f"robust start {r + 1}/{n}" if n > 1 else "robust start")
+        init_pairs = selflearn.restart_start(x, y, cfg, log, r, first=start)
         log.stage(f"self-learning {r + 1}/{n}" if n > 1 else "self-learning")
         w_sl, hist = selflearn.self_learning(x, y, init_pairs, cfg, log, seed)
-        log.stage("refinement")
+        log.stage(f"refinement {r + 1}/{n}" if n > 1 else "refinement")
         w, crit, hist_ref = procrustes.refine(x, y, w_sl, cfg, log)
-        restarts.append({"restart": r + 1, "seed": seed, "criterion": crit})
+        restarts.append({"restart": r + 1, "seed": seed, "start_pairs": int(len(init_pairs)), "criterion": crit})
+        log(f"selflearn run {r + 1}/{n}: criterion {crit:.4f}")
         if best is None or crit > best["criterion"]:
             best = {"w": w, "criterion": crit, "history": hist + hist_ref, "method_used": "selflearn"}
     best["restarts"] = restarts
+    if n > 1:
+        log(f"selflearn: kept run {1 + max(range(n), key=lambda i: restarts[i]['criterion'])} "
+            f"(criterion {best['criterion']:.4f})")
     return best
 
 

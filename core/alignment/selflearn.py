@@ -6,6 +6,10 @@ their own space. For the `init_vocab` most frequent words of each space take M =
 (unit, center, unit) and match the two sets of sorted rows with CSLS in both directions. This
 needs no mapping and no randomness.
 
+Restarts (`restart_start`): every restart begins from a different start dictionary (the robust
+start over fewer top words, or a random half of it) and uses its own dropout seed; the pipeline
+keeps the one the unsupervised criterion prefers.
+
 Self-learning: repeat {orthogonal Procrustes on the dictionary; new dictionary = CSLS nearest
 neighbours in both directions among the `selflearn_vocab` most frequent words}. Every candidate
 pair is kept only with probability p (here: dropped candidates are removed from the argmax), p
@@ -37,15 +41,43 @@ def sorted_similarity_profile(a: torch.Tensor) -> torch.Tensor:
     return _unit(m)
 
 
-def robust_start(x: torch.Tensor, y: torch.Tensor, cfg: AlignConfig, log: RunLog) -> torch.Tensor:
-    """Initial dictionary from within-space similarity distributions: pairs [n, 2] (src, tgt)."""
-    n = clip_to_vocab("init_vocab", cfg.init_vocab, min(len(x), len(y)), log)
+def robust_start(x: torch.Tensor, y: torch.Tensor, cfg: AlignConfig, log: RunLog,
+                 n_words: int | None = None) -> torch.Tensor:
+    """Initial dictionary from within-space similarity distributions: pairs [n, 2] (src, tgt).
+
+    Uses the top `n_words` of each space (default `cfg.init_vocab`, clipped to the vocabularies).
+    """
+    n = clip_to_vocab("init_vocab", cfg.init_vocab if n_words is None else n_words, min(len(x), len(y)), log)
     px, py = sorted_similarity_profile(x[:n]), sorted_similarity_profile(y[:n])
     _, fwd = topk_csls(px, py, 1, cfg.csls_knn, backend="torch", device=px.device)
     _, bwd = topk_csls(py, px, 1, cfg.csls_knn, backend="torch", device=px.device)
     ar = torch.arange(n, device=px.device)
     pairs = torch.cat([torch.stack([ar, fwd[:, 0]], 1), torch.stack([bwd[:, 0], ar], 1)])
     log(f"robust start: {len(pairs)} pairs from the similarity distributions of the top {n} words")
+    return pairs
+
+
+def restart_start(x: torch.Tensor, y: torch.Tensor, cfg: AlignConfig, log: RunLog, restart: int,
+                  first: torch.Tensor | None = None) -> torch.Tensor:
+    """The start dictionary of self-learning restart `restart` (0-based).
+
+    Restarts that only change the dropout seed fall into the same optimum on real pairs, so each
+    restart starts elsewhere: the robust start over a fraction of the `init_vocab` top words
+    (`cfg.start_vocab_fractions`, cycling) and, from the second cycle on, a seeded random half of
+    that start's pairs. `first` (restart 0's start, when already computed) is reused.
+    """
+    fractions = cfg.start_vocab_fractions
+    fraction = fractions[restart % len(fractions)]
+    if restart == 0 and first is not None and fraction == 1.0:
+        return first
+    # a fraction of the words actually available, so that restarts differ on small vocabularies too
+    n = None if fraction == 1.0 else max(2, round(fraction * min(cfg.init_vocab, len(x), len(y))))
+    pairs = robust_start(x, y, cfg, log, n_words=n)
+    if restart >= len(fractions):
+        gen = torch.Generator().manual_seed(cfg.seed + 7919 * restart)
+        keep = (torch.rand(len(pairs), generator=gen) < 0.5).to(pairs.device)
+        pairs = pairs[keep] if int(keep.sum()) >= 2 else pairs
+        log(f"restart {restart + 1}: kept a random half ({len(pairs)} pairs) of that start")
     return pairs
 
 

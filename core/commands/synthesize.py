@@ -46,15 +46,11 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build the corpus and print a summary."""
     from core.progress import Progress, TqdmListener
-    from core.synth.augment import parse_snr_range
-    from core.synth.builder import SynthConfig, build_corpus
+    from core.synth.builder import SYNTH_OPTIONS, build_corpus, synth_config
 
-    config = SynthConfig(
-        text_path=args.text, language=args.language, chapters=args.chapters,
-        max_tokens=args.max_tokens or None, max_verses=args.max_verses or None, speakers=args.speakers,
-        held_out_speakers=args.held_out_speakers, repeats=args.repeats,
-        noise_snr=parse_snr_range(args.noise_snr), reverb_rt60=args.reverb, pad_s=args.pad, seed=args.seed,
-    )
+    options = {name: getattr(args, name) for name in SYNTH_OPTIONS}
+    options.update(max_tokens=args.max_tokens or None, max_verses=args.max_verses or None)  # 0 = no limit
+    config = synth_config(options)
     listener = TqdmListener(disable=args.quiet)
     try:
         meta = build_corpus(config, args.out, workers=args.workers, progress=Progress(listener))

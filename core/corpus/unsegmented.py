@@ -121,14 +121,16 @@ def webrtc_speech_regions(samples: np.ndarray, sr: int = TARGET_SR, aggressivene
 
 
 def silero_speech_regions(samples: np.ndarray, sr: int = TARGET_SR) -> list[tuple[int, int]]:
-    """Speech regions (start, end sample indices) from the silero-vad model (optional dependency)."""
-    try:
-        import torch
-        from silero_vad import get_speech_timestamps, load_silero_vad
-    except ImportError:
-        raise WordbridgeError("silero VAD needs the silero-vad package (pip install silero-vad)") from None
-    model = _silero_model(load_silero_vad)
-    stamps = get_speech_timestamps(torch.from_numpy(np.ascontiguousarray(samples)), model,
+    """Speech regions (start, end sample indices) from the silero-vad model (optional dependency).
+
+    The model ships inside the silero-vad package (no download); it takes 8 or 16 kHz audio.
+    """
+    if sr not in (8000, 16000):
+        raise WordbridgeError(f"silero VAD takes 8000 or 16000 Hz audio, got {sr} Hz")
+    import torch
+
+    model, get_speech_timestamps = _silero()
+    stamps = get_speech_timestamps(torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)), model,
                                    sampling_rate=sr)
     return [(int(s["start"]), int(s["end"])) for s in stamps]
 
@@ -199,7 +201,23 @@ def _loud_level(samples: np.ndarray, sr: int) -> float:
 _SILERO = {}
 
 
-def _silero_model(loader):
+def _silero():
+    """(model, get_speech_timestamps), loaded once per process from the package's own files."""
     if "model" not in _SILERO:
-        _SILERO["model"] = loader()
-    return _SILERO["model"]
+        import warnings
+
+        import torch
+
+        threads = torch.get_num_threads()  # importing silero_vad sets torch to one thread, process-wide
+        try:
+            from silero_vad import get_speech_timestamps, load_silero_vad
+        except ImportError:
+            raise WordbridgeError("silero VAD needs the silero-vad package (pip install silero-vad)") from None
+        finally:
+            torch.set_num_threads(threads)
+        with warnings.catch_warnings():  # deprecation notices from silero's loader are silero's to act on
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            _SILERO["model"] = load_silero_vad()
+        _SILERO["timestamps"] = get_speech_timestamps
+    return _SILERO["model"], _SILERO["timestamps"]

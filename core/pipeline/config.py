@@ -48,7 +48,7 @@ FEATURE_KEYS = {"kind", "deltas", "cmvn", "n_mfcc", "n_mels", "win_ms", "hop_ms"
                 "shard_files", "chunk_seconds", "vad", "aggressiveness", "min_pause", "pause_level",
                 "min_word", "max_word", "merge_gap"}
 TEXT_TRAINING_KEYS = {"dim", "window", "min_count", "negative", "epochs", "sample", "seed", "workers",
-                      "backend", "max_tokens", "batch_size", "lr"}
+                      "backend", "max_tokens", "batch_size"}
 TEXT_KEYS = {"name", "path", "chapters", "language", "task", "dictionary", "max_tokens"}
 EVAL_KEYS = {"csls_knn", "max_test_segments", "topk"}
 TOP_KEYS = {"name", "description", "seeds", "device", "corpus", "features", "speech", "text_training",

@@ -144,13 +144,9 @@ def _corpus_stage(cfg: ExperimentConfig, rt: Runtime) -> Stage:
     def run(folder: Path, progress: Progress) -> dict:
         if "path" in cfg.corpus:
             return {"path": cfg.corpus["path"], "synthetic": _corpus_is_synthetic(cfg.corpus["path"])}
-        from core.synth.augment import parse_snr_range
-        from core.synth.builder import SynthConfig, build_corpus
+        from core.synth.builder import build_corpus, synth_config
 
-        s = dict(settings)
-        synth = SynthConfig(text_path=s.pop("text"), noise_snr=parse_snr_range(str(s.pop("noise_snr", "none"))),
-                            reverb_rt60=float(s.pop("reverb", 0.0)), pad_s=float(s.pop("pad", 0.2)), **s)
-        meta = build_corpus(synth, folder / "corpus", workers=rt.synth_workers, progress=progress)
+        meta = build_corpus(synth_config(settings), folder / "corpus", workers=rt.synth_workers, progress=progress)
         return {"path": str(folder / "corpus"), "synthetic": True, "made_by": meta["made_by"],
                 "counts": meta["counts"], "held_out_speakers": meta["held_out_speakers"]}
 

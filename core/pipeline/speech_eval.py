@@ -75,10 +75,9 @@ def segment_vectors(run_dir: Path, rows: np.ndarray) -> tuple[np.ndarray, Embedd
     """Type-space vectors of segments `rows` of a finished speech run, the run's type space, info."""
     from safetensors.torch import load_file
 
-    from core.speech.clustering import normalize_rows
     from core.speech.runner import SEGMENTS_FILE
     from core.speech.type_space import ASSIGN_FILE, INFO_FILE, TYPES_VEC
-    from core.vectors import load_vectors
+    from core.vectors import load_vectors, unit_rows
 
     run_dir = Path(run_dir)
     info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
@@ -87,7 +86,7 @@ def segment_vectors(run_dir: Path, rows: np.ndarray) -> tuple[np.ndarray, Embedd
     if info["learner"] == "speech2vec":
         return enc.astype(np.float32), types, info
     centroids = load_file(str(run_dir / ASSIGN_FILE))["assign_centroids"].numpy()
-    nearest = (normalize_rows(enc) @ centroids.T).argmax(1)
+    nearest = (unit_rows(enc) @ centroids.T).argmax(1)
     return types.vectors[nearest], types, info
 
 

@@ -15,6 +15,7 @@ import torch
 
 from core.errors import WordbridgeError
 from core.progress import Progress, ensure
+from core.vectors import unit_rows
 
 
 @dataclass
@@ -27,10 +28,8 @@ class Grouping:
     centroids: np.ndarray | None = None  # [n_types, d] k-means centroids (normalised space), if any
 
 
-def normalize_rows(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero)."""
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+# The old name, still used by core/speech/runner.py; new code imports core.vectors.unit_rows.
+normalize_rows = unit_rows
 
 
 def kmeans(x: np.ndarray, k: int, iters: int = 25, seed: int = 0, backend: str = "auto",
@@ -112,10 +111,10 @@ def group_by_kmeans(emb: np.ndarray, members: np.ndarray, k: int, iters: int, se
 
     Only `members` (the training segments) shape the centroids; all segments get an assignment.
     """
-    normed = normalize_rows(emb)
+    normed = unit_rows(emb)
     centroids, _ = kmeans(normed[members], k, iters, seed, backend, device, progress)
     # unit centroids: the final assignment is by cosine, as for new clips later
-    centroids = normalize_rows(centroids)
+    centroids = unit_rows(centroids)
     assign = nearest_centroid(normed, centroids)
     counts = np.bincount(assign[members], minlength=k)
     order = np.argsort(-counts, kind="stable")

@@ -10,6 +10,8 @@ import numpy as np
 
 from core.embeddings import Embeddings
 from core.errors import WordbridgeError
+from core.retrieval import top_k_indices
+from core.vectors import unit_rows
 
 
 def average_precision(scores: np.ndarray, positive: np.ndarray) -> float:
@@ -35,8 +37,7 @@ def same_different_ap(emb: np.ndarray, labels: np.ndarray, max_segments: int = 4
         keep = np.sort(np.random.default_rng(seed).choice(keep, max_segments, replace=False))
     if len(keep) < 2:
         raise WordbridgeError("same-different AP needs at least 2 labelled segments")
-    x = emb[keep].astype(np.float64)
-    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    x = unit_rows(emb[keep], np.float64)
     iu = np.triu_indices(len(keep), k=1)
     cos = (x @ x.T)[iu]
     same = (labels[keep][:, None] == labels[keep][None, :])[iu]
@@ -87,8 +88,7 @@ def shared_word_vectors(speech: Embeddings, text: Embeddings, type_words: list[s
 
 
 def _cosines(x: np.ndarray) -> np.ndarray:
-    x = x.astype(np.float64)
-    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    x = unit_rows(x, np.float64)
     return x @ x.T
 
 
@@ -119,7 +119,7 @@ def laplacian_eigen_similarity(x: np.ndarray, y: np.ndarray, k: int = 10, energy
     for z in (x, y):
         cos = _cosines(z)
         np.fill_diagonal(cos, -np.inf)
-        nn = np.argsort(-cos, axis=1)[:, :k]
+        nn = top_k_indices(cos, k)
         adj = np.zeros_like(cos)
         np.put_along_axis(adj, nn, 1.0, axis=1)
         adj = np.maximum(adj, adj.T)

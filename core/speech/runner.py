@@ -226,17 +226,10 @@ def _train_skipgram(cfg, store, type_of, train_idx, names, counts, run_dir, prog
 
         backend = "gensim" if importlib.util.find_spec("gensim") is not None else "torch"
     log(f"skip-gram backend: {backend}")
-    if backend == "gensim":
-        emb = psg.train_gensim(tokens, sentences, names, counts, cfg.dim, cfg.sg_window, cfg.sg_negatives,
-                               cfg.sg_subsample, cfg.sg_epochs, cfg.seed)
-        return emb, None
-    model = psg.SkipGramNS(len(names), cfg.dim)
-    task = psg.SkipGramTask(model, tokens, sentences, counts, cfg.sg_window, cfg.sg_negatives,
-                            cfg.sg_subsample, cfg.sg_batch_size, cfg.seed)
-    settings = _loop_settings(cfg, "skipgram", cfg.sg_epochs, "adam", cfg.sg_lr, None)
-    settings.num_workers = 0  # pairs live in the main process; nothing to gain from workers
-    result = train(task, settings, run_dir / "checkpoints" / "skipgram", progress, ctx)
-    return psg.skipgram_embeddings(model, names, counts), result
+    emb = psg.train_skipgram(tokens, sentences, names, counts, cfg.dim, cfg.sg_window, cfg.sg_negatives,
+                             cfg.sg_subsample, cfg.sg_epochs, cfg.seed, backend=backend, device=cfg.device,
+                             batch_size=cfg.sg_batch_size, progress=progress)
+    return emb, None
 
 
 def _metrics(cfg, store, seg_emb, type_of, names, centroids, train_idx, held_idx, label_ids, type_space,

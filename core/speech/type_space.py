@@ -23,8 +23,8 @@ from core.atomic import atomic_path, write_json
 from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
 from core.speech.batching import SegmentFrames
-from core.speech.clustering import normalize_rows
 from core.speech.speech2vec import embed_segments
+from core.vectors import unit_rows
 
 TYPES_VEC = "types.vec"
 ENCODER_FILE = "encoder.safetensors"
@@ -72,7 +72,7 @@ class SpeechTypeSpace:
 
     def assign(self, clips: list[np.ndarray]) -> tuple[list[str], np.ndarray]:
         """Nearest type of each clip and its cosine to that type's centroid."""
-        e = normalize_rows(self.encode(clips))
+        e = unit_rows(self.encode(clips))
         sims = e @ self.assign_centroids.T
         best = sims.argmax(1)
         return [self.embeddings.words[i] for i in best], sims[np.arange(len(best)), best]
@@ -123,4 +123,4 @@ def label_centroids(enc: np.ndarray, type_of: np.ndarray, members: np.ndarray, n
     """Configuration A: each type's normalised mean encoding over its member segments."""
     from core.speech.clustering import type_means
 
-    return normalize_rows(type_means(normalize_rows(enc), type_of, members, n_types))
+    return unit_rows(type_means(unit_rows(enc), type_of, members, n_types))

@@ -57,6 +57,31 @@ class SynthConfig:
         return d
 
 
+# Option names (of `wordbridge synthesize` and an experiment's [corpus]) that differ from the field's.
+_OPTION_FIELDS = {"text": "text_path", "reverb": "reverb_rt60", "pad": "pad_s"}
+SYNTH_OPTIONS = ("text", "language", "chapters", "max_tokens", "max_verses", "speakers", "held_out_speakers",
+                 "repeats", "noise_snr", "reverb", "pad", "seed")
+
+
+def synth_config(options: dict) -> SynthConfig:
+    """A SynthConfig from user options named as in SYNTH_OPTIONS (absent ones keep their defaults).
+
+    `noise_snr` is text ("none", an SNR in dB, or "lo-hi"); `reverb` and `pad` are seconds.
+    """
+    from core.synth.augment import parse_snr_range
+
+    unknown = sorted(set(options) - set(SYNTH_OPTIONS))
+    if unknown:
+        raise WordbridgeError(f"unknown synthesis option(s) {', '.join(unknown)}; "
+                              f"choose from {', '.join(SYNTH_OPTIONS)}")
+    fields = {_OPTION_FIELDS.get(k, k): v for k, v in options.items()}
+    fields["noise_snr"] = parse_snr_range(str(fields.get("noise_snr", "none")))
+    for name in ("reverb_rt60", "pad_s"):
+        if name in fields:
+            fields[name] = float(fields[name])
+    return SynthConfig(**fields)
+
+
 def build_corpus(config: SynthConfig, out_dir: str | Path, workers: int = 2,
                  progress: Progress | None = None) -> dict:
     """Synthesise the corpus described by `config` into `out_dir`; returns the summary that is

@@ -1,0 +1,308 @@
+"""Train ▸ Build speech corpus…: choose a corpus folder, a reader and feature options, then build a
+feature store in `<project>/corpora/<name>/` (core.corpus.project_corpora) in a TrainingDialog, which
+ends with the reader's report (what was used, what was skipped and why).
+
+The reader options shown are those the chosen reader takes; each one's default is read from the
+reader function's own signature, so the dialog and the command line (`corpus build`) agree.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton,
+                               QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
+
+from core.corpus.readers import READERS
+from core.errors import WordbridgeError
+from core.features import FEATURE_KINDS, FeatureConfig
+
+READER_HELP = {
+    "textgrid": "Audio files, each with a Praat TextGrid of the same name (next to it or in the alignments "
+                "folder); every interval of the word tier is a labelled word segment (configurations A, B).",
+    "clips": "One word per audio file; the word comes from the file name (label pattern) or a CSV "
+             "file,label[,speaker] (configurations A, B).",
+    "librispeech": "A LibriSpeech-style tree SPEAKER/CHAPTER/UTT.flac with Montreal Forced Aligner TextGrids "
+                   "(configurations A, B).",
+    "vad": "Unsegmented recordings without transcripts: voice activity detection, then splits at pauses into "
+           "unlabelled word-like segments (configuration VAD).",
+    "chunks": "Unsegmented recordings cut into equal-length unlabelled chunks: the paper's floor baseline "
+              "(configuration F).",
+}
+# reader parameter → (label, help); the widget follows the default's type (or a choice list)
+OPTIONS = {
+    "tier": ("Word tier", "Name of the TextGrid interval tier that holds the words."),
+    "alignments": ("Alignments folder", "Folder of TextGrids parallel to the audio tree; empty = TextGrids "
+                                        "next to the audio only."),
+    "lowercase": ("Lower-case labels", "Lower-case every word label."),
+    "label_pattern": ("Label pattern", "Regular expression on the file name without extension; its group "
+                                       "'label' (or group 1) is the word."),
+    "csv_path": ("Labels CSV", "CSV/TSV file with file,label[,speaker] rows; empty = labels from file names."),
+    "speaker_from_folder": ("Speaker from folder", "Take each clip's speaker from its folder name."),
+    "trim": ("Trim silence", "Cut silence around each clip's word (Lingua Libre thresholds)."),
+    "vad": ("Detector", "webrtc (fast, webrtcvad) or silero (a small neural VAD)."),
+    "aggressiveness": ("Aggressiveness", "webrtcvad mode: 0 keeps the most audio, 3 filters the most."),
+    "min_pause": ("Shortest pause (s)", "Seconds of quiet that separate two words."),
+    "pause_level": ("Pause level", "Frames quieter than this fraction of the speech region's loud level "
+                                   "count as pause."),
+    "min_word": ("Shortest word (s)", "Segments shorter than this are dropped."),
+    "max_word": ("Longest word (s)", "Longer segments are split at their quietest point."),
+    "merge_gap": ("Merge gap (s)", "Speech regions the VAD finds closer than this are joined into one."),
+    "chunk_seconds": ("Chunk length (s)", "Length of each chunk; a last chunk under half this is dropped."),
+}
+CHOICES = {"vad": ("webrtc", "silero")}
+PATH_OPTIONS = {"alignments": "folder", "csv_path": "file"}
+
+
+def folder_name(path: str) -> str:
+    """A corpus name made from a folder's name: letters, digits, '.', '_' and '-' only."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(path).name).strip("-.")
+    return name or "corpus"
+
+
+class ReaderOptions(QWidget):
+    """A form of one reader's options, with the reader's own defaults."""
+
+    def __init__(self, reader: str, parent=None):
+        super().__init__(parent)
+        self.reader = reader
+        self.widgets: dict[str, QWidget] = {}
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        params = inspect.signature(READERS[reader]).parameters
+        for name, (label, help_text) in OPTIONS.items():
+            if name not in params:
+                continue
+            default = params[name].default
+            widget = self._widget(name, default)
+            shown = "empty" if default in (None, "") else ("on" if default is True else
+                                                          "off" if default is False else default)
+            widget.setToolTip(f"{help_text} Default: {shown}.")
+            self.widgets[name] = widget
+            row = widget
+            if name in PATH_OPTIONS:
+                row = self._with_browse(widget, PATH_OPTIONS[name])
+            form.addRow(label, row)
+        if not self.widgets:
+            form.addRow(QLabel("This reader has no options."))
+
+    def _widget(self, name: str, default) -> QWidget:
+        if name in CHOICES:
+            w = QComboBox()
+            w.addItems(CHOICES[name])
+            w.setCurrentText(str(default))
+        elif isinstance(default, bool):
+            w = QCheckBox()
+            w.setChecked(default)
+        elif isinstance(default, int):
+            w = QSpinBox()
+            w.setRange(0, 3 if name == "aggressiveness" else 10_000)
+            w.setValue(default)
+        elif isinstance(default, float):
+            w = QDoubleSpinBox()
+            w.setDecimals(3)
+            w.setRange(0.0, 600.0)
+            w.setSingleStep(0.05)
+            w.setValue(default)
+        else:
+            w = QLineEdit("" if default is None else str(default))
+        return w
+
+    def _with_browse(self, edit: QLineEdit, kind: str) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        button = QPushButton("Browse…")
+
+        def browse():
+            path = (QFileDialog.getExistingDirectory(self, "Choose a folder") if kind == "folder" else
+                    QFileDialog.getOpenFileName(self, "Choose a file", "", "CSV (*.csv *.tsv)")[0])
+            if path:
+                edit.setText(path)
+
+        button.clicked.connect(browse)
+        row.addWidget(edit, 1)
+        row.addWidget(button)
+        return box
+
+    def values(self) -> dict:
+        """The options as the reader takes them (empty text → None: the reader's default)."""
+        out = {}
+        for name, w in self.widgets.items():
+            if isinstance(w, QComboBox):
+                out[name] = w.currentText()
+            elif isinstance(w, QCheckBox):
+                out[name] = w.isChecked()
+            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+                out[name] = w.value()
+            else:
+                out[name] = w.text().strip() or None
+        return out
+
+
+class CorpusDialog(QDialog):
+    """The corpus-building form; `start()` validates it and runs the build in a TrainingDialog."""
+
+    built = Signal(object)  # core.corpus.build.BuildResult of a finished build
+
+    def __init__(self, project, parent=None):
+        super().__init__(parent)
+        self.project = project
+        self.setWindowTitle("Build speech corpus")
+        self.job = None  # the TrainingDialog of the build, once started
+        self.source = QLineEdit()
+        self.source.setPlaceholderText("folder with the corpus's audio files")
+        self.source.setToolTip("The corpus folder (for the clips reader also a CSV file,label[,speaker]). "
+                               "Its corpus.json, if any, marks it synthetic and names held-out speakers. "
+                               "Default: none — required.")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.name = QLineEdit()
+        self.name.setToolTip("The store is written to <project>/corpora/<name>/. Letters, digits, '.', '_', '-'. "
+                             "Default: the corpus folder's name.")
+        self._name_edited = False
+        self.name.textEdited.connect(lambda _t: setattr(self, "_name_edited", True))
+        self.source.textChanged.connect(self._suggest_name)
+        self.reader = QComboBox()
+        self.reader.addItems(list(READERS))
+        self.reader.setToolTip("How words are found in the corpus. Default: textgrid.\n\n" + "\n".join(
+            f"{r}: {t}" for r, t in READER_HELP.items()))
+        self.reader_help = QLabel("")
+        self.reader_help.setWordWrap(True)
+        self.reader_pages = QStackedWidget()
+        self.reader_options = {r: ReaderOptions(r) for r in READERS}
+        for page in self.reader_options.values():
+            self.reader_pages.addWidget(page)
+        self.reader.currentTextChanged.connect(self._reader_changed)
+        defaults = FeatureConfig()
+        self.features = QComboBox()
+        self.features.addItems(list(FEATURE_KINDS))
+        self.features.setCurrentText(defaults.kind)
+        self.features.setToolTip("mfcc: 13 MFCCs every 10 ms (the paper); logmel: 40 log-mel energies. "
+                                 f"Default: {defaults.kind}.")
+        self.deltas = QCheckBox("append Δ and ΔΔ")
+        self.deltas.setChecked(defaults.deltas)
+        self.deltas.setToolTip("Append first and second differences (13 → 39 dims). Default: off.")
+        self.cmvn = QCheckBox("normalise per recording (CMVN)")
+        self.cmvn.setChecked(defaults.cmvn)
+        self.cmvn.setToolTip("Mean and variance normalisation over each recording. Default: on.")
+        self.workers = QSpinBox()
+        self.workers.setRange(0, 64)
+        self.workers.setValue(0)
+        self.workers.setToolTip("Worker processes computing features; 0 computes them in the background "
+                                "thread of this window (with a CUDA GPU the GPU computes them). Default: 0.")
+        self.synthetic = QCheckBox("the speech is synthetic")
+        self.synthetic.setToolTip("Mark the store as synthetic speech (text-to-speech). A corpus.json with "
+                                  '"synthetic": true marks it anyway. Default: off.')
+        self.held_out = QLineEdit()
+        self.held_out.setPlaceholderText("speaker, speaker, …")
+        self.held_out.setToolTip("Speakers kept out of training and used only for evaluation. "
+                                 "Default: none (or those named in corpus.json).")
+        self.overwrite = QCheckBox("replace a store of this name built with other settings")
+        self.overwrite.setToolTip("Without this, a store of the same name is reused when its settings match "
+                                  "(an interrupted build continues) and refused when they differ. Default: off.")
+        source_row = QHBoxLayout()
+        source_row.addWidget(self.source, 1)
+        source_row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("Corpus folder", source_row)
+        form.addRow("Store name", self.name)
+        form.addRow("Reader", self.reader)
+        form.addRow(self.reader_help)
+        reader_box = QGroupBox("Reader options")
+        QVBoxLayout(reader_box).addWidget(self.reader_pages)
+        feature_box = QGroupBox("Features")
+        feature_form = QFormLayout(feature_box)
+        feature_form.addRow("Kind", self.features)
+        feature_form.addRow(self.deltas)
+        feature_form.addRow(self.cmvn)
+        feature_form.addRow("Worker processes", self.workers)
+        more = QFormLayout()
+        more.addRow(self.synthetic)
+        more.addRow("Held-out speakers", self.held_out)
+        more.addRow(self.overwrite)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Cancel)
+        self.build_button = self.buttons.addButton("Build", QDialogButtonBox.AcceptRole)
+        self.buttons.accepted.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(reader_box)
+        layout.addWidget(feature_box)
+        layout.addLayout(more)
+        layout.addWidget(self.buttons)
+        self._reader_changed(self.reader.currentText())
+
+    def _browse(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Corpus folder")
+        if path:
+            self.source.setText(path)
+
+    def _suggest_name(self, text: str) -> None:
+        if not self._name_edited and text.strip():
+            self.name.setText(folder_name(text.strip()))
+
+    def _reader_changed(self, reader: str) -> None:
+        self.reader_pages.setCurrentWidget(self.reader_options[reader])
+        self.reader_help.setText(f"<i>{READER_HELP.get(reader, '')}</i>")
+
+    def request(self) -> dict:
+        """The keyword arguments of `build_project_corpus`; a WordbridgeError says what is wrong."""
+        from core.corpus.project_corpora import check_corpus_source, corpus_folder
+
+        reader = self.reader.currentText()
+        source = check_corpus_source(self.source.text(), reader)
+        name = self.name.text().strip() or folder_name(str(source))
+        corpus_folder(self.project, name)  # checks the name
+        options = self.reader_options[reader].values()
+        if options.get("label_pattern"):
+            try:
+                re.compile(options["label_pattern"])
+            except re.error as exc:
+                raise WordbridgeError(f"label pattern {options['label_pattern']!r} is not a regular "
+                                      f"expression ({exc})") from None
+        metadata = {}
+        if self.synthetic.isChecked():
+            metadata["synthetic"] = True
+        held_out = [s.strip() for s in self.held_out.text().split(",") if s.strip()]
+        if held_out:
+            metadata["held_out_speakers"] = held_out
+        config = FeatureConfig(kind=self.features.currentText(), deltas=self.deltas.isChecked(),
+                               cmvn=self.cmvn.isChecked())
+        return {"source": str(source), "name": name, "reader": reader, "options": options, "config": config,
+                "workers": self.workers.value(), "overwrite": self.overwrite.isChecked(), "metadata": metadata}
+
+    def start(self):
+        """Check the form (a message box names what is wrong), then run the build; returns its TrainingDialog."""
+        from app.training_dialog import TrainingDialog
+        from core.corpus.project_corpora import build_project_corpus
+
+        try:
+            request = self.request()
+        except WordbridgeError as exc:
+            QMessageBox.warning(self, "Cannot build the corpus", str(exc))
+            return None
+        job = TrainingDialog(f"Build speech corpus “{request['name']}”", build_project_corpus, self.project,
+                             parent=self.parent() or self, **request)
+        job.worker.finished.connect(lambda result: self._finished(job, result))
+        self.job = job
+        self.accept()
+        job.show()
+        job.start()
+        return job
+
+    def _finished(self, job, result) -> None:
+        for note in result.notes:
+            job.report(note)
+        if result.shards_resumed:
+            job.report(f"resumed: {result.shards_resumed} of {result.shards_total} shards were already done")
+        job.report(result.read_report.summary())
+        job.report(result.build_report.summary())
+        job.report(f"{result.n_segments} segments in {result.path}")
+        job.status.setText(f"Built “{Path(result.path).name}”: {result.n_segments} segments. "
+                           "Next: Train ▸ Train speech space…")
+        self.built.emit(result)

@@ -1,0 +1,96 @@
+"""Speech corpora kept inside a project folder: `<project>/corpora/<name>/` holds one feature store.
+
+The project format (core/project) has no entry for feature stores: they are large, derived from
+audio outside the project, and only needed to train a speech space. So they live in a plain
+subfolder that the manifest does not list; each is a complete feature store (header.json written
+last, see core.corpus.build), so a folder without header.json is an unfinished build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from core.corpus.build import BuildResult, build_feature_store
+from core.corpus.readers import READERS
+from core.errors import Cancelled, InputFileError, WordbridgeError
+from core.features import FeatureConfig
+from core.progress import Progress
+
+CORPORA_DIR = "corpora"
+
+
+def corpus_folder(project, name: str) -> Path:
+    """`<project>/corpora/<name>`; the name must be usable as a folder name."""
+    from core.project.project import check_id
+
+    return Path(project.root) / CORPORA_DIR / check_id(name, "corpus name")
+
+
+def list_corpora(project) -> list[Path]:
+    """The finished feature stores under `<project>/corpora/`, newest first."""
+    folder = Path(project.root) / CORPORA_DIR
+    if not folder.is_dir():
+        return []
+    stores = [p for p in folder.iterdir() if (p / "header.json").is_file()]
+    return sorted(stores, key=lambda p: (p / "header.json").stat().st_mtime, reverse=True)
+
+
+def check_corpus_source(source: str | os.PathLike | None, reader: str) -> Path:
+    """The corpus folder (or the CSV the clips reader may take), or a WordbridgeError saying what is wrong."""
+    if reader not in READERS:
+        raise WordbridgeError(f"unknown corpus reader {reader!r} (choose from {', '.join(READERS)})")
+    if source is None or not str(source).strip():
+        raise WordbridgeError("choose the folder that holds the corpus's audio files")
+    path = Path(str(source).strip()).expanduser()
+    if not path.exists():
+        raise InputFileError(path, "corpus folder not found")
+    if path.is_file() and not (reader == "clips" and path.suffix.lower() in (".csv", ".tsv")):
+        raise InputFileError(path, "is a file; choose the corpus folder (a CSV file is only for the clips reader)")
+    if path.is_dir() and not any(path.iterdir()):
+        raise InputFileError(path, "the folder is empty")
+    return path
+
+
+def build_project_corpus(project, source: str | os.PathLike, name: str, reader: str = "textgrid",
+                         options: dict | None = None, config: FeatureConfig = FeatureConfig(),
+                         workers: int = 0, overwrite: bool = False, metadata: dict | None = None,
+                         progress: Progress | None = None) -> BuildResult:
+    """Build (or resume) a feature store of `source` in `<project>/corpora/<name>/`.
+
+    The arguments are those of `core.corpus.build.build_feature_store`; the build is also noted in
+    the project's runs table ("corpus-build", with the store's folder and the reader's report).
+    """
+    source = check_corpus_source(source, reader)
+    out = corpus_folder(project, name)
+    settings = {"source": str(source.resolve()), "reader": reader, "options": dict(options or {}),
+                "features": config.to_dict(), "workers": workers, "metadata": dict(metadata or {})}
+    run_id = project.record_run("corpus-build", settings, run_dir=out)
+    try:
+        result = build_feature_store(source, out, reader, options, config, workers=workers,
+                                     overwrite=overwrite, metadata=metadata, progress=progress)
+    except Cancelled:
+        project.update_run(run_id, "cancelled")
+        raise
+    except Exception as exc:
+        project.update_run(run_id, "failed", {"error": str(exc)})
+        raise
+    project.update_run(run_id, "finished", {"segments": result.n_segments,
+                                            "read_report": result.read_report.to_dict(),
+                                            "build_report": result.build_report.to_dict()})
+    return result
+
+
+def store_header(path: str | os.PathLike) -> dict:
+    """A feature store's header.json (counts, reader, labels, synthetic flag) without opening its arrays."""
+    file = Path(path) / "header.json"
+    if not file.is_file():
+        raise InputFileError(Path(path), "not a finished feature store (no header.json)")
+    try:
+        header = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputFileError(file, f"cannot read the store's header ({exc})") from None
+    if not isinstance(header, dict):
+        raise InputFileError(file, "the store's header must be a JSON object")
+    return header

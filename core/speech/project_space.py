@@ -1,0 +1,168 @@
+"""A trained speech type space in a project: which configurations a store allows, training one for a
+project, and storing it (space + encoder) so alignment and the clip classifier can use it.
+
+Training runs live in `<project>/speech-runs/<space id>/` (the run folder of
+`core.speech.runner.train_speech_space`: checkpoints, config.json, metrics.json, log.txt), next to
+the feature stores in `<project>/corpora/` (core.corpus.project_corpora). A cancelled run is
+continued by training again with the same settings: the runner resumes from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from core.embeddings import Embeddings
+from core.errors import Cancelled, WordbridgeError
+from core.progress import Progress, ensure
+
+SPEECH_RUNS_DIR = "speech-runs"
+# Which corpus reader cut the segments of each k-means configuration (the paper's B, VAD, F).
+SEGMENTATION_OF = {"B": ("textgrid", "librispeech", "clips"), "VAD": ("vad",), "F": ("chunks",)}
+DEFAULT_SYNTHETIC_NOTE = "synthetic speech (its corpus says so in corpus.json)"
+
+
+def allowed_configurations(header: dict) -> dict[str, str | None]:
+    """Configuration → None when a feature store (its header.json) allows it, else the reason why not.
+
+    A needs word labels; B, VAD and F are k-means over segments cut by word alignments, by the
+    VAD reader and by equal-length chunks: each only names segments its reader made.
+    """
+    reader = (header.get("metadata") or {}).get("reader") or (header.get("build_settings") or {}).get("reader")
+    labelled = int(header.get("n_labelled", 0) or 0)
+    out: dict[str, str | None] = {"A": None if labelled > 0 else
+                                  f"configuration A needs word labels, but this store has none "
+                                  f"(its segments come from the {reader or 'unknown'} reader); "
+                                  f"use {_configuration_for_reader(reader) or 'B, VAD or F'}"}
+    for grouping, readers in SEGMENTATION_OF.items():
+        out[grouping] = None if reader is None or reader in readers else (
+            f"configuration {grouping} is for segments made by the {' / '.join(readers)} reader; "
+            f"this store was made by the {reader} reader")
+    return out
+
+
+def _configuration_for_reader(reader: str | None) -> str | None:
+    return next((g for g, readers in SEGMENTATION_OF.items() if reader in readers), None)
+
+
+def check_configuration(header: dict, grouping: str) -> None:
+    """Raise WordbridgeError when the store cannot be trained in configuration `grouping`."""
+    allowed = allowed_configurations(header)
+    if grouping not in allowed:
+        raise WordbridgeError(f"unknown configuration {grouping!r} (choose {', '.join(allowed)})")
+    if allowed[grouping] is not None:
+        raise WordbridgeError(allowed[grouping])
+
+
+def speech_run_folder(project, space_id: str) -> Path:
+    """`<project>/speech-runs/<space_id>` (the id is checked as a space id)."""
+    from core.project.project import check_id
+
+    return Path(project.root) / SPEECH_RUNS_DIR / check_id(space_id, "space")
+
+
+def store_speech_space(project, type_space, feature_config, space_id: str, language: str = "",
+                       provenance: dict | None = None, synthetic: bool | None = None,
+                       synthetic_note: str = "", replace: bool = False) -> dict:
+    """Put a trained `SpeechTypeSpace` into `project`: space `space_id` and encoder `<space_id>-encoder`.
+
+    `synthetic` None takes the flag from the type space (its feature store's metadata). Replacing a
+    speech space removes the mappings, cached projections and encoders made for the old one (they
+    no longer fit); what was removed is returned with the entries: {"space", "encoder", "removed"}.
+    """
+    from core.speech.encode import pack_type_space
+
+    synthetic = bool(type_space.info.get("synthetic", False)) if synthetic is None else synthetic
+    if synthetic and not synthetic_note and not project.manifest.synthetic_speech_note:
+        synthetic_note = DEFAULT_SYNTHETIC_NOTE
+    existing = {s.id: s for s in project.manifest.spaces}
+    removed: list[str] = []
+    if space_id in existing:
+        if not replace:
+            raise WordbridgeError(f"this project already has a space {space_id!r}; choose another name "
+                                  "or replace it")
+        if existing[space_id].kind != "speech":
+            raise WordbridgeError(f"space {space_id!r} is a text space; a speech space cannot replace it")
+        removed = _remove_dependents(project, space_id)
+    emb = type_space.embeddings
+    speech = Embeddings(emb.words, emb.vectors, emb.counts, language or emb.language, "speech")
+    info = {k: v for k, v in type_space.info.items() if isinstance(v, (str, int, float, bool))}
+    space = project.add_space(space_id, speech, kind="speech", language=language or None, synthetic=synthetic,
+                              synthetic_note=synthetic_note, provenance={**info, **(provenance or {})},
+                              replace=replace)
+    weights, config = pack_type_space(type_space, feature_config, note=synthetic_note if synthetic else "")
+    encoder = project.set_encoder(f"{space_id}-encoder", weights, config,
+                                  provenance={**(provenance or {}), "space": space_id, "synthetic": synthetic})
+    return {"space": space, "encoder": encoder, "removed": removed}
+
+
+def _remove_dependents(project, space_id: str) -> list[str]:
+    """Remove what only fits the old speech space `space_id`: its projections, mappings and encoders
+    (an encoder that names no space belongs to the project's only speech space); returns their names."""
+    m = project.manifest
+    mappings = [g.id for g in m.mappings if space_id in (g.source, g.target)]
+    projections = [p.id for p in m.projections if space_id in p.spaces or p.mapping in mappings]
+    only_speech = [s.id for s in m.spaces if s.kind == "speech"] == [space_id]
+    encoders = [e.id for e in m.encoders if e.id != f"{space_id}-encoder"  # that one is replaced in place
+                and (e.provenance.get("space") == space_id or ("space" not in e.provenance and only_speech))]
+    for pid in projections:
+        project.remove("projection", pid)
+    for mid in mappings:
+        project.remove("mapping", mid)
+    for eid in encoders:
+        project.remove("encoder", eid)
+    return ([f"projection {p}" for p in projections] + [f"mapping {g}" for g in mappings]
+            + [f"encoder {e}" for e in encoders])
+
+
+def train_project_speech_space(project, store_path: str | Path, cfg, space_id: str, language: str = "",
+                               replace: bool = False, start_over: bool = False,
+                               progress: Progress | None = None) -> dict:
+    """Train a speech space on a feature store and store it in `project` (space + encoder).
+
+    The run folder is `<project>/speech-runs/<space_id>/`; an unfinished run there with the same
+    settings is continued from its checkpoint, one with other settings is an error unless
+    `start_over` (which deletes it first). Returns the runner's metrics plus "space", "run_dir"
+    and "removed" (mappings/projections of a replaced space).
+    """
+    from core.corpus.feature_store import FeatureStore
+    from core.speech.runner import check_run_dir, train_speech_space
+    from core.speech.type_space import load_type_space
+
+    progress = ensure(progress)
+    if not str(store_path or "").strip():
+        raise WordbridgeError("choose a feature store (build a speech corpus first)")
+    store = FeatureStore.open(store_path)
+    check_configuration(store.header, cfg.grouping)
+    if space_id in {s.id for s in project.manifest.spaces} and not replace:
+        raise WordbridgeError(f"this project already has a space {space_id!r}; choose another name or replace it")
+    run_dir = speech_run_folder(project, space_id)
+    if start_over and run_dir.exists():
+        shutil.rmtree(run_dir)
+    try:
+        check_run_dir(run_dir, cfg, resume=False)
+    except WordbridgeError:
+        raise WordbridgeError(f"{run_dir} holds an earlier run of {space_id!r} with other settings: start "
+                              "over (deletes it), train with its settings to continue it, or choose another "
+                              "space name") from None
+    provenance = {"store": str(Path(store_path).resolve()), "run": str(run_dir),
+                  "learner": cfg.learner, "configuration": cfg.grouping, "seed": cfg.seed}
+    run_id = project.record_run("train-speech", {"speech": cfg.to_dict(), "store": provenance["store"],
+                                                 "space": space_id}, run_dir=run_dir)
+    try:
+        metrics = train_speech_space(store, cfg, run_dir, progress, store_path=provenance["store"])
+        progress.set_stage("adding the space to the project")
+        meta = store.metadata or {}
+        stored = store_speech_space(project, load_type_space(run_dir), store.config, space_id, language,
+                                    provenance=provenance, synthetic=bool(meta.get("synthetic", False)),
+                                    synthetic_note=str(meta.get("made_by") or meta.get("note") or ""),
+                                    replace=replace)
+    except Cancelled:
+        project.update_run(run_id, "cancelled")
+        raise
+    except Exception as exc:
+        project.update_run(run_id, "failed", {"error": str(exc)})
+        raise
+    summary = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str, bool)) or v is None}
+    project.update_run(run_id, "finished", summary)
+    return {**metrics, "space": space_id, "run_dir": str(run_dir), "removed": stored["removed"]}
