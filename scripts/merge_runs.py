@@ -1,0 +1,59 @@
+"""Merge the metrics of several runs of one experiment into one table (mean ± std over all seeds).
+
+A GPU call holds at most 10 minutes, so the seeds of one experiment may come from separate runs
+(e.g. seed 0 in one run folder, seeds 1 and 2 in another, from the same config with a `seeds`
+override). Every evaluation keeps the name of the run it came from (`run`), so each number in the
+merged table still traces to one run folder's metrics.json.
+
+    .venv/bin/python scripts/merge_runs.py docs/runs/A/metrics.json docs/runs/B/metrics.json \
+        --name kjv-synthetic --out docs/runs/merged
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.atomic import write_json, write_text  # noqa: E402
+from core.pipeline.report import aggregate, results_markdown  # noqa: E402
+
+
+def merge(paths: list[Path], name: str) -> dict:
+    """One metrics dict from several: evaluations concatenated (a stage seen twice counts once)."""
+    evals, seen, sources = [], set(), []
+    for path in paths:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+        sources.append({"run": str(path.parent), "config_file": metrics["config_file"], "date": metrics["date"],
+                        "seeds": metrics["config"]["seeds"], "learner_seeds": metrics["config"].get("learner_seeds", {})})
+        for e in metrics["evaluations"]:
+            key = (e["learner"], e["configuration"], e["text"], e["seed"])
+            if key in seen:
+                raise SystemExit(f"error: {key} appears in two runs; merge runs with disjoint seeds")
+            seen.add(key)
+            evals.append({**e, "run": str(path.parent)})
+    seeds = sorted({e["seed"] for e in evals})
+    return {"experiment": name, "config_file": " + ".join(s["config_file"] for s in sources),
+            "config": {"seeds": seeds}, "sources": sources, "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "synthetic_speech": True, "evaluations": evals, "summary": aggregate(evals)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("metrics", nargs="+", type=Path, help="metrics.json files of the runs to merge")
+    p.add_argument("--name", required=True, help="experiment name for the merged table")
+    p.add_argument("--out", required=True, type=Path, help="folder for the merged metrics.json and results.md")
+    args = p.parse_args()
+    merged = merge(args.metrics, args.name)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json(args.out / "metrics.json", merged)
+    write_text(args.out / "results.md", results_markdown(merged))
+    print(f"{len(merged['evaluations'])} evaluations from {len(args.metrics)} runs → {args.out}")
+
+
+if __name__ == "__main__":
+    main()
