@@ -217,17 +217,18 @@ def _space_map(project, sid: str, sample: np.ndarray, aligned: bool, entry, maps
     m_src, m_tgt = aligned_space_maps(project.mapping(m.id))
     if m.source == sid:
         return m_src
-    w = np.asarray(project.mapping(m.id).W, dtype=np.float32)
-    return lambda x: m_tgt(x) @ w  # w orthogonal: w.T inverts
+    # the map is x @ W.T; W need not be orthogonal (AlignConfig.multistep), so invert, not transpose
+    back = np.linalg.pinv(np.asarray(project.mapping(m.id).W, dtype=np.float64).T).astype(np.float32)
+    return lambda x: m_tgt(x) @ back
 
 
 def joint_points(project, mapping_id: str | None, aligned: bool, max_points: int = 20000) -> JointPoints:
     """The speech space and the text spaces in one space, for a joint layout.
 
     After alignment (`aligned`): the mapping's source and target go through the mapping; a text
-    space with a mapping to that text space is brought in through the inverse of its (orthogonal)
-    map. Before alignment: each space's own centred unit vectors (zero-padded to one dimension),
-    which shows how far apart the spaces start.
+    space with a mapping to that text space is brought in through the inverse of its map. Before
+    alignment: each space's own centred unit vectors (zero-padded to one dimension), which shows
+    how far apart the spaces start.
     """
     from core.classify import aligned_space_maps
 

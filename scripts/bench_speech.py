@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from core.atomic import write_json  # noqa: E402
 from core.speech.batching import load_frames  # noqa: E402
 from core.speech.toy_corpus import random_frames_store  # noqa: E402
 from core.speech.training import LoopSettings, resolve_device, train  # noqa: E402
@@ -87,18 +88,45 @@ def bench_acoustic(store, frames, args, device) -> dict:
 
 
 def bench_skipgram(store, args, device) -> dict:
-    from core.speech.pseudo_skipgram import SkipGramNS, SkipGramTask
+    """One epoch of the torch word2vec skip-gram over Zipf-distributed pseudo-word tokens.
+
+    One token per segment, the store's utterances as sentences, SpeechConfig's skip-gram
+    settings; samples are tokens. A short untimed run on the first tokens warms up first.
+    """
+    from core.progress import Progress
+    from core.speech.config import SpeechConfig
+    from core.speech.pseudo_skipgram import train_skipgram
 
     rng = np.random.default_rng(0)
     k = min(args.clusters, store.n_segments)
     tokens = np.minimum(rng.zipf(1.3, store.n_segments) - 1, k - 1)  # Zipf-like pseudo-word frequencies
+    sentences = np.asarray(store.utterance_ids)
     counts = np.bincount(tokens, minlength=k)
-    model = SkipGramNS(k, args.dim)
-    task = SkipGramTask(model, tokens, np.asarray(store.utterance_ids), np.maximum(counts, 1), 5, 5, 1e-3,
-                        args.sg_batch_size, 0)
-    settings = LoopSettings(epochs=1, optimizer="adam", lr=0.005, device=str(device), precision=args.precision,
-                            checkpoints=False, log_every=10 ** 9, name="skipgram")
-    return _timed_epoch(task, settings, device, args.warmup)
+    names = [f"#{i}" for i in range(k)]
+    cfg = SpeechConfig()
+    seen: dict = {}
+
+    def listen(stage, done, total, metrics):
+        if "message" in metrics:
+            seen["trainer_log"] = metrics["message"]
+        if "loss" in metrics:
+            seen["final_loss"] = metrics["loss"]
+
+    def epoch(n: int) -> None:
+        train_skipgram(tokens[:n], sentences[:n], names, counts, args.dim, cfg.sg_window, cfg.sg_negatives,
+                       cfg.sg_subsample, epochs=1, seed=0, backend="torch", device=str(device),
+                       batch_size=args.sg_batch_size, progress=Progress(listen))
+
+    epoch(min(len(tokens), 20_000))
+    _peak_reset(device)
+    started = time.perf_counter()
+    epoch(len(tokens))
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - started
+    return {"epoch_s": round(seconds, 3), "samples": len(tokens), "samples_are": f"tokens before sub-sampling at {cfg.sg_subsample}",
+            "samples_per_s": round(len(tokens) / seconds, 1), "peak_gpu_gib": _peak(device),
+            "final_loss": seen.get("final_loss"), "types": k, "trainer_log": seen.get("trainer_log")}
 
 
 def toy_isomorphism(args) -> dict:
@@ -108,23 +136,19 @@ def toy_isomorphism(args) -> dict:
     (evaluation only; the speech side never sees it). Synthetic data: a sanity check, not a result.
     """
     from core.speech.config import preset
-    from core.speech.pseudo_skipgram import SkipGramNS, SkipGramTask, skipgram_embeddings
     from core.speech.runner import train_speech_space
     from core.speech.toy_corpus import make_toy_corpus
+    from core.text.skipgram import train_text_space
 
     store = make_toy_corpus(n_types=60, n_utterances=args.toy_utterances, words_per_utterance=8, topics=6, n_speakers=6,
                             mean_frames=30, seed=args.seed)
-    names = sorted(set(store.labels), key=lambda w: -store.labels.count(w))
-    index = {w: i for i, w in enumerate(names)}
-    tokens = np.array([index[w] for w in store.labels])
-    counts = np.bincount(tokens, minlength=len(names))
-    torch.manual_seed(args.seed)
-    text_model = SkipGramNS(len(names), args.dim)
-    text_task = SkipGramTask(text_model, tokens, np.asarray(store.utterance_ids), counts, 5, 5, 1e-3, 4096, 0)
-    with tempfile.TemporaryDirectory() as tmp:
-        train(text_task, LoopSettings(epochs=10, optimizer="adam", lr=0.005, device="cpu", checkpoints=False),
-              Path(tmp))
-    text = skipgram_embeddings(text_model, names, counts)
+    utterances = np.asarray(store.utterance_ids)
+    cuts = np.flatnonzero(np.diff(utterances)) + 1
+    transcripts = [list(words) for words in np.split(np.asarray(store.labels, dtype=object), cuts)]
+    sg = preset("unit-skipgram")  # the speech side's skip-gram settings: the spaces differ in input only
+    text = train_text_space(transcripts, dim=args.dim, window=sg.sg_window, negative=sg.sg_negatives,
+                            sample=sg.sg_subsample, epochs=sg.sg_epochs, min_count=1, seed=args.seed, workers=1,
+                            device="cpu")
     out = {}
     common = dict(device=args.device, batch_size=256, log_every=10, seed=args.seed, s2v_hidden=args.hidden,
                   ac_hidden=args.hidden)
@@ -155,7 +179,8 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", default="bf16", choices=("bf16", "fp32"))
     p.add_argument("--batch-size", type=int, default=1024, help="center segments per step")
-    p.add_argument("--sg-batch-size", type=int, default=65536)
+    p.add_argument("--sg-batch-size", type=int, default=4096,
+                   help="skip-gram pairs per step at most (the trainer lowers it for busy rows)")
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--dim", type=int, default=50)
     p.add_argument("--window", type=int, default=3)
@@ -179,7 +204,7 @@ def main(argv=None) -> int:
         report = {"data": "toy corpus (synthetic)", "device": str(device), "toy": toy_isomorphism(args)}
         print(json.dumps(report, indent=2))
         if args.out:
-            Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+            write_json(args.out, report)
         return 0
     t = time.perf_counter()
     if args.store:
@@ -210,7 +235,7 @@ def main(argv=None) -> int:
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
-        Path(args.out).write_text(text + "\n")
+        write_json(args.out, report)
     return 0
 
 

@@ -118,3 +118,22 @@ def test_points_csv(tmp_path):
     proj.write_points_csv(tmp_path / "c.csv", [("s", "speech", "en", "a,b", 1.0, 2.5)])
     assert (tmp_path / "c.csv").read_text().splitlines() == ["space,modality,language,word,x,y",
                                                               's,speech,en,"a,b",1,2.5']
+
+
+def test_inverse_of_a_non_orthogonal_mapping_round_trips():
+    # text-en is the source of a mapping to text-fr whose W is not orthogonal (AlignConfig.multistep);
+    # bringing French vectors into the English side must undo x @ W.T, which W.T alone does not
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(0)
+    W = (rng.normal(size=(6, 6)) + 3 * np.eye(6)).astype(np.float32)
+    assert not np.allclose(W @ W.T, np.eye(6), atol=0.1)
+    link = SimpleNamespace(id="en__fr", source="text-en", target="text-fr")
+    project = SimpleNamespace(mapping=lambda mid: SimpleNamespace(W=W, arrays={}, metadata={}))
+    shown = SimpleNamespace(source="speech-en", target="text-en")  # the mapping on display
+    to_en = proj._space_map(project, "text-fr", None, True, shown, None, {"text-fr": link})
+    english = unit_rows(rng.normal(size=(20, 6)).astype(np.float32))
+    french = english @ W.T
+    back = unit_rows(to_en(french))
+    assert np.allclose(back, english, atol=1e-4)
+    assert not np.allclose(unit_rows(unit_rows(french) @ W), english, atol=0.1)  # the old transpose

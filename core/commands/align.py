@@ -22,7 +22,8 @@ methods:
   auto            the paper's adversarial pipeline, judged by the unsupervised criterion; falls back
                   to selflearn when adversarial training collapses (the result says so)
   adversarial     MUSE: adversarial training + Procrustes refinement, --restarts runs (default 3)
-  selflearn       robust start from similarity distributions + stochastic self-learning + refinement
+  selflearn       robust start from similarity distributions + stochastic self-learning + refinement,
+                  --restarts runs from different start dictionaries (default 3)
   supervised      Procrustes on --seed-dict
   semisupervised  --seed-dict + self-learning + refinement
 
@@ -48,7 +49,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (results are deterministic given it)")
     p.add_argument("--device", choices=DEVICES, default="auto", help="where to compute")
     p.add_argument("--backend", choices=BACKENDS, default="auto", help="nearest-neighbour backend")
-    p.add_argument("--restarts", type=int, default=None, help="runs picked by the criterion; None = 3 for adversarial and auto, 1 otherwise (default: %(default)s)")
+    p.add_argument("--restarts", type=int, default=None, help="runs picked by the criterion; None = 3 for adversarial, selflearn and auto, 1 otherwise (default: %(default)s)")
     d = AlignConfig()
     p.add_argument("--csls-knn", type=int, default=d.csls_knn, help="neighbours in the CSLS penalty")
     p.add_argument("--n-refinement", type=int, default=d.n_refinement, help="Procrustes refinement steps")

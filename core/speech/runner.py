@@ -54,7 +54,9 @@ def check_run_dir(run_dir: Path, cfg: SpeechConfig, resume: bool) -> None:
         if resume:
             raise WordbridgeError(f"{run_dir}: nothing to resume (no config.json)")
         return
-    old = json.loads(path.read_text(encoding="utf-8")).get("speech", {})
+    stored = json.loads(path.read_text(encoding="utf-8")).get("speech", {})
+    # read through from_dict so that settings retired since (sg_lr) do not count as a change
+    old = SpeechConfig.from_dict(stored, str(path)).to_dict() if stored else {}
     new = cfg.to_dict()
     changed = sorted(k for k in set(old) | set(new) if k not in RUNTIME_ONLY and old.get(k) != new.get(k))
     if changed:
