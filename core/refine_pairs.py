@@ -107,10 +107,25 @@ def refine_with_pairs(project, mapping_id: str | None = None, config=None,
     return RefineResult(mapping_id, before, after, int(len(seeds)), skipped, list(result.criterion_history))
 
 
-def align_project(project, method: str = "auto", progress=None) -> dict:
-    """Align the project's speech space with its primary text space and store the mapping."""
+def default_align_method() -> str:
+    """`auto` (the paper's adversarial pipeline, sized for a GPU) when CUDA is there, else `selflearn`:
+    the adversarial defaults (3 restarts × 5 epochs × 1M samples) take hours on a CPU."""
+    import torch
+
+    return "auto" if torch.cuda.is_available() else "selflearn"
+
+
+def align_project(project, method: str | None = None, progress=None) -> dict:
+    """Align the project's speech space with its primary text space and store the mapping.
+
+    `method` None picks `default_align_method()` and says so in the progress log."""
     from core.alignment.base import AlignConfig
     from core.alignment.pipeline import align
+    from core.progress import ensure
+
+    if method is None:
+        method = default_align_method()
+        ensure(progress).log(f"alignment method: {method} ({'GPU' if method == 'auto' else 'no GPU: robust self-learning'})")
 
     spaces = project.manifest.spaces
     speech = next((s for s in spaces if s.kind == "speech"), None)

@@ -119,3 +119,23 @@ def test_induced_pairs_for_fewer_types_than_the_space_holds(classifier):
     fewer = classifier.induce_pairs(max_types=len(every) - 3)  # stops inside the last chunk
     assert len(fewer) == len(every) - 3
     assert [(p.speech_type, p.text_word) for p in fewer] == [(p.speech_type, p.text_word) for p in every[:-3]]
+
+
+def test_align_project_uses_selflearn_without_a_gpu(tmp_path, monkeypatch):
+    import torch
+
+    from core.progress import Progress
+    from core.refine_pairs import align_project
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    p = fixture.build_fixture_project(tmp_path / "a", n_words=30, n_distractors=20, mapping_error=3.0)
+    logs = []
+    progress = Progress(lambda stage, done, total, metrics: logs.append(metrics.get("message", "")))
+    before = p.mapping("speech-en__text-en").W.copy()
+    result = align_project(p, progress=progress)
+    assert result["method_used"] == "selflearn" and result["mapping"] == "speech-en__text-en"
+    assert any("alignment method: selflearn" in m for m in logs)
+    # the stored map was replaced (the fixture's 30 toy points are too few for an unsupervised
+    # map to be checked for accuracy; tests/test_alignment*.py check that on larger spaces)
+    assert not np.allclose(p.mapping("speech-en__text-en").W, before)
+    assert np.isfinite(result["criterion"])
