@@ -14,7 +14,7 @@ from pathlib import Path
 
 from core.corpus.build import BuildResult, build_feature_store
 from core.corpus.readers import READERS
-from core.errors import Cancelled, InputFileError, WordbridgeError
+from core.errors import InputFileError, WordbridgeError
 from core.features import FeatureConfig
 from core.progress import Progress
 
@@ -66,19 +66,11 @@ def build_project_corpus(project, source: str | os.PathLike, name: str, reader: 
     out = corpus_folder(project, name)
     settings = {"source": str(source.resolve()), "reader": reader, "options": dict(options or {}),
                 "features": config.to_dict(), "workers": workers, "metadata": dict(metadata or {})}
-    run_id = project.record_run("corpus-build", settings, run_dir=out)
-    try:
+    with project.recorded_run("corpus-build", settings, run_dir=out) as run:
         result = build_feature_store(source, out, reader, options, config, workers=workers,
                                      overwrite=overwrite, metadata=metadata, progress=progress)
-    except Cancelled:
-        project.update_run(run_id, "cancelled")
-        raise
-    except Exception as exc:
-        project.update_run(run_id, "failed", {"error": str(exc)})
-        raise
-    project.update_run(run_id, "finished", {"segments": result.n_segments,
-                                            "read_report": result.read_report.to_dict(),
-                                            "build_report": result.build_report.to_dict()})
+        run.metrics = {"segments": result.n_segments, "read_report": result.read_report.to_dict(),
+                       "build_report": result.build_report.to_dict()}
     return result
 
 

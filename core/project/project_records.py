@@ -7,6 +7,8 @@ the attributes `Project.__init__` sets (root, db).
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 from pathlib import Path
 
@@ -94,6 +96,23 @@ class ProjectRecords:
         return self.db.record_run(kind, items.plain_json(config), status, items.plain_json(metrics or {}),
                                   None if run_dir is None else self._relative(run_dir))
 
+    @contextlib.contextmanager
+    def recorded_run(self, kind: str, config: dict, run_dir: str | os.PathLike | None = None):
+        """`with project.recorded_run(...) as run:` notes a run; it ends "cancelled" on Cancelled,
+        "failed" (with the error) on any other exception, else "finished" with `run.metrics`."""
+        from core.errors import Cancelled
+
+        run = RecordedRun(self.record_run(kind, config, run_dir=run_dir))
+        try:
+            yield run
+        except Cancelled:
+            self.update_run(run.id, "cancelled")
+            raise
+        except Exception as exc:
+            self.update_run(run.id, "failed", {"error": str(exc)})
+            raise
+        self.update_run(run.id, "finished", run.metrics)
+
     def update_run(self, run_id: int, status: str | None = None, metrics: dict | None = None) -> None:
         """Update a run's status and metrics (a final status stamps `finished`)."""
         self.db.update_run(run_id, status, None if metrics is None else items.plain_json(metrics))
@@ -108,3 +127,11 @@ class ProjectRecords:
             return path.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
             return str(path)
+
+
+@dataclasses.dataclass
+class RecordedRun:
+    """The run a `recorded_run` block notes: its id, and the metrics stored when it finishes."""
+
+    id: int
+    metrics: dict = dataclasses.field(default_factory=dict)

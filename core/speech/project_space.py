@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from core.embeddings import Embeddings
-from core.errors import Cancelled, WordbridgeError
+from core.errors import WordbridgeError
 from core.progress import Progress, ensure
 
 SPEECH_RUNS_DIR = "speech-runs"
@@ -147,9 +147,8 @@ def train_project_speech_space(project, store_path: str | Path, cfg, space_id: s
                               "space name") from None
     provenance = {"store": str(Path(store_path).resolve()), "run": str(run_dir),
                   "learner": cfg.learner, "configuration": cfg.grouping, "seed": cfg.seed}
-    run_id = project.record_run("train-speech", {"speech": cfg.to_dict(), "store": provenance["store"],
-                                                 "space": space_id}, run_dir=run_dir)
-    try:
+    settings = {"speech": cfg.to_dict(), "store": provenance["store"], "space": space_id}
+    with project.recorded_run("train-speech", settings, run_dir=run_dir) as run:
         metrics = train_speech_space(store, cfg, run_dir, progress, store_path=provenance["store"])
         progress.set_stage("adding the space to the project")
         meta = store.metadata or {}
@@ -157,12 +156,5 @@ def train_project_speech_space(project, store_path: str | Path, cfg, space_id: s
                                     provenance=provenance, synthetic=bool(meta.get("synthetic", False)),
                                     synthetic_note=str(meta.get("made_by") or meta.get("note") or ""),
                                     replace=replace)
-    except Cancelled:
-        project.update_run(run_id, "cancelled")
-        raise
-    except Exception as exc:
-        project.update_run(run_id, "failed", {"error": str(exc)})
-        raise
-    summary = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str, bool)) or v is None}
-    project.update_run(run_id, "finished", summary)
+        run.metrics = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str, bool)) or v is None}
     return {**metrics, "space": space_id, "run_dir": str(run_dir), "removed": stored["removed"]}
