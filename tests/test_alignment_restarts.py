@@ -62,7 +62,7 @@ def test_restart_starts_differ_and_reuse_the_first(unit_pair):
 
 def test_selflearn_restarts_are_picked_by_the_criterion(pair):
     src, tgt, _ = pair
-    result = align(src, tgt, small_config(method="selflearn", restarts=3))
+    result = align(src, tgt, small_config(method="selflearn", restarts=3, restart_agreement=0.0))
     assert len(result.restarts) == 3
     assert len({r["start_pairs"] for r in result.restarts}) == 3
     assert result.criterion == pytest.approx(max(r["criterion"] for r in result.restarts))
@@ -175,3 +175,14 @@ def test_bad_restart_and_multistep_settings_are_rejected(pair, field, value, mes
     with pytest.raises(WordbridgeError, match=message):
         align(src, tgt, small_config(method="selflearn", **{field: value}))
 
+
+
+def test_selflearn_stops_restarting_when_two_runs_agree(pair):
+    src, tgt, _ = pair
+    agreeing = align(src, tgt, small_config(method="selflearn", restarts=3))
+    assert len(agreeing.restarts) == 2  # an easy rotation: runs 1 and 2 reach the same optimum
+    assert any("reached the same optimum" in line for line in agreeing.log)
+    every = align(src, tgt, small_config(method="selflearn", restarts=3, restart_agreement=0.0))
+    assert len(every.restarts) == 3 and every.criterion == pytest.approx(agreeing.criterion, abs=1e-3)
+    with pytest.raises(WordbridgeError, match="restart_agreement must be 0 or more"):
+        small_config(restart_agreement=-1.0).validate()

@@ -35,6 +35,9 @@ class AlignConfig:
     # (small speech vocabularies: the 10k window otherwise reaches the rarest, noisiest words)
     criterion_min_count: int = 5
     restarts: int | None = None      # None → 3 for adversarial, selflearn and auto, 1 otherwise
+    # selflearn stops restarting once two runs reach the same optimum (criteria this close): more
+    # starts then rarely find another, and each restart costs minutes on a CPU. 0 runs them all.
+    restart_agreement: float = 1e-3
     # Procrustes refinement (MUSE)
     n_refinement: int = 5
     refine_max_rank: int = 15_000
@@ -93,6 +96,8 @@ class AlignConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise WordbridgeError(f"{name} must be at least 1 (got {getattr(self, name)})")
+        if self.restart_agreement < 0:
+            raise WordbridgeError(f"restart_agreement must be 0 or more (got {self.restart_agreement})")
         if not self.start_vocab_fractions or not all(0 < f <= 1 for f in self.start_vocab_fractions):
             raise WordbridgeError(f"start_vocab_fractions must be fractions in (0, 1] "
                                   f"(got {self.start_vocab_fractions})")

@@ -172,9 +172,15 @@ def _run_selflearn(x, y, cfg, log, _seeds, start=None):
         log(f"selflearn run {r + 1}/{n}: criterion {crit:.4f}")
         if best is None or crit > best["criterion"]:
             best = {"w": w, "criterion": crit, "history": hist + hist_ref, "method_used": "selflearn"}
+        same = [q["restart"] for q in restarts[:-1]
+                if cfg.restart_agreement > 0 and abs(q["criterion"] - crit) <= cfg.restart_agreement]
+        if same and r + 1 < n:
+            log(f"selflearn: runs {same[0]} and {r + 1} reached the same optimum (criteria within "
+                f"{cfg.restart_agreement:g}); the remaining {n - r - 1} restart(s) are skipped")
+            break
     best["restarts"] = restarts
-    if n > 1:
-        log(f"selflearn: kept run {1 + max(range(n), key=lambda i: restarts[i]['criterion'])} "
+    if len(restarts) > 1:
+        log(f"selflearn: kept run {1 + max(range(len(restarts)), key=lambda i: restarts[i]['criterion'])} "
             f"(criterion {best['criterion']:.4f})")
     return best
 
