@@ -3,8 +3,14 @@
 An isotropic Gaussian cloud looks the same under every rotation, so no unsupervised method can
 (or should) recover a rotation from it. Real embedding spaces are clustered and anisotropic; the
 synthetic space imitates that: points around random cluster centres of different sizes and
-spreads, with a decaying spectrum over the dimensions. Words are named "w0", "w1", ... and are
-identical on both sides, so the gold dictionary is the identity.
+spreads, with a steeply decaying spectrum over the dimensions. Words are named "w0", "w1", ... and
+are identical on both sides, so the gold dictionary is the identity.
+
+Why these shapes (measured, adversarial training needs both): cluster sizes follow 1/√rank, so
+many clusters carry real mass (Zipf(1.6) sizes put 99.6 % of 3,000 points in one cluster: a
+single Gaussian, whose axis sign flips no distribution-matching method can tell apart); the
+standard deviation of dimension i falls as 1/(1 + i/4) (with 1/√(1 + i/4) the spectrum's tail is
+nearly flat and adversarial training found no rotation in 4,000 steps on 3,000 × 50).
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ def structured_space(n: int, dim: int, seed: int = 0, n_clusters: int | None = N
     """SYNTHETIC: `n` × `dim` clustered, anisotropic random vectors (rows in 'frequency' order)."""
     rng = np.random.default_rng(seed)
     k = n_clusters or max(8, n // 60)
-    spectrum = 1.0 / np.sqrt(1.0 + np.arange(dim) / 4.0)
+    spectrum = 1.0 / (1.0 + np.arange(dim) / 4.0)
     centres = rng.standard_normal((k, dim)) * spectrum
-    sizes = rng.zipf(1.6, k).astype(float)
+    sizes = rng.permutation(1.0 / np.sqrt(1.0 + np.arange(k)))
     labels = rng.choice(k, size=n, p=sizes / sizes.sum())
     spread = rng.uniform(0.3, 0.9, k)[labels][:, None]
     vectors = centres[labels] + spread * rng.standard_normal((n, dim)) * spectrum
