@@ -128,3 +128,21 @@ def test_a_learner_can_run_fewer_seeds_than_the_rest(tmp_path):
     speech = plan_experiment(cfg, Runtime(device="cpu")).stages["speech"]
     seeds = sorted((s.settings["learner"], s.settings["seed"]) for s in speech)
     assert seeds == [("speech2vec", 0), ("unit-skipgram", 0), ("unit-skipgram", 1), ("unit-skipgram", 2)]
+
+
+def test_every_committed_experiment_config_loads(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    configs = sorted((root / "experiments").glob("*.toml"))
+    assert len(configs) >= 3
+    # the configs name their inputs under ${WORDBRIDGE_DATA}; loading only checks that they exist
+    for config in configs:
+        for rel in re.findall(r"\$\{WORDBRIDGE_DATA\}/([^\"]+)", config.read_text(encoding="utf-8")):
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / rel).touch()
+    monkeypatch.setenv("WORDBRIDGE_DATA", str(tmp_path))
+    for config in configs:
+        cfg = load_experiment(config)
+        assert cfg.texts and cfg.learners, config.name
