@@ -132,3 +132,16 @@ def test_stage_selection_and_bad_stage_name(experiment, capsys):
     assert not (out / "metrics.json").exists()
     assert main(["experiment", str(experiment / "tiny.toml"), "--out", str(out), "--stages", "bogus"]) == 2
     assert "unknown stage kind 'bogus'" in capsys.readouterr().err
+
+
+def test_seeds_and_learners_can_be_narrowed_on_the_command_line(experiment, capsys):
+    config = str(experiment / "tiny.toml")
+    assert main(["experiment", config, "--out", str(experiment / "n"), "--dry-run",
+                 "--seeds", "3,4", "--learners", "unit-skipgram"]) == 0
+    speech = [line.split()[-1] for line in capsys.readouterr().out.splitlines() if "speech-" in line]
+    assert speech and all(name.startswith("speech-unit-skipgram-") for name in speech)
+    assert {name.split("-")[-2] for name in speech} == {"s3", "s4"}
+    assert main(["experiment", config, "--out", str(experiment / "n"), "--seeds", "x"]) == 2
+    assert "--seeds must be comma-separated integers" in capsys.readouterr().err
+    assert main(["experiment", config, "--out", str(experiment / "n"), "--learners", "word2vec"]) == 2
+    assert "'word2vec' is not a learner of this config" in capsys.readouterr().err

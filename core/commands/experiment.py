@@ -28,6 +28,11 @@ def register(sub) -> None:
                    help="auto, cpu or cuda (default: the config's `device`, else auto)")
     p.add_argument("--workers", type=int, default=None,
                    help="synthesis and feature worker processes (default: the config's)")
+    p.add_argument("--seeds", default=None, metavar="S1,S2",
+                   help="run only these seeds, for every learner (default: the config's); a GPU command "
+                        "that holds one seed can run the others in a second call")
+    p.add_argument("--learners", default=None, metavar="L1,L2",
+                   help="run only these of the config's learners (default: all of them)")
     p.add_argument("--dry-run", action="store_true", help="list the stages and whether they are done")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -42,7 +47,7 @@ def run(args) -> int:
     from core.pipeline.stages import is_done
     from core.progress import Progress, TqdmListener
 
-    cfg = load_experiment(args.config)
+    cfg = narrowed(load_experiment(args.config), args.seeds, args.learners)
     kinds = tuple(k.strip() for k in args.stages.split(",") if k.strip())
     bad = [k for k in kinds if k not in STAGE_KINDS]
     if bad or not kinds:
@@ -71,3 +76,26 @@ def run(args) -> int:
     if "report" in kinds:
         print(f"{args.out}: {len(metrics['evaluations'])} evaluations; metrics.json and results.md written")
     return 0
+
+
+def narrowed(cfg, seeds: str | None, learners: str | None):
+    """The config restricted to `--seeds` and `--learners` (comma-separated; None keeps the config's)."""
+    import dataclasses
+
+    changes = {}
+    if seeds is not None:
+        try:
+            chosen = [int(s) for s in seeds.split(",") if s.strip()]
+        except ValueError:
+            raise WordbridgeError(f"--seeds must be comma-separated integers, not {seeds!r}") from None
+        if not chosen:
+            raise WordbridgeError("--seeds names no seed")
+        changes.update(seeds=chosen, learner_seeds={})
+    if learners is not None:
+        chosen_learners = [name.strip() for name in learners.split(",") if name.strip()]
+        unknown = [name for name in chosen_learners if name not in cfg.learners]
+        if unknown or not chosen_learners:
+            raise WordbridgeError(f"--learners: {unknown[0] if unknown else '(none)'!r} is not a learner of "
+                                  f"this config ({', '.join(cfg.learners)})")
+        changes["learners"] = chosen_learners
+    return dataclasses.replace(cfg, **changes) if changes else cfg
