@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton,
+                               QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from core.corpus.readers import READERS
@@ -278,22 +278,11 @@ class CorpusDialog(QDialog):
 
     def start(self):
         """Check the form (a message box names what is wrong), then run the build; returns its TrainingDialog."""
-        from app.training_dialog import TrainingDialog
+        from app.training_dialog import job_from_form
         from core.corpus.project_corpora import build_project_corpus
 
-        try:
-            request = self.request()
-        except WordbridgeError as exc:
-            QMessageBox.warning(self, "Cannot build the corpus", str(exc))
-            return None
-        job = TrainingDialog(f"Build speech corpus “{request['name']}”", build_project_corpus, self.project,
-                             parent=self.parent() or self, **request)
-        job.worker.finished.connect(lambda result: self._finished(job, result))
-        self.job = job
-        self.accept()
-        job.show()
-        job.start()
-        return job
+        return job_from_form(self, "Cannot build the corpus", lambda r: f"Build speech corpus “{r['name']}”",
+                             build_project_corpus)
 
     def _finished(self, job, result) -> None:
         for note in result.notes:

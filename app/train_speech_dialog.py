@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox, QVBoxLayout)
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout)
 
 from core.errors import WordbridgeError
 from core.speech.config import GROUPINGS, SpeechConfig
@@ -165,7 +165,7 @@ class TrainSpeechDialog(QDialog):
         return self.store.currentData() or ""
 
     def _store_changed(self) -> None:
-        from core.corpus.project_corpora import store_header
+        from core.corpus.feature_store import read_header
         from core.speech.project_space import allowed_configurations
 
         self.header = {}
@@ -174,7 +174,7 @@ class TrainSpeechDialog(QDialog):
             allowed = {g: "choose a feature store first" for g in GROUPINGS}
         else:
             try:
-                self.header = store_header(self.store_path())
+                self.header = read_header(self.store_path())
             except WordbridgeError as exc:
                 self.store_info.setText(f"<i>{exc}</i>")
                 allowed = {g: str(exc) for g in GROUPINGS}
@@ -234,9 +234,9 @@ class TrainSpeechDialog(QDialog):
         if not self.store_path():
             raise WordbridgeError("choose a feature store (build one with Train ▸ Build speech corpus…)")
         if not self.header:
-            from core.corpus.project_corpora import store_header
+            from core.corpus.feature_store import read_header
 
-            self.header = store_header(self.store_path())
+            self.header = read_header(self.store_path())
         cfg = self.config()
         check_configuration(self.header, cfg.grouping)
         space_id = check_id(self.space_id.text().strip(), "space")
@@ -257,27 +257,18 @@ class TrainSpeechDialog(QDialog):
 
     def start(self):
         """Check the form (a message box names what is wrong), then train; returns the TrainingDialog."""
-        from app.training_dialog import TrainingDialog
+        from app.training_dialog import job_from_form
         from core.speech.project_space import train_project_speech_space
 
-        try:
-            request = self.request()
-        except WordbridgeError as exc:
-            QMessageBox.warning(self, "Cannot train", str(exc))
-            return None
-        job = TrainingDialog(f"Train speech space “{request['space_id']}”", train_project_speech_space,
-                             self.project, parent=self.parent() or self, **request)
-        if request["cfg"].device != "auto":  # the label shows what auto would pick
-            job.device.setText(f"Compute device: {request['cfg'].device}")
-        job.worker.finished.connect(lambda result: self._finished(job, result))
-        job.worker.cancelled.connect(lambda: job.status.setText(
-            f"Cancelled. The run's last checkpoint is kept in speech-runs/{request['space_id']}/: train again "
-            "with the same settings to continue from it."))
-        self.job = job
-        self.accept()
-        job.show()
-        job.start()
-        return job
+        def configure(job, request):
+            if request["cfg"].device != "auto":  # the label shows what auto would pick
+                job.device.setText(f"Compute device: {request['cfg'].device}")
+            job.worker.cancelled.connect(lambda: job.status.setText(
+                f"Cancelled. The run's last checkpoint is kept in speech-runs/{request['space_id']}/: train again "
+                "with the same settings to continue from it."))
+
+        return job_from_form(self, "Cannot train", lambda r: f"Train speech space “{r['space_id']}”",
+                             train_project_speech_space, configure)
 
     def _finished(self, job, result: dict) -> None:
         sd = result.get("same_different") or {}

@@ -4,10 +4,11 @@ a live plot of its numeric metrics (loss, criterion), Cancel, and the compute de
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QPlainTextEdit, QVBoxLayout
 
 from app.progress_panel import ProgressPanel
 from app.workers import Worker
+from core.errors import WordbridgeError
 
 
 def compute_device() -> str:
@@ -102,3 +103,26 @@ class TrainingDialog(QDialog):
             self.worker.cancel()
             self.worker.wait(5000)
         super().reject()
+
+
+def job_from_form(form, error_title: str, title, fn, configure=None) -> TrainingDialog | None:
+    """Check `form.request()` (a message box titled `error_title` names what is wrong), then run
+    `fn(form.project, **request)` in a TrainingDialog titled `title(request)` that replaces the form.
+
+    `configure(job, request)` may adjust the dialog before it starts; the form's `_finished(job,
+    result)` receives the result. Returns the running dialog, or None on bad input.
+    """
+    try:
+        request = form.request()
+    except WordbridgeError as exc:
+        QMessageBox.warning(form, error_title, str(exc))
+        return None
+    job = TrainingDialog(title(request), fn, form.project, parent=form.parent() or form, **request)
+    job.worker.finished.connect(lambda result: form._finished(job, result))
+    if configure is not None:
+        configure(job, request)
+    form.job = job
+    form.accept()
+    job.show()
+    job.start()
+    return job

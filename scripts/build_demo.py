@@ -39,6 +39,8 @@ sys.path.insert(0, str(ROOT))
 from core.atomic import write_text  # noqa: E402
 from core.errors import WordbridgeError  # noqa: E402
 from core.progress import Progress  # noqa: E402
+from core.retrieval import top_k_indices  # noqa: E402
+from core.vectors import unit_rows  # noqa: E402
 
 SYNTHETIC_NOTE = "espeak-ng voices via espeakng-loader (synthetic speech, not recordings of people)"
 LANGS = {"fr": ("fr_LouisSegond1910.tsv.xz", "en-fr.freedict.txt"),
@@ -151,11 +153,9 @@ def translation_scores(mapping, en, other, gold: dict[str, set[str]], words: lis
     test = [w for w in words if w in en.index and any(t in other.index for t in gold.get(w, ()))]
     if not test:
         return {"p_at_1": None, "p_at_5": None, "evaluated": 0}
-    q = mapping.map_source(en.vectors[[en.index[w] for w in test]])
-    keys = mapping.map_target(other.vectors)
-    q /= np.linalg.norm(q, axis=1, keepdims=True).clip(1e-12)
-    keys = keys / np.linalg.norm(keys, axis=1, keepdims=True).clip(1e-12)
-    top = np.argsort(-(q @ keys.T), axis=1)[:, :5]
+    q = unit_rows(mapping.map_source(en.vectors[[en.index[w] for w in test]]))
+    keys = unit_rows(mapping.map_target(other.vectors))
+    top = top_k_indices(q @ keys.T, 5)
     hit1 = [other.words[top[i, 0]] in gold[w] for i, w in enumerate(test)]
     hit5 = [any(other.words[j] in gold[w] for j in top[i]) for i, w in enumerate(test)]
     return {"p_at_1": float(np.mean(hit1)), "p_at_5": float(np.mean(hit5)), "evaluated": len(test)}

@@ -29,6 +29,29 @@ VERSION = 1
 ARRAY_FILES = ("features.npy", "offsets.npy", "lengths.npy", "utterance_ids.npy", "positions.npy")
 
 
+def read_header(path: str | os.PathLike) -> dict:
+    """A finished store's header.json (counts, reader, labels, synthetic flag) without opening its
+    arrays; a missing, unfinished, damaged or newer store is an InputFileError."""
+    path = Path(path)
+    header_path = path / "header.json"
+    if not path.is_dir():
+        raise InputFileError(path, "feature store folder not found")
+    if not header_path.is_file():
+        hint = " (unfinished build: run `corpus build` again to resume)" if (path / ".build").is_dir() else ""
+        raise InputFileError(path, f"not a feature store: header.json missing{hint}")
+    try:
+        header = json.loads(header_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputFileError(header_path, f"damaged header ({exc})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise InputFileError(header_path, "not a feature store header (format "
+                                          f"{header.get('format') if isinstance(header, dict) else None!r})")
+    if int(header.get("version", 0)) > VERSION:
+        raise InputFileError(header_path, f"store version {header.get('version')} is newer than "
+                                          f"this program reads ({VERSION})")
+    return header
+
+
 class FeatureStore:
     """A finished store, opened read-only with memory-mapped arrays. Use `FeatureStore.open(path)`."""
 
@@ -47,21 +70,7 @@ class FeatureStore:
     def open(cls, path: str | os.PathLike) -> "FeatureStore":
         """Open a store folder; a missing, unfinished or inconsistent store is an InputFileError."""
         path = Path(path)
-        header_path = path / "header.json"
-        if not path.is_dir():
-            raise InputFileError(path, "feature store folder not found")
-        if not header_path.is_file():
-            hint = " (unfinished build: run `corpus build` again to resume)" if (path / ".build").is_dir() else ""
-            raise InputFileError(path, f"not a feature store: header.json missing{hint}")
-        try:
-            header = json.loads(header_path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InputFileError(header_path, f"damaged header ({exc})") from None
-        if header.get("format") != FORMAT:
-            raise InputFileError(header_path, f"not a feature store header (format {header.get('format')!r})")
-        if int(header.get("version", 0)) > VERSION:
-            raise InputFileError(header_path, f"store version {header.get('version')} is newer than "
-                                              f"this program reads ({VERSION})")
+        header = read_header(path)
         arrays = {}
         for name in ARRAY_FILES:
             file = path / name

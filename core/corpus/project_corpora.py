@@ -8,7 +8,6 @@ last, see core.corpus.build), so a folder without header.json is an unfinished b
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -72,17 +71,3 @@ def build_project_corpus(project, source: str | os.PathLike, name: str, reader: 
         run.metrics = {"segments": result.n_segments, "read_report": result.read_report.to_dict(),
                        "build_report": result.build_report.to_dict()}
     return result
-
-
-def store_header(path: str | os.PathLike) -> dict:
-    """A feature store's header.json (counts, reader, labels, synthetic flag) without opening its arrays."""
-    file = Path(path) / "header.json"
-    if not file.is_file():
-        raise InputFileError(Path(path), "not a finished feature store (no header.json)")
-    try:
-        header = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputFileError(file, f"cannot read the store's header ({exc})") from None
-    if not isinstance(header, dict):
-        raise InputFileError(file, "the store's header must be a JSON object")
-    return header

@@ -28,10 +28,6 @@ class Grouping:
     centroids: np.ndarray | None = None  # [n_types, d] k-means centroids (normalised space), if any
 
 
-# The old name, still used by core/speech/runner.py; new code imports core.vectors.unit_rows.
-normalize_rows = unit_rows
-
-
 def kmeans(x: np.ndarray, k: int, iters: int = 25, seed: int = 0, backend: str = "auto",
            device: str | torch.device = "cpu", progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Lloyd's k-means: returns (centroids [k, d], assignment [n]). Backend "auto" prefers faiss."""

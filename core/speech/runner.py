@@ -24,6 +24,7 @@ from core.progress import Progress, ensure
 from core.speech import clustering, metrics
 from core.speech.batching import load_frames
 from core.speech.config import SpeechConfig
+from core.vectors import unit_rows
 from core.speech.training import LoopSettings, barrier, distributed_context, resolve_device, train
 from core.speech.type_space import SpeechTypeSpace, label_centroids, save_type_space
 
@@ -129,7 +130,7 @@ def train_speech_space(store, cfg: SpeechConfig, run_dir: str | Path, progress: 
         return {}
     if centroids is None:
         centroids = label_centroids(seg_emb, type_of, train_idx, len(names))
-    save_type_space(run_dir, SpeechTypeSpace(type_space, encoder.cpu(), clustering.normalize_rows(centroids), {
+    save_type_space(run_dir, SpeechTypeSpace(type_space, encoder.cpu(), unit_rows(centroids), {
         "learner": cfg.learner, "grouping": cfg.grouping, "max_frames": cfg.max_frames,
         "feat_dim": int(store.dim), "synthetic": bool((store.metadata or {}).get("synthetic", False))}))
     result = _metrics(cfg, store, seg_emb, type_of, names, centroids, train_idx, held_idx, label_ids,
@@ -250,7 +251,7 @@ def _metrics(cfg, store, seg_emb, type_of, names, centroids, train_idx, held_idx
                 out["purity_held_out"] = metrics.cluster_purity(type_of[held_idx], label_ids[held_idx])
         elif len(held_idx):
             # spoken word classification inside the speech space: nearest type centroid vs label
-            sims = clustering.normalize_rows(seg_emb[held_idx]) @ clustering.normalize_rows(centroids).T
+            sims = unit_rows(seg_emb[held_idx]) @ unit_rows(centroids).T
             guess = np.array(names, dtype=object)[sims.argmax(1)]
             truth = [store.labels[i] for i in held_idx]
             ok = [g == t for g, t in zip(guess, truth) if t]
