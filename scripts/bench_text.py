@@ -27,6 +27,7 @@ from core.alignment.synthetic import noisy_rotation, structured_space  # noqa: E
 from core.atomic import write_json, write_text  # noqa: E402
 from core.dictionary import dictionary_to_indices, load_dictionary  # noqa: E402
 from core.evaluation import evaluate_mapping  # noqa: E402
+from core.progress import Progress  # noqa: E402
 from core.retrieval import resolve_device, topk_csls  # noqa: E402
 from core.vectors import load_vectors  # noqa: E402
 
@@ -52,6 +53,15 @@ def environment(device: torch.device) -> dict:
     return env
 
 
+STARTED = time.perf_counter()
+
+
+def print_log_lines(stage: str, done, total, metrics: dict) -> None:
+    """Progress listener for --log: print the aligner's log lines as they come (stderr), timed."""
+    if "message" in metrics:
+        print(f"  [{time.perf_counter() - STARTED:7.1f}s {stage}] {metrics['message']}", file=sys.stderr, flush=True)
+
+
 def run_textbench(args, device, report):
     root = Path(args.textbench)
     for name, setting, s, t, dico in PAIRS:
@@ -66,7 +76,8 @@ def run_textbench(args, device, report):
                               adv_epochs=args.adv_epochs, adv_epoch_size=args.adv_epoch_size,
                               multistep=args.multistep)
             t0 = time.perf_counter()
-            result = align(src, tgt, cfg, seed_pairs=train_rows if method in ("supervised", "semisupervised") else None)
+            result = align(src, tgt, cfg, seed_pairs=train_rows if method in ("supervised", "semisupervised") else None,
+                           progress=args.progress)
             metrics = evaluate_mapping(src, tgt, result.mapping, test, device=str(device))
             wall = time.perf_counter() - t0
             row = {"pair": name, "setting": setting, "method": method, "method_used": result.method_used,
@@ -90,13 +101,15 @@ def run_synthetic(args, device, report):
         cfg = AlignConfig(method=method, seed=args.seed, device=str(device), restarts=args.restarts,
                           adv_epochs=args.adv_epochs, adv_epoch_size=args.adv_epoch_size)
         t0 = time.perf_counter()
-        result = align(src, tgt, cfg)
+        result = align(src, tgt, cfg, progress=args.progress)
         gold = [(w, w) for w in src.words]
         metrics = evaluate_mapping(src, tgt, result.mapping, gold, ks=(1,), device=str(device))
         row = {"method": method, "method_used": result.method_used, "fallback": result.fallback,
                "n": args.synthetic_n, "dim": args.synthetic_dim, "noise": 0.05, "csls_p@1": metrics["csls"]["p@1"],
                "nn_p@1": metrics["nn"]["p@1"], "criterion": result.criterion,
-               "wall_s": time.perf_counter() - t0, "align_s": result.timings.get("align"), "device": str(device)}
+               "wall_s": time.perf_counter() - t0, "align_s": result.timings.get("align"), "device": str(device),
+               "restarts": cfg.n_restarts(method), "adv_epochs": cfg.adv_epochs, "adv_epoch_size": cfg.adv_epoch_size,
+               "restart_criteria": [r["criterion"] for r in result.restarts], "log": result.log}
         report["synthetic"].append(row)
         print(f"synthetic {args.synthetic_n}x{args.synthetic_dim} {method:12s} CSLS P@1 {row['csls_p@1']:.2f} "
               f"NN P@1 {row['nn_p@1']:.2f} {row['wall_s']:.1f}s", flush=True)
@@ -180,12 +193,15 @@ def main() -> int:
     p.add_argument("--synthetic-methods", default="selflearn,adversarial,auto")
     p.add_argument("--csls-n", type=int, default=None, help="default: 200000 on CUDA, 20000 on CPU")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--log", action="store_true", help="print the aligners' log lines while they run")
     args = p.parse_args()
+    args.progress = Progress(print_log_lines) if args.log else None
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     args.csls_n = args.csls_n or (200_000 if device.type == "cuda" else 20_000)
-    report = {"environment": environment(device), "args": vars(args), "textbench": [], "synthetic": [], "csls_scale": []}
+    settings = {k: v for k, v in vars(args).items() if k != "progress"}
+    report = {"environment": environment(device), "args": settings, "textbench": [], "synthetic": [], "csls_scale": []}
     parts = args.only.split(",")
     if "csls" in parts:
         run_csls_scale(args, device, report)

@@ -3,6 +3,7 @@
 # network, 10 minutes per command) and pack their results into $OUT.
 #
 #   bash scripts/gpu_experiments.sh [CONFIG ...]      (default: experiments/kjv_synthetic.toml)
+#   EXPERIMENT_ARGS="--seeds 0 --learners unit-skipgram" bash scripts/gpu_experiments.sh CONFIG   (part of a grid)
 #
 # Call it twice, back to back (the machine stays warm 30 s and keeps ignored folders such as
 # runs/): every stage is cached, so the second call skips what the first finished and goes on.
@@ -70,7 +71,7 @@ for cfg in "${CONFIGS[@]}"; do
   [ $left -le 20 ] && { echo "no time left for $cfg"; continue; }
   echo "== $cfg ($left s left)"
   timeout --signal=INT --kill-after=15 $left \
-    $PY main.py experiment "$cfg" --out "runs/$name" --device cuda --workers 16 --quiet \
+    $PY main.py experiment "$cfg" --out "runs/$name" --device cuda --workers 16 --quiet ${EXPERIMENT_ARGS:-} \
     > "runs/$name.log" 2>&1
   echo "exit code $?"; tail -5 "runs/$name.log"
   # 4. Pack: metrics, tables, every stage's record (settings + timings + numbers), log, config.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from alignment_helpers import sized_config
 
 from core.alignment import AlignConfig, Mapping, align
 from core.alignment.base import RunLog, procrustes, random_orthogonal
@@ -20,10 +21,7 @@ N, D = 1500, 32
 
 def small_config(**kw) -> AlignConfig:
     """Settings scaled to a 1500-word test space (no clipping warnings, CPU)."""
-    base = dict(device="cpu", backend="torch", init_vocab=N, selflearn_vocab=N, refine_max_rank=N,
-                criterion_words=N, dis_most_frequent=N)
-    base.update(kw)
-    return AlignConfig(**base)
+    return sized_config(N, **kw)
 
 
 @pytest.fixture(scope="module")

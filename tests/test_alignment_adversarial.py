@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from alignment_helpers import sized_config
 
 from core.alignment import AlignConfig, align
 from core.alignment import adversarial
@@ -16,11 +17,8 @@ N, D = 800, 24
 
 def tiny_adversarial(**kw) -> AlignConfig:
     """A few hundred adversarial iterations with a small discriminator: seconds on a CPU."""
-    base = dict(method="adversarial", device="cpu", backend="torch", restarts=1, adv_epochs=2,
-                adv_epoch_size=32 * 60, dis_hidden_dim=32, health_check_every=10, dis_most_frequent=N,
-                init_vocab=N, selflearn_vocab=N, refine_max_rank=N, criterion_words=N, n_refinement=2)
-    base.update(kw)
-    return AlignConfig(**base)
+    return sized_config(N, **{**dict(method="adversarial", restarts=1, adv_epochs=2, adv_epoch_size=32 * 60,
+                                     dis_hidden_dim=32, health_check_every=10, n_refinement=2), **kw})
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from alignment_helpers import sized_config
 
 from core.alignment import AlignConfig, align
 from core.alignment.base import RunLog, procrustes
@@ -23,10 +24,7 @@ N, D = 800, 24
 
 
 def small_config(**kw) -> AlignConfig:
-    base = dict(device="cpu", backend="torch", init_vocab=N, selflearn_vocab=N, refine_max_rank=N,
-                criterion_words=N, max_selflearn_iterations=15, n_refinement=1)
-    base.update(kw)
-    return AlignConfig(**base)
+    return sized_config(N, **{**dict(max_selflearn_iterations=15, n_refinement=1), **kw})
 
 
 @pytest.fixture(scope="module")
