@@ -64,11 +64,15 @@ def resolve_backend(backend: str, device: torch.device) -> str:
     return backend
 
 
+def unit_tensor(t: torch.Tensor) -> torch.Tensor:
+    """`t` with its rows scaled to unit length (zero rows stay zero); torch's `core.vectors.unit_rows`."""
+    return t / t.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
 def as_unit_tensor(x, device: torch.device) -> torch.Tensor:
     """float32 tensor on `device` with unit-length rows (zero rows stay zero)."""
     t = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
-    t = t.to(device=device, dtype=torch.float32)
-    return t / t.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    return unit_tensor(t.to(device=device, dtype=torch.float32))
 
 
 def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:

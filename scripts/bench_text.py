@@ -28,7 +28,7 @@ from core.atomic import write_json, write_text  # noqa: E402
 from core.dictionary import dictionary_to_indices, load_dictionary  # noqa: E402
 from core.evaluation import evaluate_mapping  # noqa: E402
 from core.progress import Progress  # noqa: E402
-from core.retrieval import resolve_device, topk_csls  # noqa: E402
+from core.retrieval import resolve_device, topk_csls, unit_tensor  # noqa: E402
 from core.vectors import load_vectors  # noqa: E402
 
 # (name, setting, source space, target space, dictionary prefix)
@@ -121,7 +121,7 @@ def run_csls_scale(args, device, report):
     gen = torch.Generator(device="cpu").manual_seed(0)
     x = torch.randn(n, d, generator=gen).to(device)
     y = torch.randn(n, d, generator=gen).to(device)
-    x, y = x / x.norm(dim=1, keepdim=True), y / y.norm(dim=1, keepdim=True)
+    x, y = unit_tensor(x), unit_tensor(y)
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats(device)

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.alignment.mapping import SidePreprocess  # noqa: E402
 from core.classify import _band_energy_embedder  # noqa: E402
 from core.embeddings import Embeddings  # noqa: E402
+from core.vectors import unit_rows  # noqa: E402
 
 SR = 16000
 ENCODER_CONFIG = {"kind": "band-energy", "bands": 16, "max_hz": 4000.0}
@@ -59,7 +60,8 @@ def _rotation(dim: int, rng) -> np.ndarray:
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
-    return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+    """Unit rows computed in float64 (the fixture's numbers depend on it), stored as float32."""
+    return unit_rows(x, dtype=np.float64).astype(np.float32)
 
 
 def _near_identity(dim: int, angle: float, rng) -> np.ndarray:

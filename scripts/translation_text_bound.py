@@ -32,25 +32,20 @@ from core.alignment import align  # noqa: E402
 from core.alignment.base import AlignConfig  # noqa: E402
 from core.atomic import write_json  # noqa: E402
 from core.pipeline.config import load_experiment  # noqa: E402
-from core.pipeline.speech_eval import gold_dictionary, retrieve  # noqa: E402
+from core.pipeline.speech_eval import gold_dictionary, retrieve, translation_scores  # noqa: E402
 from core.pipeline.text_space import read_sentences, train_text  # noqa: E402
 
 
-def token_weighted_scores(top: dict[str, np.ndarray], src_words: list[str], counts: Counter, tgt, gold,
-                          ks=(1, 5)) -> dict:
-    """P@k over source *tokens* (each word weighted by its count) and over word types."""
-    targets = {w: {t for t in gold.get(w, ()) if t in tgt} for w in src_words}
-    rows = [i for i, w in enumerate(src_words) if targets[w]]
-    weights = np.array([counts[src_words[i]] for i in rows], dtype=np.float64)
-    all_tokens = sum(counts[w] for w in src_words)
-    out = {"test_words": len(rows), "tokens_evaluated": int(weights.sum()),
-           "token_coverage": float(weights.sum() / all_tokens) if all_tokens else 0.0}
-    for method, idx in top.items():
-        for k in ks:
-            hits = np.array([any(tgt.words[j] in targets[src_words[i]] for j in idx[i, :k]) for i in rows])
-            out[f"p@{k}_{method}"] = float((hits * weights).sum() / weights.sum())
-            out[f"type_p@{k}_{method}"] = float(hits.mean())
-    return out
+def token_weighted_scores(top: dict[str, np.ndarray], src_words: list[str], counts: Counter, tgt, gold) -> dict:
+    """speech_eval's P@k with every source *token* counted (each word weighted by its count), and
+    per word type (`type_` keys); `token_coverage` is the share of tokens with a gold translation."""
+    weights = np.array([counts[w] for w in src_words], dtype=np.float64)
+    tokens = translation_scores(top, src_words, tgt, gold, weights=weights)
+    types = translation_scores(top, src_words, tgt, gold)
+    covered = sum(counts[w] for w in src_words if any(t in tgt for t in gold.get(w, ())))
+    return {**{k: v for k, v in tokens.items() if k.startswith("p@")}, "test_words": types["test_words"],
+            **{f"type_{k}": v for k, v in types.items() if k.startswith("p@")},
+            "tokens_evaluated": int(covered), "token_coverage": covered / weights.sum()}
 
 
 def main() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from core.alignment import AlignConfig, adversarial, align
@@ -33,13 +34,26 @@ def test_structured_space_is_anisotropic():
     assert variances[0] / variances[-1] > 20
 
 
-def test_adversarial_recovers_a_small_noisy_rotation():
+def recover_small_rotation(device: str):
     n, d = 2000, 32
     src = structured_space(n, d, seed=0)
     tgt, rot = noisy_rotation(src, noise=0.05, seed=1)
-    cfg = AlignConfig(method="adversarial", device="cpu", backend="torch", restarts=1, adv_epochs=2,
+    cfg = AlignConfig(method="adversarial", device=device, backend="torch", restarts=1, adv_epochs=2,
                       adv_epoch_size=48_000, dis_hidden_dim=256, n_refinement=3)
     result = align(src, tgt, cfg)
     p_at_1 = float((result.dictionary[:, 0] == result.dictionary[:, 1]).mean())
+    return result, p_at_1, np.linalg.norm(result.mapping.W - rot)
+
+
+def test_adversarial_recovers_a_small_noisy_rotation():
+    _, p_at_1, distance = recover_small_rotation("cpu")
     assert p_at_1 >= 0.99
-    assert np.linalg.norm(result.mapping.W - rot) < 0.5  # a random orthogonal map is ≈ 8 away
+    assert distance < 0.5  # a random orthogonal map is ≈ 8 away
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="the recorded CUDA graph needs a GPU")
+def test_adversarial_recovers_a_small_noisy_rotation_from_a_recorded_cuda_graph():
+    result, p_at_1, distance = recover_small_rotation("cuda")
+    assert not any("could not record" in line for line in result.log)
+    assert p_at_1 >= 0.99
+    assert distance < 0.5

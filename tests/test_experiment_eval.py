@@ -37,6 +37,17 @@ def test_translation_precision_accepts_any_gold_word_within_k():
     assert s["p@2_csls"] == pytest.approx(1.0)
 
 
+def test_weighted_translation_scores_equal_the_scores_of_repeated_queries():
+    text = _text(["dieu", "sol", "terre", "ciel"])
+    gold = {"god": {"dieu"}, "earth": {"terre"}}
+    top = {"csls": np.array([[0, 1], [1, 2]])}  # god right at 1; earth right only at 2
+    weighted = ev.translation_scores(top, ["god", "earth"], text, gold, ks=(1, 2), weights=np.array([3, 1]))
+    repeated = ev.translation_scores({"csls": top["csls"][[0, 0, 0, 1]]}, ["god"] * 3 + ["earth"], text, gold,
+                                     ks=(1, 2))
+    assert weighted["p@1_csls"] == pytest.approx(0.75) == repeated["p@1_csls"]
+    assert weighted["p@2_csls"] == pytest.approx(1.0) == repeated["p@2_csls"]
+
+
 def test_overlap_labels_take_the_word_with_the_largest_overlap(tmp_path):
     words = SimpleNamespace(table=SimpleNamespace(audio=["a.wav", "a.wav", "b.wav"], start=[0.0, 0.5, 0.0],
                                                   end=[0.5, 1.0, 1.0], label=["in", "the", "x"]))

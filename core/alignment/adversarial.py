@@ -12,6 +12,10 @@ values drift out of [1/1.5, 1.5] (β = 0.001 cannot hold W orthogonal against st
 is replaced by its nearest orthogonal matrix. NaN/inf, or singular values out of [0.1, 10]
 (divergence), rolls back to the best (or last healthy) W, shrinks the learning
 rate and resets the discriminator. A run never ends with a NaN mapping.
+
+Speed: both updates are plain SGD written out (autograd.grad + in-place steps), and nothing in an
+iteration reads a value back to the host, so on CUDA one iteration is recorded once as a CUDA graph
+and replayed (`recorded_iteration`); on the CPU it runs step by step.
 """
 
 from __future__ import annotations
@@ -64,21 +68,25 @@ def _batch(x, y, n_src, n_tgt, bs, gen, w):
     return x[src_ids] @ w.T, y[tgt_ids]
 
 
-def dis_step(dis, dis_opt, x, y, w, n_src, n_tgt, cfg, gen, labels) -> torch.Tensor:
-    """One discriminator update on a batch of mapped source and target vectors; returns the loss."""
+def dis_step(dis, x, y, w, n_src, n_tgt, cfg, gen, labels) -> torch.Tensor:
+    """One discriminator update (plain SGD, `dis_lr`) on a batch of mapped source and target
+    vectors; returns the loss. Gradients are taken with autograd.grad (no .grad buffers to zero)."""
     dis.train()
     with torch.no_grad():
         xs, ys = _batch(x, y, n_src, n_tgt, cfg.adv_batch_size, gen, w)
     logits = dis(torch.cat([xs, ys])).squeeze(1)
     loss = nn.functional.binary_cross_entropy_with_logits(logits, labels)
-    dis_opt.zero_grad(set_to_none=True)
-    loss.backward()
-    dis_opt.step()
+    params = list(dis.parameters())
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            p.add_(g, alpha=-cfg.dis_lr)
     return loss.detach()
 
 
-def map_step(dis, w, x, y, n_src, n_tgt, cfg, gen, labels, lr) -> torch.Tensor:
-    """One mapping update that tries to fool the discriminator, then re-orthogonalisation."""
+def map_step(dis, w, x, y, n_src, n_tgt, cfg, gen, labels, lr: torch.Tensor) -> torch.Tensor:
+    """One mapping update that tries to fool the discriminator, then re-orthogonalisation.
+    `lr` is a 0-d tensor on W's device, so that a recorded CUDA graph sees its changes."""
     dis.eval()
     w.requires_grad_(True)
     xs, ys = _batch(x, y, n_src, n_tgt, cfg.adv_batch_size, gen, w)
@@ -87,9 +95,37 @@ def map_step(dis, w, x, y, n_src, n_tgt, cfg, gen, labels, lr) -> torch.Tensor:
     (grad,) = torch.autograd.grad(loss, w)
     w.requires_grad_(False)
     with torch.no_grad():
-        w.sub_(lr * grad)
+        w.sub_(grad * lr)
         orthogonalize(w, cfg.map_beta)
     return loss.detach()
+
+
+def reset_discriminator(dis: nn.Module) -> None:
+    """Fresh random weights, written into the existing parameter tensors (a recorded graph stays valid)."""
+    for module in dis.modules():
+        if isinstance(module, nn.Linear):
+            module.reset_parameters()
+
+
+def recorded_iteration(iteration, device: torch.device, warmup: int = 3):
+    """`iteration` (one discriminator + mapping round, no host syncs) recorded once as a CUDA graph.
+
+    Why: an iteration is a few hundred tiny kernels, and launching them one by one from Python
+    costs 11–15 ms per iteration on an H100 (the MUSE defaults then take about 1.4 h per pair);
+    replaying a graph launches them all at once. The `warmup` iterations (run eagerly on a side
+    stream, as CUDA graph capture requires) are real training iterations. Returns (replay, outputs):
+    each replay() runs one iteration and rewrites the tensors in `outputs`.
+    """
+    side = torch.cuda.Stream(device)
+    side.wait_stream(torch.cuda.current_stream(device))
+    with torch.cuda.stream(side):
+        for _ in range(warmup):
+            iteration()
+    torch.cuda.current_stream(device).wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        outputs = iteration()
+    return graph.replay, outputs
 
 
 def _finite(w: torch.Tensor, losses: list[torch.Tensor]) -> bool:
@@ -122,36 +158,48 @@ def train_adversarial(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, cfg: A
                  f"({len(y)} words); clipped to {len(y)}")
     bs = cfg.adv_batch_size
     labels = torch.cat([torch.full((bs,), 1 - cfg.dis_smooth), torch.full((bs,), cfg.dis_smooth)]).to(dev)
-
-    def fresh_discriminator():
-        dis = build_discriminator(x.shape[1], cfg).to(dev)
-        return dis, torch.optim.SGD(dis.parameters(), lr=cfg.dis_lr)
-
-    dis, dis_opt = fresh_discriminator()
+    dis = build_discriminator(x.shape[1], cfg).to(dev)
     w = w0.clone().to(dev)
     best_w, best_crit = w.clone(), criterion(x, y, w, cfg, log)
     last_good = w.clone()
     lr = cfg.map_lr
+    lr_now = torch.tensor(lr, dtype=w.dtype, device=dev)
+
+    def iteration(generator=gen):
+        d = None
+        for _ in range(cfg.dis_steps):
+            d = dis_step(dis, x, y, w, n_src, n_tgt, cfg, generator, labels)
+        return d, map_step(dis, w, x, y, n_src, n_tgt, cfg, generator, labels, lr_now)
+
+    step = iteration
+    if dev.type == "cuda":
+        try:  # the graph samples from the default CUDA generator (seeded above): a custom one cannot be recorded
+            replay, outputs = recorded_iteration(lambda: iteration(None), dev)
+
+            def step():
+                replay()
+                return outputs
+        except RuntimeError as exc:
+            log.warn(f"{label}: could not record the training step as a CUDA graph ({exc}); running it step by step")
     history = [{"stage": label, "epoch": 0, "criterion": best_crit}]
     iters_per_epoch = max(1, cfg.adv_epoch_size // bs)
     drift_fixes = 0
     for epoch in range(1, cfg.adv_epochs + 1):
         d_loss = m_loss = torch.zeros((), device=dev)
         for it in range(iters_per_epoch):
-            for _ in range(cfg.dis_steps):
-                d_loss = dis_step(dis, dis_opt, x, y, w, n_src, n_tgt, cfg, gen, labels)
-            m_loss = map_step(dis, w, x, y, n_src, n_tgt, cfg, gen, labels, lr)
+            d_loss, m_loss = step()
             if (it + 1) % cfg.health_check_every == 0 or it + 1 == iters_per_epoch:
                 log.check()
                 if not _finite(w, [d_loss, m_loss]) or _drifted(w, 10.0):
-                    w = (best_w if torch.isfinite(torch.tensor(best_crit)) else last_good).clone()
+                    w.copy_(best_w if torch.isfinite(torch.tensor(best_crit)) else last_good)
                     lr = max(cfg.min_lr, lr * cfg.lr_shrink)
-                    dis, dis_opt = fresh_discriminator()
+                    lr_now.fill_(lr)
+                    reset_discriminator(dis)
                     log.warn(f"{label} epoch {epoch} iteration {it + 1}: NaN or divergence; rolled back "
                              f"to the best mapping, map learning rate now {lr:g}")
                     continue
                 if _drifted(w, 1.5):
-                    w = nearest_orthogonal(w)
+                    w.copy_(nearest_orthogonal(w))
                     drift_fixes += 1
                 last_good = w.clone()
                 log.update(epoch - 1 + (it + 1) / iters_per_epoch, cfg.adv_epochs,
@@ -168,4 +216,5 @@ def train_adversarial(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, cfg: A
             lr = max(cfg.min_lr, lr * cfg.lr_shrink)
             log(f"{label} epoch {epoch}: criterion did not improve; map learning rate shrunk to {lr:g}")
         lr = max(cfg.min_lr, lr * cfg.lr_decay)
+        lr_now.fill_(lr)
     return best_w, best_crit, history

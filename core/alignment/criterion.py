@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from core.retrieval import topk_csls
+from core.retrieval import topk_csls, unit_tensor
 
 
 def mean_csls_cosine(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, *, n_words: int = 10_000,
@@ -24,5 +24,4 @@ def mean_csls_cosine(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, *, n_wor
         return float("-inf")
     _, idx = topk_csls(xs, ys, k=1, knn=knn, backend=backend, device=xs.device, progress=progress)
     idx = idx[:, 0].to(xs.device)
-    xs_unit = xs / xs.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    return float((xs_unit * ys[idx]).sum(1).mean())
+    return float((unit_tensor(xs) * ys[idx]).sum(1).mean())

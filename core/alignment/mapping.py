@@ -16,6 +16,7 @@ import numpy as np
 
 from core.atomic import atomic_path
 from core.errors import InputFileError, WordbridgeError
+from core.vectors import unit_rows
 
 FORMAT = "wordbridge-mapping-1"
 
@@ -75,8 +76,8 @@ class SidePreprocess:
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0).astype(np.float32)
+    """Unit rows computed in `x`'s own precision, stored as float32."""
+    return unit_rows(x, dtype=x.dtype).astype(np.float32, copy=False)
 
 
 def preprocess_pair(src: np.ndarray, tgt: np.ndarray, steps: str, reduce_dim: bool, log=None):

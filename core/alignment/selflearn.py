@@ -24,11 +24,7 @@ import torch
 
 from core.alignment.base import AlignConfig, RunLog, clip_to_vocab
 from core.alignment.procrustes import procrustes_from_pairs
-from core.retrieval import chunk_rows, mutual_topk_mean, topk_csls
-
-
-def _unit(a: torch.Tensor) -> torch.Tensor:
-    return a / a.norm(dim=1, keepdim=True).clamp_min(1e-12)
+from core.retrieval import chunk_rows, mutual_topk_mean, topk_csls, unit_tensor
 
 
 def sorted_similarity_profile(a: torch.Tensor) -> torch.Tensor:
@@ -36,9 +32,9 @@ def sorted_similarity_profile(a: torch.Tensor) -> torch.Tensor:
     u, s, _ = torch.linalg.svd(a.double(), full_matrices=False)
     m = (u * s) @ u.T
     m = m.sort(dim=1).values.float()
-    m = _unit(m)
+    m = unit_tensor(m)
     m = m - m.mean(0, keepdim=True)
-    return _unit(m)
+    return unit_tensor(m)
 
 
 def robust_start(x: torch.Tensor, y: torch.Tensor, cfg: AlignConfig, log: RunLog,
@@ -87,7 +83,7 @@ def induce_both_directions(xw: torch.Tensor, ys: torch.Tensor, keep_prob: float,
 
     Returns (objective = mean CSLS score of the chosen pairs over both directions, pairs [n+m, 2]).
     """
-    xw = _unit(xw)
+    xw = unit_tensor(xw)
     r_x, r_y = mutual_topk_mean(xw, ys, knn, chunk, progress)
     n, m = len(xw), len(ys)
     fwd_val = torch.empty(n, device=xw.device)

@@ -118,18 +118,21 @@ def classification_scores(top: dict[str, np.ndarray], truth: list[str | None], t
 
 
 def translation_scores(top: dict[str, np.ndarray], truth: list[str | None], text: Embeddings,
-                       gold: dict[str, set[str]], ks=(1, 5)) -> dict:
-    """P@k: any gold translation among the top k, over test segments with a gold word in `text`."""
+                       gold: dict[str, set[str]], ks=(1, 5), weights: np.ndarray | None = None) -> dict:
+    """P@k: any gold translation among the top k, over test segments with a gold word in `text`.
+
+    `weights` (one per query, e.g. a word type's token count) turns the mean into a weighted mean."""
     labelled = [i for i, w in enumerate(truth) if w]
     targets = {w: {t for t in gold.get(w, ()) if t in text} for w in {truth[i] for i in labelled}}
     covered = [i for i in labelled if targets[truth[i]]]
     out = {"test_segments": len(truth), "labelled": len(labelled), "evaluated": len(covered),
            "coverage": len(covered) / len(labelled) if labelled else 0.0,
            "test_words": len({truth[i] for i in covered})}
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)[covered]
     for method, idx in top.items():
         for k in ks:
             hits = [any(text.words[j] in targets[truth[i]] for j in idx[i, :k]) for i in covered]
-            out[f"p@{k}_{method}"] = float(np.mean(hits)) if hits else None
+            out[f"p@{k}_{method}"] = float(np.average(hits, weights=w)) if hits else None
     return out
 
 
