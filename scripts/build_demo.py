@@ -5,7 +5,9 @@
 What it makes (CPU only, about 15–20 minutes on a 2-core machine):
 1. An experiment run (core.pipeline) in --work: SYNTHETIC English speech (espeak-ng voices via
    espeakng-loader) speaking the first --tokens word tokens of the KJV's odd chapters with
-   --speakers voices; forced-alignment word segments; the unit-skipgram learner in the paper's
+   --speakers voices, plus the --isolated-words most frequent words spoken alone by every
+   training voice (a word said into a microphone sounds unlike one cut out of running speech);
+   forced-alignment word segments; the unit-skipgram learner in the paper's
    configuration A (segments grouped by their true word; acoustic word embeddings → skip-gram
    over the word-type stream); the EN text space from the same KJV chapters (the paper's matched
    ENls–enls setting); speech → EN alignment WITHOUT supervision ("auto": adversarial guarded by
@@ -87,6 +89,7 @@ speakers = {args.speakers}
 held_out_speakers = {args.held_out}
 repeats = 1
 seed = 0
+isolated_words = {args.isolated_words}   # also spoken alone by every training voice (words said into a microphone)
 
 [features]
 workers = 0
@@ -251,6 +254,8 @@ def main(argv=None) -> int:
     p.add_argument("--tokens", type=int, default=50000, help="word tokens of synthetic speech")
     p.add_argument("--speakers", type=int, default=10, help="synthetic voices in the corpus")
     p.add_argument("--held-out", type=int, default=2, help="of those, voices kept out of training")
+    p.add_argument("--isolated-words", type=int, default=300,
+                   help="the most frequent words also spoken alone by every training voice (0 = none)")
     p.add_argument("--ac-epochs", type=int, default=3, help="acoustic encoder epochs")
     p.add_argument("--text-tokens", type=int, default=200000, help="tokens of each FR/ES text space")
     p.add_argument("--min-text-p5", type=float, default=0.15,

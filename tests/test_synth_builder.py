@@ -93,6 +93,36 @@ def test_resume_with_other_settings_is_refused(verses_tsv, tmp_path):
         build_corpus(_config(verses_tsv, seed=1), out, workers=1)
 
 
+def test_isolated_words_are_the_most_frequent_spoken_alone_by_every_training_voice(verses_tsv, tmp_path):
+    from praatio import textgrid
+
+    out = tmp_path / "corpus"
+    meta = build_corpus(_config(verses_tsv, isolated_words=2), out, workers=1)
+    assert meta["counts"]["utterances"] == 3 + 2 * 2  # 3 verses + 2 words × 2 training voices
+    assert meta["counts"]["isolated_word_utterances"] == 4
+    rows = [dict(zip(SEGMENT_COLUMNS, line.split("\t")))
+            for line in (out / "segments.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+    alone = [r for r in rows if r["item_id"].startswith("W")]
+    assert sorted((r["text"], r["speaker"]) for r in alone) == [
+        ("and", "spk000"), ("and", "spk001"), ("the", "spk000"), ("the", "spk001")]  # 'the' ×6, 'and' ×4
+    for row in alone:
+        assert row["held_out"] == "0"
+        tg = textgrid.openTextgrid(str(out / row["textgrid"]), includeEmptyIntervals=False)
+        assert [e.label for e in tg.getTier("words").entries] == [row["text"]]
+    assert [r["item_id"] for r in rows[:3]] == ["B01C001V001", "B01C001V002", "B01C002V001"]
+
+
+def test_a_corpus_built_before_a_setting_existed_resumes_with_its_default(verses_tsv, tmp_path):
+    out = tmp_path / "corpus"
+    build_corpus(_config(verses_tsv), out, workers=1)
+    meta = json.loads((out / "corpus.json").read_text(encoding="utf-8"))
+    del meta["settings"]["isolated_words"]
+    (out / "corpus.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert build_corpus(_config(verses_tsv), out, workers=1)["counts"]["already_present"] == 3
+    with pytest.raises(WordbridgeError, match=r"isolated_words: 0 -> 1"):
+        build_corpus(_config(verses_tsv, isolated_words=1), out, workers=1)
+
+
 def test_cancel_then_resume(verses_tsv, tmp_path):
     out = tmp_path / "corpus"
     progress = Progress(lambda stage, done, total, metrics: progress.cancel() if done >= 1 else None)

@@ -37,6 +37,9 @@ def register(sub) -> None:
     p.add_argument("--reverb", type=float, default=0.0,
                    help="largest reverberation time RT60 in seconds, drawn per utterance from [0.1, this]; 0 = none")
     p.add_argument("--pad", type=float, default=0.2, help="seconds of silence before and after each utterance")
+    p.add_argument("--isolated-words", type=int, default=0,
+                   help="also speak the N most frequent words alone, once by every training voice "
+                        "(what a word said into a microphone sounds like); 0 = none")
     p.add_argument("--workers", type=int, default=2, help="worker processes (one espeak-ng instance each)")
     p.add_argument("--seed", type=int, default=0, help="seed for voices, speaker assignment and augmentation")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -43,7 +43,8 @@ TASKS = ("classification", "translation")
 LEARNER_PRESET = {"speech2vec": "paper", "unit-skipgram": "unit-skipgram"}
 
 CORPUS_KEYS = {"text", "path", "language", "chapters", "max_tokens", "max_verses", "speakers",
-               "held_out_speakers", "repeats", "noise_snr", "reverb", "pad", "seed", "workers"}
+               "held_out_speakers", "repeats", "noise_snr", "reverb", "pad", "seed", "workers",
+               "isolated_words"}
 FEATURE_KEYS = {"kind", "deltas", "cmvn", "n_mfcc", "n_mels", "win_ms", "hop_ms", "workers",
                 "shard_files", "chunk_seconds", "vad", "aggressiveness", "min_pause", "pause_level",
                 "min_word", "max_word", "merge_gap"}

@@ -7,7 +7,10 @@ Layout of CORPUS_DIR:
     spk000/spk000_B01C001V001.TextGrid  Praat long format, IntervalTier "words"
 
 Each text item is spoken by `repeats` different speakers, chosen round-robin from a seeded
-starting point. Work runs in worker processes (espeak-ng is not thread-safe; one instance per
+starting point. With `isolated_words` = N the N most frequent words of the text are also spoken
+alone, once by every training (not held-out) voice: a word said into a microphone on its own
+sounds unlike the same word cut out of running speech, and a learner that never heard words
+alone recognises them poorly (the demo: 41 % top-1 for isolated words of *training* voices). Work runs in worker processes (espeak-ng is not thread-safe; one instance per
 process). Every file is written atomically, and a rerun with the same settings skips utterances
 whose WAV and TextGrid are already complete, so an interrupted build resumes where it stopped.
 """
@@ -15,7 +18,8 @@ whose WAV and TextGrid are already complete, so an interrupted build resumes whe
 from __future__ import annotations
 
 import signal
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +30,7 @@ from core.progress import Progress, ensure
 from core.synth import voices as voices_mod
 from core.synth.augment import AugmentConfig, apply_augmentation, draw_augmentation
 from core.synth.text_source import TextItem, read_text_items
+from core.text.tokenize import tokenize
 
 CORPUS_JSON = "corpus.json"
 SEGMENTS_TSV = "segments.tsv"
@@ -48,6 +53,7 @@ class SynthConfig:
     reverb_rt60: float = 0.0
     pad_s: float = 0.2
     seed: int = 0
+    isolated_words: int = 0  # the N most frequent words, also spoken alone by every training voice
 
     def settings(self) -> dict:
         """The settings as stored in corpus.json (compared when resuming)."""
@@ -60,7 +66,7 @@ class SynthConfig:
 # Option names (of `wordbridge synthesize` and an experiment's [corpus]) that differ from the field's.
 _OPTION_FIELDS = {"text": "text_path", "reverb": "reverb_rt60", "pad": "pad_s"}
 SYNTH_OPTIONS = ("text", "language", "chapters", "max_tokens", "max_verses", "speakers", "held_out_speakers",
-                 "repeats", "noise_snr", "reverb", "pad", "seed")
+                 "repeats", "noise_snr", "reverb", "pad", "seed", "isolated_words")
 
 
 def synth_config(options: dict) -> SynthConfig:
@@ -95,7 +101,9 @@ def build_corpus(config: SynthConfig, out_dir: str | Path, workers: int = 2,
     _check_unique_ids(config.text_path, items)
     speakers = voices_mod.make_speakers(config.language, config.speakers, config.seed)
     held_out = voices_mod.held_out_speakers(speakers, config.held_out_speakers)
+    isolated = isolated_word_items(items, config.isolated_words)
     jobs = plan_jobs(items, speakers, held_out, config)
+    jobs += plan_isolated_jobs(isolated, speakers, held_out, config, first_index=len(jobs))
     _prepare_out_dir(out_dir, config)
 
     eng = engine()  # fails early (and clearly) if espeak cannot start
@@ -135,6 +143,7 @@ def build_corpus(config: SynthConfig, out_dir: str | Path, workers: int = 2,
         "made_now": sum(1 for r in rows if not r["skipped"]),
         "already_present": sum(1 for r in rows if r["skipped"]),
         "held_out_utterances": sum(1 for r in rows if r["held_out"]),
+        "isolated_word_utterances": len(jobs) - sum(1 for job in jobs if not job["isolated"]),
     }
     metadata["complete"] = True
     metadata["counts"] = counts
@@ -146,24 +155,48 @@ def plan_jobs(items: list[TextItem], speakers: list[voices_mod.VoiceSpec], held_
               config: SynthConfig) -> list[dict]:
     """One job per (text item, repeat): its speaker, file paths and augmentation parameters,
     all fixed by the seed."""
-    augment = AugmentConfig(config.noise_snr, config.reverb_rt60)
     offset = int(np.random.default_rng([config.seed, 7]).integers(len(speakers)))
-    jobs = []
+    jobs: list[dict] = []
     for i, item in enumerate(items):
         for r in range(config.repeats):
             speaker = speakers[(offset + i * config.repeats + r) % len(speakers)]
-            utterance = f"{speaker.speaker}_{item.item_id}"
-            params = draw_augmentation(augment, np.random.default_rng([config.seed, i, r, 1]))
-            jobs.append({
-                "utterance": utterance, "index": len(jobs), "text": item.text,
-                "item_id": item.item_id, "book": item.book, "chapter": item.chapter,
-                "verse": item.verse, "speaker": speaker.speaker, "voice": asdict(speaker),
-                "held_out": speaker.speaker in held_out,
-                "wav": f"{speaker.speaker}/{utterance}.wav",
-                "textgrid": f"{speaker.speaker}/{utterance}.TextGrid",
-                "augment": params, "noise_seed": [config.seed, i, r, 2], "pad_s": config.pad_s,
-            })
+            jobs.append(_job(item, speaker, held_out, config, [config.seed, i, r], len(jobs)))
     return jobs
+
+
+def isolated_word_items(items: list[TextItem], n_words: int) -> list[TextItem]:
+    """The `n_words` most frequent words of `items` (ties: first seen first), each as a one-word item."""
+    counts = Counter(w for item in items for w in tokenize(item.text))
+    return [TextItem(f"W{rank:05d}", word, 1) for rank, (word, _) in enumerate(counts.most_common(n_words))]
+
+
+def plan_isolated_jobs(words: list[TextItem], speakers: list[voices_mod.VoiceSpec], held_out: list[str],
+                       config: SynthConfig, first_index: int = 0) -> list[dict]:
+    """One job per (isolated word, training voice); held-out voices say none, so test sets stay as they were."""
+    training = [s for s in speakers if s.speaker not in held_out]
+    jobs: list[dict] = []
+    for i, item in enumerate(words):
+        for r, speaker in enumerate(training):
+            jobs.append(_job(item, speaker, held_out, config, [config.seed, 1_000_000 + i, r],
+                             first_index + len(jobs), isolated=True))
+    return jobs
+
+
+def _job(item: TextItem, speaker: voices_mod.VoiceSpec, held_out: list[str], config: SynthConfig,
+         key: list[int], index: int, isolated: bool = False) -> dict:
+    """One utterance to make; `key` seeds its augmentation and noise (stable across reruns)."""
+    utterance = f"{speaker.speaker}_{item.item_id}"
+    return {
+        "utterance": utterance, "index": index, "text": item.text,
+        "item_id": item.item_id, "book": item.book, "chapter": item.chapter,
+        "verse": item.verse, "speaker": speaker.speaker, "voice": asdict(speaker),
+        "held_out": speaker.speaker in held_out, "isolated": isolated,
+        "wav": f"{speaker.speaker}/{utterance}.wav",
+        "textgrid": f"{speaker.speaker}/{utterance}.TextGrid",
+        "augment": draw_augmentation(AugmentConfig(config.noise_snr, config.reverb_rt60),
+                                     np.random.default_rng(key + [1])),
+        "noise_seed": key + [2], "pad_s": config.pad_s,
+    }
 
 
 def make_utterance(job: dict, out_dir: str) -> dict:
@@ -279,7 +312,9 @@ def _prepare_out_dir(out_dir: Path, config: SynthConfig) -> None:
             raise InputFileError(meta_path, f"cannot read the existing corpus metadata ({exc})") from exc
         old_settings = old.get("settings", {})
         new_settings = config.settings()
-        changed = [k for k in new_settings if old_settings.get(k) != new_settings[k]]
+        # a setting added after the corpus was built counts as its default there
+        defaults = {f.name: f.default for f in fields(SynthConfig) if f.default is not MISSING}
+        changed = [k for k in new_settings if old_settings.get(k, defaults.get(k)) != new_settings[k]]
         if changed:
             detail = ", ".join(f"{k}: {old_settings.get(k)!r} -> {new_settings[k]!r}" for k in changed)
             raise WordbridgeError(f"{out_dir}: holds a corpus built with other settings ({detail}); "
@@ -310,6 +345,8 @@ def _check_config(config: SynthConfig, workers: int) -> None:
         raise WordbridgeError(f"--max-tokens must be at least 1, got {config.max_tokens}")
     if config.max_verses is not None and config.max_verses < 1:
         raise WordbridgeError(f"--max-verses must be at least 1, got {config.max_verses}")
+    if config.isolated_words < 0:
+        raise WordbridgeError(f"--isolated-words must be 0 or more, got {config.isolated_words}")
     voices_mod.accents_for(config.language)  # unknown language → error listing the available ones
 
 
