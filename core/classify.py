@@ -120,10 +120,8 @@ def clip_embedder(project, encoder_id: str | None = None):
     entry = encoders[0]
     if entry.config.get("kind") == "band-energy":
         return _band_energy_embedder(entry.config)
-    try:
-        from core.speech import encode  # written in parallel; optional until it exists
-    except ImportError:
-        return None
+    from core.speech import encode
+
     weights, config = project.encoder(entry.id)
     return encode.clip_embedder(weights, config)
 
