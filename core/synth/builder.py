@@ -10,9 +10,10 @@ Each text item is spoken by `repeats` different speakers, chosen round-robin fro
 starting point. With `isolated_words` = N the N most frequent words of the text are also spoken
 alone, once by every training (not held-out) voice: a word said into a microphone on its own
 sounds unlike the same word cut out of running speech, and a learner that never heard words
-alone recognises them poorly (the demo: 41 % top-1 for isolated words of *training* voices). Work runs in worker processes (espeak-ng is not thread-safe; one instance per
-process). Every file is written atomically, and a rerun with the same settings skips utterances
-whose WAV and TextGrid are already complete, so an interrupted build resumes where it stopped.
+alone recognises them poorly (the demo: 41 % top-1 for isolated words of *training* voices).
+Work runs in worker processes (espeak-ng is not thread-safe; one instance per process). Every
+file is written atomically, and a rerun with the same settings skips utterances whose WAV and
+TextGrid are already complete, so an interrupted build resumes where it stopped.
 """
 
 from __future__ import annotations
