@@ -2,9 +2,10 @@
 
     .venv/bin/python scripts/build_demo.py [--data /work/shared/data] [--out resources/demo]
 
-What it makes (CPU only, about 4 minutes on a 2-core machine):
+What it makes (CPU only, about 4 minutes on a 2-core machine; a larger demo, --tokens 500000
+--chapters all --speakers 24 --held-out 4 --text-tokens 0, takes 23 minutes and 15 MB: RESULTS.md):
 1. An experiment run (core.pipeline) in --work: SYNTHETIC English speech (espeak-ng voices via
-   espeakng-loader) speaking the first --tokens word tokens of the KJV's odd chapters with
+   espeakng-loader) speaking the first --tokens word tokens of the KJV's --chapters with
    --speakers voices, plus the --isolated-words most frequent words spoken alone by every
    training voice (a word said into a microphone sounds unlike one cut out of running speech);
    forced-alignment word segments; the unit-skipgram learner in the paper's
@@ -76,14 +77,14 @@ def experiment_toml(args) -> str:
     data = Path(args.data).resolve()
     return f"""# The bundled demo's experiment (written by scripts/build_demo.py). SYNTHETIC speech.
 name = "demo"
-description = "demo: synthetic English speech (KJV odd chapters, espeak-ng) vs KJV text, unit-skipgram A"
+description = "demo: synthetic English speech (KJV {args.chapters} chapters, espeak-ng) vs KJV text, unit-skipgram A"
 seeds = [0]
 device = "cpu"
 
 [corpus]
 text = "{data / 'text' / 'en_KJV1611.tsv.xz'}"
 language = "en"
-chapters = "odd"
+chapters = "{args.chapters}"
 max_tokens = {args.tokens}
 speakers = {args.speakers}
 held_out_speakers = {args.held_out}
@@ -122,7 +123,7 @@ workers = 2
 [[text]]
 name = "en_same"
 path = "{data / 'text' / 'en_KJV1611.tsv.xz'}"
-chapters = "odd"
+chapters = "{args.chapters}"
 max_tokens = {args.tokens}   # the transcripts of the speech (the paper's ENls-enls); a larger text
                              # corpus than the speech made unsupervised self-learning fail (RESULTS.md)
 language = "en"
@@ -133,8 +134,6 @@ method = "auto"
 adv_epochs = 2
 adv_epoch_size = 50000
 dis_hidden_dim = 512
-init_vocab = 2000
-selflearn_vocab = 5000
 
 [evaluation]
 csls_knn = 10
@@ -143,11 +142,11 @@ topk = [1, 5]
 """
 
 
-def text_sentences(path: Path, max_tokens: int) -> list[list[str]]:
-    """Token lists of the odd chapters of a verse TSV, up to `max_tokens` tokens."""
+def text_sentences(path: Path, chapters: str, max_tokens: int | None) -> list[list[str]]:
+    """Token lists of the `chapters` (all / odd / even) of a verse TSV, up to `max_tokens` tokens."""
     from core.pipeline.text_space import read_sentences
 
-    return read_sentences(str(path), "odd", max_tokens)
+    return read_sentences(str(path), chapters, max_tokens)
 
 
 def translation_scores(mapping, en, other, gold: dict[str, set[str]], words: list[str]) -> dict:
@@ -171,8 +170,7 @@ def align_text(en, other, gold, args, log) -> tuple[object, dict]:
 
     with_gold = [w for w in en.words if w in gold and any(t in other.index for t in gold[w])]
     test_words = with_gold[1::2]  # every other gold word is kept for testing (supervised uses the rest)
-    result = align(en, other, AlignConfig(method="selflearn", device="cpu", init_vocab=2000,
-                                          selflearn_vocab=5000, seed=0))
+    result = align(en, other, AlignConfig(method="selflearn", device="cpu", seed=0))
     scores = translation_scores(result.mapping, en, other, gold, test_words)
     info = {"method": "selflearn (unsupervised)", "supervised": False, "criterion": float(result.criterion),
             **{f"freedict_{k}": v for k, v in scores.items()}}
@@ -251,12 +249,14 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=str(ROOT / "resources" / "demo"), help="demo project folder (replaced)")
     p.add_argument("--work", default=str(ROOT / "build" / "demo-work"), help="experiment run folder (cached stages)")
     p.add_argument("--tokens", type=int, default=50000, help="word tokens of synthetic speech")
+    p.add_argument("--chapters", choices=("all", "odd"), default="odd",
+                   help="KJV chapters the speech is read from; FR/ES text spaces use the same chapters")
     p.add_argument("--speakers", type=int, default=10, help="synthetic voices in the corpus")
     p.add_argument("--held-out", type=int, default=2, help="of those, voices kept out of training")
     p.add_argument("--isolated-words", type=int, default=300,
                    help="the most frequent words also spoken alone by every training voice (0 = none)")
     p.add_argument("--ac-epochs", type=int, default=3, help="acoustic encoder epochs")
-    p.add_argument("--text-tokens", type=int, default=200000, help="tokens of each FR/ES text space")
+    p.add_argument("--text-tokens", type=int, default=200000, help="tokens of each FR/ES text space (0 = all)")
     p.add_argument("--min-text-p5", type=float, default=0.15,
                    help="unsupervised EN→FR/ES maps scoring below this P@5 are replaced by supervised ones")
     p.add_argument("--min-speech-accuracy", type=float, default=0.05,
@@ -323,7 +323,7 @@ def main(argv=None) -> int:
     others, text_maps, golds = {}, {}, {}
     for lang, (text_file, dict_file) in LANGS.items():
         t = time.time()
-        sentences = text_sentences(data / "text" / text_file, args.text_tokens)
+        sentences = text_sentences(data / "text" / text_file, args.chapters, args.text_tokens or None)
         others[lang] = train_text_space(sentences, language=lang, dim=50, epochs=10, min_count=3, window=5,
                                         negative=5, sample=1e-3, workers=2)
         log(f"text space {lang}: {len(others[lang])} words from {sum(map(len, sentences))} tokens "
@@ -343,7 +343,7 @@ def main(argv=None) -> int:
     speech_sentence = ("Speech → EN text map is SUPERVISED (A*-style: Procrustes on identity pairs, because the "
                        "unsupervised map scored below --min-speech-accuracy on held-out voices). "
                        if speech_info["supervised"] else "Speech → EN text map learned without supervision. ")
-    description = ("DEMO with SYNTHETIC speech: English words spoken by espeak-ng voices (KJV odd chapters, "
+    description = (f"DEMO with SYNTHETIC speech: English words spoken by espeak-ng voices (KJV {args.chapters} chapters, "
                    f"{args.tokens} tokens, {args.speakers} voices). Speech space: unit-skipgram, configuration A "
                    "(segments grouped by their true word). " + speech_sentence
                    + ("EN → " + "/".join(l.upper() for l in sup_langs) + " maps are SUPERVISED (FreeDict). "
@@ -354,14 +354,15 @@ def main(argv=None) -> int:
     # the speech space and its encoder, through the same core path as the app's "Train speech space…"
     store_speech_space(project, type_space, store.config, "speech-en", "en", synthetic=True,
                        synthetic_note=SYNTHETIC_NOTE,
-                       provenance={"learner": "unit-skipgram", "configuration": "A", "corpus": "KJV odd chapters",
+                       provenance={"learner": "unit-skipgram", "configuration": "A", "corpus": f"KJV {args.chapters} chapters",
                                    "tokens": args.tokens, "speakers": args.speakers, "run": str(speech_run)})
     speech_emb = project.space("speech-en")
     project.add_space("text-en", en, kind="text", language="en",
-                      provenance={"corpus": "KJV 1611, odd chapters (the speech's own text)", "trainer": "gensim"})
+                      provenance={"corpus": f"KJV 1611, {args.chapters} chapters (the speech's own text)",
+                                  "trainer": "gensim"})
     for lang, (text_file, _) in LANGS.items():
         project.add_space(f"text-{lang}", others[lang], kind="text", language=lang,
-                          provenance={"corpus": f"{text_file}, odd chapters", "tokens_max": args.text_tokens,
+                          provenance={"corpus": f"{text_file}, {args.chapters} chapters", "tokens_max": args.text_tokens,
                                       "trainer": "gensim"})
     store_alignment_mapping(project, "speech-en__text-en", "speech-en", "text-en", speech_map, speech_info["method"],
                   {k: v for k, v in speech_info.items() if not isinstance(v, dict)})
