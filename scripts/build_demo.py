@@ -2,8 +2,8 @@
 
     .venv/bin/python scripts/build_demo.py [--data /work/shared/data] [--out resources/demo]
 
-What it makes (CPU only, about 4 minutes on a 2-core machine; a larger demo, --tokens 500000
---chapters all --speakers 24 --held-out 4 --text-tokens 0, takes 23 minutes and 15 MB: RESULTS.md):
+What it makes (CPU only, about 23 minutes on a 2-core machine, 15 MB; the smaller session-3 demo,
+--tokens 50000 --chapters odd --speakers 10 --held-out 2 --text-tokens 200000, takes 4 minutes):
 1. An experiment run (core.pipeline) in --work: SYNTHETIC English speech (espeak-ng voices via
    espeakng-loader) speaking the first --tokens word tokens of the KJV's --chapters with
    --speakers voices, plus the --isolated-words most frequent words spoken alone by every
@@ -248,15 +248,15 @@ def main(argv=None) -> int:
     p.add_argument("--data", default="/work/shared/data", help="folder with text/ and dicts/")
     p.add_argument("--out", default=str(ROOT / "resources" / "demo"), help="demo project folder (replaced)")
     p.add_argument("--work", default=str(ROOT / "build" / "demo-work"), help="experiment run folder (cached stages)")
-    p.add_argument("--tokens", type=int, default=50000, help="word tokens of synthetic speech")
-    p.add_argument("--chapters", choices=("all", "odd"), default="odd",
+    p.add_argument("--tokens", type=int, default=500000, help="word tokens of synthetic speech")
+    p.add_argument("--chapters", choices=("all", "odd"), default="all",
                    help="KJV chapters the speech is read from; FR/ES text spaces use the same chapters")
-    p.add_argument("--speakers", type=int, default=10, help="synthetic voices in the corpus")
-    p.add_argument("--held-out", type=int, default=2, help="of those, voices kept out of training")
+    p.add_argument("--speakers", type=int, default=24, help="synthetic voices in the corpus")
+    p.add_argument("--held-out", type=int, default=4, help="of those, voices kept out of training")
     p.add_argument("--isolated-words", type=int, default=300,
                    help="the most frequent words also spoken alone by every training voice (0 = none)")
     p.add_argument("--ac-epochs", type=int, default=3, help="acoustic encoder epochs")
-    p.add_argument("--text-tokens", type=int, default=200000, help="tokens of each FR/ES text space (0 = all)")
+    p.add_argument("--text-tokens", type=int, default=0, help="tokens of each FR/ES text space (0 = all)")
     p.add_argument("--min-text-p5", type=float, default=0.15,
                    help="unsupervised EN→FR/ES maps scoring below this P@5 are replaced by supervised ones")
     p.add_argument("--min-speech-accuracy", type=float, default=0.05,

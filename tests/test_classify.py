@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.classify import ClipClassifier, aligned_space_maps, clip_embedder
+from core.classify import Candidate, Classification, ClipClassifier, aligned_space_maps, clip_embedder, merge_by_rank
 from core.errors import WordbridgeError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
@@ -139,3 +139,13 @@ def test_align_project_uses_selflearn_without_a_gpu(tmp_path, monkeypatch):
     # map to be checked for accuracy; tests/test_alignment*.py check that on larger spaces)
     assert not np.allclose(p.mapping("speech-en__text-en").W, before)
     assert np.isfinite(result["criterion"])
+
+
+def test_merge_by_rank_takes_turns_keeps_the_first_word_and_drops_repeats():
+    def result(*words):
+        return Classification("csls", {"text-en": [Candidate(w, 1.0) for w in words]}, [], {"text-en": "en"},
+                              {"text-en"})
+
+    merged = merge_by_rank([result("god", "lord", "heaven"), result("earth", "god", "land"), result("day")], k=5)
+    assert [c.word for c in merged.by_space["text-en"]] == ["god", "earth", "day", "lord", "heaven"]
+    assert [c.word for c in merge_by_rank([result("god", "lord")], k=1).by_space["text-en"]] == ["god"]

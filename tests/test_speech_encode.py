@@ -73,6 +73,21 @@ def test_round_trip_gives_training_time_vectors(learner):
     np.testing.assert_allclose(vectors, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("learner", ["unit-skipgram", "speech2vec"])
+def test_candidate_vectors_are_the_nearest_types_nearest_first(learner):
+    space = _type_space(learner)
+    encoder = clip_embedder(*pack_type_space(space, FEATURES))
+    clip = _word_clip()
+    first, *others = encoder.candidate_vectors(clip, 16000, 3)
+    np.testing.assert_allclose(first, encoder(clip, 16000), rtol=1e-6)  # the nearest type leads
+    if learner == "speech2vec":  # its encoder output is the vector: nothing to choose between
+        assert others == []
+        return
+    rows = [row for row, _ in encoder.nearest_types(encoder.encode_features(encoder.clip_features(clip, 16000)), 3)]
+    assert len(set(rows)) == 3
+    np.testing.assert_allclose(np.stack([first, *others]), space.embeddings.vectors[rows], rtol=1e-6)
+
+
 def test_clip_path_resamples_trims_and_extracts_like_training():
     from core.audio import resample, trim_silence
 

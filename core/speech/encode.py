@@ -107,10 +107,23 @@ class ClipEncoder:
 
     def nearest_type(self, encoding: np.ndarray) -> tuple[int, float]:
         """Row of the type whose centroid is nearest (cosine) to an encoder output, and the cosine."""
+        return self.nearest_types(encoding, 1)[0]
+
+    def nearest_types(self, encoding: np.ndarray, m: int) -> list[tuple[int, float]]:
+        """Rows of the `m` types whose centroids are nearest (cosine) to an encoder output, nearest first."""
+        from core.retrieval import top_k_indices
+
         e = encoding / max(float(np.linalg.norm(encoding)), 1e-12)
         sims = self.centroids @ e
-        best = int(sims.argmax())
-        return best, float(sims[best])
+        return [(int(i), float(sims[i])) for i in top_k_indices(sims, m)]
+
+    def candidate_vectors(self, samples: np.ndarray, sr: int, m: int) -> list[np.ndarray]:
+        """Speech-space vectors of a clip's `m` nearest types, nearest first (one vector for speech2vec,
+        whose encoder output is itself the vector)."""
+        encoding = self.encode_features(self.clip_features(samples, sr))
+        if self.learner == "speech2vec":
+            return [encoding.astype(np.float32)]
+        return [self.type_vectors[row].copy() for row, _ in self.nearest_types(encoding, m)]
 
     def vector_from_features(self, frames: np.ndarray) -> np.ndarray:
         """A segment's vector in the aligned speech space, from its features."""
