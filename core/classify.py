@@ -27,6 +27,7 @@ METHODS = ("nn", "csls")
 # nearest speech types a clip is classified as (classify_clip); 1 = the nearest type only
 TYPE_CANDIDATES = 3
 
+
 @dataclass
 class Candidate:
     """A text word (or speech type) and its score; `via` names the pivot word of a translation."""

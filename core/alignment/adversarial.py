@@ -113,8 +113,8 @@ def recorded_iteration(iteration, device: torch.device, warmup: int = 3):
     Why: an iteration is a few hundred tiny kernels, and launching them one by one from Python
     costs 11–15 ms per iteration on an H100 (the MUSE defaults then take about 1.4 h per pair);
     replaying a graph launches them all at once. The `warmup` iterations (run eagerly on a side
-    stream, as CUDA graph capture requires) are real training iterations. Returns (replay, outputs):
-    each replay() runs one iteration and rewrites the tensors in `outputs`.
+    stream, as CUDA graph capture requires) are real training iterations. Returns a callable that
+    runs one more iteration (a replay) and returns its outputs (the same tensors, rewritten).
     """
     side = torch.cuda.Stream(device)
     side.wait_stream(torch.cuda.current_stream(device))
@@ -125,7 +125,12 @@ def recorded_iteration(iteration, device: torch.device, warmup: int = 3):
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
         outputs = iteration()
-    return graph.replay, outputs
+
+    def replay():
+        graph.replay()
+        return outputs
+
+    return replay
 
 
 def _finite(w: torch.Tensor, losses: list[torch.Tensor]) -> bool:
@@ -174,11 +179,7 @@ def train_adversarial(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, cfg: A
     step = iteration
     if dev.type == "cuda":
         try:  # the graph samples from the default CUDA generator (seeded above): a custom one cannot be recorded
-            replay, outputs = recorded_iteration(lambda: iteration(None), dev)
-
-            def step():
-                replay()
-                return outputs
+            step = recorded_iteration(lambda: iteration(None), dev)
         except RuntimeError as exc:
             log.warn(f"{label}: could not record the training step as a CUDA graph ({exc}); running it step by step")
     history = [{"stage": label, "epoch": 0, "criterion": best_crit}]

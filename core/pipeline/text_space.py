@@ -6,8 +6,8 @@ with counts.
 from __future__ import annotations
 
 from core.embeddings import Embeddings
-from core.errors import WordbridgeError
-from core.progress import Progress, ensure
+from core.progress import Progress
+
 
 def read_sentences(path: str, chapters: str, max_tokens: int | None, progress: Progress | None = None) -> list[list[str]]:
     """Token lists of a verse TSV or plain-text corpus, stopping after `max_tokens` tokens."""
