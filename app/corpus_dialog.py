@@ -14,10 +14,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
+                               QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QStackedWidget,
+                               QVBoxLayout, QWidget)
 
 from core.corpus.readers import READERS
+from app.training_dialog import job_from_form, with_button
 from core.errors import WordbridgeError
 from core.features import FEATURE_KINDS, FeatureConfig
 
@@ -113,21 +114,13 @@ class ReaderOptions(QWidget):
         return w
 
     def _with_browse(self, edit: QLineEdit, kind: str) -> QWidget:
-        box = QWidget()
-        row = QHBoxLayout(box)
-        row.setContentsMargins(0, 0, 0, 0)
-        button = QPushButton("Browse…")
-
         def browse():
             path = (QFileDialog.getExistingDirectory(self, "Choose a folder") if kind == "folder" else
                     QFileDialog.getOpenFileName(self, "Choose a file", "", "CSV (*.csv *.tsv)")[0])
             if path:
                 edit.setText(path)
 
-        button.clicked.connect(browse)
-        row.addWidget(edit, 1)
-        row.addWidget(button)
-        return box
+        return with_button(edit, browse)
 
     def values(self) -> dict:
         """The options as the reader takes them (empty text → None: the reader's default)."""
@@ -159,8 +152,6 @@ class CorpusDialog(QDialog):
         self.source.setToolTip("The corpus folder (for the clips reader also a CSV file,label[,speaker]). "
                                "Its corpus.json, if any, marks it synthetic and names held-out speakers. "
                                "Default: none — required.")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
         self.name = QLineEdit()
         self.name.setToolTip("The store is written to <project>/corpora/<name>/. Letters, digits, '.', '_', '-'. "
                              "Default: the corpus folder's name.")
@@ -205,11 +196,8 @@ class CorpusDialog(QDialog):
         self.overwrite = QCheckBox("replace a store of this name built with other settings")
         self.overwrite.setToolTip("Without this, a store of the same name is reused when its settings match "
                                   "(an interrupted build continues) and refused when they differ. Default: off.")
-        source_row = QHBoxLayout()
-        source_row.addWidget(self.source, 1)
-        source_row.addWidget(browse)
         form = QFormLayout()
-        form.addRow("Corpus folder", source_row)
+        form.addRow("Corpus folder", with_button(self.source, self._browse))
         form.addRow("Store name", self.name)
         form.addRow("Reader", self.reader)
         form.addRow(self.reader_help)
@@ -278,7 +266,6 @@ class CorpusDialog(QDialog):
 
     def start(self):
         """Check the form (a message box names what is wrong), then run the build; returns its TrainingDialog."""
-        from app.training_dialog import job_from_form
         from core.corpus.project_corpora import build_project_corpus
 
         return job_from_form(self, "Cannot build the corpus", lambda r: f"Build speech corpus “{r['name']}”",

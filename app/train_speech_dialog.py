@@ -12,8 +12,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout)
+                               QLabel, QLineEdit, QSpinBox, QVBoxLayout)
 
+from app.training_dialog import job_from_form, with_button
 from core.errors import WordbridgeError
 from core.speech.config import GROUPINGS, SpeechConfig
 
@@ -52,9 +53,6 @@ class TrainSpeechDialog(QDialog):
             stores.insert(0, str(default_store))
         for path in stores:
             self.store.addItem(Path(path).name, path)
-        browse = QPushButton("Other…")
-        browse.setToolTip("Use a feature store folder outside the project")
-        browse.clicked.connect(self._browse_store)
         self.store_info = QLabel("")
         self.store_info.setWordWrap(True)
         self.learner = QComboBox()
@@ -81,8 +79,6 @@ class TrainSpeechDialog(QDialog):
         self.settings_file.setPlaceholderText("optional .json / .toml")
         self.settings_file.setToolTip("Any other SpeechConfig settings (the same file as `train-speech "
                                       "--config-file`); the fields of this form win over the file. Default: none.")
-        settings_browse = QPushButton("Browse…")
-        settings_browse.clicked.connect(self._browse_settings)
         self.space_id = QLineEdit()
         self.space_id.setToolTip("Id of the speech space in the project; its encoder is stored as <id>-encoder "
                                  "and the run folder is <project>/speech-runs/<id>/. Default: the project's "
@@ -96,14 +92,9 @@ class TrainSpeechDialog(QDialog):
         self.start_over = QCheckBox("start over (delete an earlier run of this name)")
         self.start_over.setToolTip("Without this, an unfinished run with the same settings continues from its "
                                    "checkpoint, and one with other settings is refused. Default: off.")
-        store_row = QHBoxLayout()
-        store_row.addWidget(self.store, 1)
-        store_row.addWidget(browse)
-        settings_row = QHBoxLayout()
-        settings_row.addWidget(self.settings_file, 1)
-        settings_row.addWidget(settings_browse)
         form = QFormLayout()
-        form.addRow("Feature store", store_row)
+        form.addRow("Feature store", with_button(self.store, self._browse_store, "Other…",
+                                                 "Use a feature store folder outside the project"))
         form.addRow(self.store_info)
         form.addRow("Learner", self.learner)
         form.addRow("Configuration", self.grouping)
@@ -114,7 +105,7 @@ class TrainSpeechDialog(QDialog):
         form.addRow("Clusters (K)", self.clusters)
         form.addRow("Seed", self.seed)
         form.addRow("Device", self.device)
-        form.addRow("Settings file", settings_row)
+        form.addRow("Settings file", with_button(self.settings_file, self._browse_settings))
         form.addRow("Space name", self.space_id)
         form.addRow("Language", self.language)
         form.addRow(self.replace)
@@ -257,7 +248,6 @@ class TrainSpeechDialog(QDialog):
 
     def start(self):
         """Check the form (a message box names what is wrong), then train; returns the TrainingDialog."""
-        from app.training_dialog import job_from_form
         from core.speech.project_space import train_project_speech_space
 
         def configure(job, request):

@@ -4,7 +4,8 @@ a live plot of its numeric metrics (loss, criterion), Cancel, and the compute de
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QPlainTextEdit, QVBoxLayout
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit,
+                               QPushButton, QVBoxLayout, QWidget)
 
 from app.progress_panel import ProgressPanel
 from app.workers import Worker
@@ -21,6 +22,19 @@ def compute_device() -> str:
     except Exception:  # noqa: BLE001 - no torch is fine: the job will say so
         pass
     return "cpu"
+
+
+def with_button(field: QWidget, on_click, text: str = "Browse…", tooltip: str = "") -> QWidget:
+    """`field` (stretched) and a button after it, as one widget for a form row; the button runs `on_click`."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    button = QPushButton(text)
+    button.setToolTip(tooltip)
+    button.clicked.connect(on_click)
+    row.addWidget(field, 1)
+    row.addWidget(button)
+    return box
 
 
 # numeric metrics that count rather than measure: logged with progress, never plotted

@@ -117,20 +117,21 @@ class ClipEncoder:
         sims = self.centroids @ e
         return [(int(i), float(sims[i])) for i in top_k_indices(sims, m)]
 
-    def candidate_vectors(self, samples: np.ndarray, sr: int, m: int) -> list[np.ndarray]:
-        """Speech-space vectors of a clip's `m` nearest types, nearest first (one vector for speech2vec,
-        whose encoder output is itself the vector)."""
-        encoding = self.encode_features(self.clip_features(samples, sr))
+    def vectors_from_features(self, frames: np.ndarray, m: int) -> list[np.ndarray]:
+        """A segment's candidate vectors in the aligned speech space: those of its `m` nearest types,
+        nearest first (speech2vec: its one encoder output, which is itself the vector)."""
+        encoding = self.encode_features(frames)
         if self.learner == "speech2vec":
             return [encoding.astype(np.float32)]
         return [self.type_vectors[row].copy() for row, _ in self.nearest_types(encoding, m)]
 
     def vector_from_features(self, frames: np.ndarray) -> np.ndarray:
-        """A segment's vector in the aligned speech space, from its features."""
-        encoding = self.encode_features(frames)
-        if self.learner == "speech2vec":
-            return encoding.astype(np.float32)
-        return self.type_vectors[self.nearest_type(encoding)[0]].copy()
+        """A segment's vector in the aligned speech space, from its features (its nearest type's)."""
+        return self.vectors_from_features(frames, 1)[0]
+
+    def candidate_vectors(self, samples: np.ndarray, sr: int, m: int) -> list[np.ndarray]:
+        """A clip's candidate vectors (`vectors_from_features` of its features), nearest type first."""
+        return self.vectors_from_features(self.clip_features(samples, sr), m)
 
     def clip_features(self, samples: np.ndarray, sr: int) -> np.ndarray:
         """Features of a clip as the encoder saw them in training: 16 kHz, trimmed, CMVN."""
