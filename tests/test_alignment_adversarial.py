@@ -9,6 +9,7 @@ from alignment_helpers import sized_config
 
 from core.alignment import AlignConfig, align
 from core.alignment import adversarial
+from core.alignment.base import RunLog
 from core.alignment.synthetic import noisy_rotation, structured_space
 
 torch.set_num_threads(1)
@@ -28,23 +29,44 @@ def pair():
     return src, tgt
 
 
-def test_nan_in_the_mapping_rolls_back_to_the_best_mapping(pair, monkeypatch):
-    src, tgt = pair
+def poison_map_step(monkeypatch, at_call: int, restart: int | None):
+    """Make the `at_call`-th mapping step leave NaN in W (in one restart of the stack, or all)."""
     real_step, calls = adversarial.map_step, {"n": 0}
 
     def poisoned_step(dis, w, *args, **kwargs):
         calls["n"] += 1
         loss = real_step(dis, w, *args, **kwargs)
-        if calls["n"] == 25:
-            w.fill_(float("nan"))
+        if calls["n"] == at_call:
+            (w if restart is None else w[restart]).fill_(float("nan"))
         return loss
 
     monkeypatch.setattr(adversarial, "map_step", poisoned_step)
+    return calls
+
+
+def test_nan_in_the_mapping_rolls_back_to_the_best_mapping(pair, monkeypatch):
+    src, tgt = pair
+    calls = poison_map_step(monkeypatch, 25, restart=None)
     result = align(src, tgt, tiny_adversarial(adv_epochs=1, n_refinement=0))
     assert calls["n"] > 25
     assert np.isfinite(result.mapping.W).all()
     assert any("NaN or divergence; rolled back to the best mapping" in line for line in result.log)
     assert np.isfinite(result.criterion)
+
+
+def test_runs_trained_side_by_side_roll_back_independently(pair, monkeypatch):
+    # what a GPU does with the restarts: one stack of maps and discriminators
+    src, tgt = pair
+    x = torch.from_numpy(src.vectors / np.linalg.norm(src.vectors, axis=1, keepdims=True))
+    y = torch.from_numpy(tgt.vectors / np.linalg.norm(tgt.vectors, axis=1, keepdims=True))
+    poison_map_step(monkeypatch, 25, restart=1)
+    log = RunLog()
+    runs = adversarial.train_adversarial(x, y, torch.eye(D).repeat(2, 1, 1), tiny_adversarial(), log, seed=0,
+                                         labels=["run A", "run B"])
+    rollbacks = [line for line in log.lines if "rolled back" in line]
+    assert len(rollbacks) == 1 and "run B epoch 1 iteration 30" in rollbacks[0]
+    for w, crit, history in runs:
+        assert torch.isfinite(w).all() and np.isfinite(crit) and len(history) == 3  # epoch 0 + 2 epochs
 
 
 def test_discriminator_sampling_limit_is_clipped_with_a_warning(pair):
@@ -70,3 +92,8 @@ def test_auto_falls_back_to_the_robust_method_when_adversarial_collapses(pair):
     assert any("using the robust self-learning mapping instead" in line for line in result.log)
     assert float((result.dictionary[:, 0] == result.dictionary[:, 1]).mean()) >= 0.99
     assert result.summary()["fallback_used"] is True
+    # both maps auto weighed are kept: the chosen robust one and the collapsed adversarial one
+    assert set(result.candidates) == {"adversarial", "selflearn"}
+    assert np.array_equal(result.candidates["selflearn"]["mapping"].W, result.mapping.W)
+    assert result.candidates["adversarial"]["criterion"] < result.candidates["selflearn"]["criterion"]
+    assert set(result.summary()["candidates"]["adversarial"]) == {"criterion", "seconds"}

@@ -13,9 +13,10 @@ is replaced by its nearest orthogonal matrix. NaN/inf, or singular values out of
 (divergence), rolls back to the best (or last healthy) W, shrinks the learning
 rate and resets the discriminator. A run never ends with a NaN mapping.
 
-Speed: both updates are plain SGD written out (autograd.grad + in-place steps), and nothing in an
-iteration reads a value back to the host, so on CUDA one iteration is recorded once as a CUDA graph
-and replayed (`recorded_iteration`); on the CPU it runs step by step.
+Speed: the restarts train side by side as one stack of maps and discriminators (batched matmuls),
+both updates are plain SGD written out (autograd.grad + in-place steps), and nothing in an
+iteration reads a value back to the host, so on CUDA one iteration of every restart is recorded
+once as a CUDA graph and replayed (`recorded_iteration`); on the CPU it runs step by step.
 """
 
 from __future__ import annotations
@@ -36,75 +37,102 @@ ORTHOGONAL_TOLERANCE = 1e-2
 MAX_CORRECTIONS = 4
 
 
-def build_discriminator(dim: int, cfg: AlignConfig) -> nn.Module:
-    """MLP: input dropout, `dis_layers` hidden layers of `dis_hidden_dim` with LeakyReLU(0.2), 1 logit."""
-    layers: list[nn.Module] = [nn.Dropout(cfg.dis_input_dropout)]
-    width = dim
-    for _ in range(cfg.dis_layers):
-        layers += [nn.Linear(width, cfg.dis_hidden_dim), nn.LeakyReLU(0.2)]
-        width = cfg.dis_hidden_dim
-    layers.append(nn.Linear(width, 1))
-    return nn.Sequential(*layers)
+class StackedDiscriminator:
+    """`restarts` independent MUSE discriminators held as stacked weights, evaluated with batched
+    matmuls: input dropout, `dis_layers` hidden layers of `dis_hidden_dim` with LeakyReLU(0.2), 1 logit.
+
+    Why stacked: one restart's iteration is a few hundred tiny kernels that leave a GPU mostly idle,
+    so R restarts trained side by side cost little more than one. Slice r never sees slice r' ≠ r.
+    """
+
+    def __init__(self, restarts: int, dim: int, cfg: AlignConfig, device: torch.device):
+        widths = [dim] + [cfg.dis_hidden_dim] * cfg.dis_layers + [1]
+        self.weights = [torch.empty(restarts, a, b, device=device) for a, b in zip(widths, widths[1:])]
+        self.biases = [torch.empty(restarts, 1, b, device=device) for b in widths[1:]]
+        self.dropout = cfg.dis_input_dropout
+        self.reset()
+        for p in self.parameters():
+            p.requires_grad_(True)
+
+    def parameters(self) -> list[torch.Tensor]:
+        return self.weights + self.biases
+
+    def reset(self, restart: int | None = None) -> None:
+        """Fresh random weights (nn.Linear's initialisation: U(±1/√fan_in)) for one slice or all,
+        written into the existing tensors so that a recorded graph stays valid."""
+        with torch.no_grad():
+            for w, b in zip(self.weights, self.biases):
+                bound = 1.0 / w.shape[1] ** 0.5
+                for p in (w, b):
+                    (p if restart is None else p[restart]).uniform_(-bound, bound)
+
+    def __call__(self, h: torch.Tensor, train: bool) -> torch.Tensor:
+        """Logits [R, n] of the inputs `h` [R, n, dim]."""
+        if train and self.dropout > 0:
+            h = nn.functional.dropout(h, self.dropout)
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            h = torch.baddbmm(b, h, w)
+            if i < last:
+                h = nn.functional.leaky_relu(h, 0.2)
+        return h.squeeze(-1)
 
 
 def orthogonalize(w: torch.Tensor, beta: float, tolerance: float = ORTHOGONAL_TOLERANCE) -> None:
     """W ← (1+β)W − β(WWᵀ)W in place; then up to `MAX_CORRECTIONS` β = ½ steps (Newton–Schulz steps
     to the polar factor), each applied only where W is still not close to orthogonal
-    (max |WᵀW − I| > `tolerance`).
+    (max |WᵀW − I| > `tolerance`). `w` is one map [d, d] or a stack of maps [R, d, d].
 
     The test is a tensor mask, not a Python `if`: reading it on the host would stall the GPU at
     every mapping step. A correction that is not needed costs two small matmuls and changes nothing.
     """
-    w.copy_((1 + beta) * w - beta * (w @ w.T) @ w)
-    eye = torch.eye(w.shape[1], dtype=w.dtype, device=w.device)
+    w.copy_((1 + beta) * w - beta * (w @ w.mT) @ w)
+    eye = torch.eye(w.shape[-1], dtype=w.dtype, device=w.device)
     for _ in range(MAX_CORRECTIONS):
-        far = (w.T @ w - eye).abs().amax() > tolerance
-        w.copy_(torch.where(far, 1.5 * w - 0.5 * (w @ w.T) @ w, w))
+        far = (w.mT @ w - eye).abs().amax(dim=(-2, -1), keepdim=True) > tolerance
+        w.copy_(torch.where(far, 1.5 * w - 0.5 * (w @ w.mT) @ w, w))
 
 
 def _batch(x, y, n_src, n_tgt, bs, gen, w):
-    src_ids = torch.randint(n_src, (bs,), generator=gen, device=x.device)
-    tgt_ids = torch.randint(n_tgt, (bs,), generator=gen, device=x.device)
-    return x[src_ids] @ w.T, y[tgt_ids]
+    """Mapped source and target vectors [R, bs, d], drawn independently for each of the R maps."""
+    restarts = w.shape[0]
+    src_ids = torch.randint(n_src, (restarts, bs), generator=gen, device=x.device)
+    tgt_ids = torch.randint(n_tgt, (restarts, bs), generator=gen, device=x.device)
+    return torch.bmm(x[src_ids], w.mT), y[tgt_ids]
+
+
+def _losses(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of each restart [R]; their sum has each restart's own gradient."""
+    return nn.functional.binary_cross_entropy_with_logits(
+        logits, labels.expand_as(logits), reduction="none").mean(1)
 
 
 def dis_step(dis, x, y, w, n_src, n_tgt, cfg, gen, labels) -> torch.Tensor:
-    """One discriminator update (plain SGD, `dis_lr`) on a batch of mapped source and target
-    vectors; returns the loss. Gradients are taken with autograd.grad (no .grad buffers to zero)."""
-    dis.train()
+    """One discriminator update of every restart (plain SGD, `dis_lr`) on a batch of mapped source
+    and target vectors; returns the losses [R]. Gradients come from autograd.grad (no .grad buffers)."""
     with torch.no_grad():
         xs, ys = _batch(x, y, n_src, n_tgt, cfg.adv_batch_size, gen, w)
-    logits = dis(torch.cat([xs, ys])).squeeze(1)
-    loss = nn.functional.binary_cross_entropy_with_logits(logits, labels)
-    params = list(dis.parameters())
-    grads = torch.autograd.grad(loss, params)
+    losses = _losses(dis(torch.cat([xs, ys], 1), train=True), labels)
+    params = dis.parameters()
+    grads = torch.autograd.grad(losses.sum(), params)
     with torch.no_grad():
-        for p, g in zip(params, grads):
-            p.add_(g, alpha=-cfg.dis_lr)
-    return loss.detach()
+        torch._foreach_add_(params, grads, alpha=-cfg.dis_lr)
+    return losses.detach()
 
 
 def map_step(dis, w, x, y, n_src, n_tgt, cfg, gen, labels, lr: torch.Tensor) -> torch.Tensor:
-    """One mapping update that tries to fool the discriminator, then re-orthogonalisation.
-    `lr` is a 0-d tensor on W's device, so that a recorded CUDA graph sees its changes."""
-    dis.eval()
+    """One mapping update of every restart that tries to fool its discriminator, then
+    re-orthogonalisation; returns the losses [R]. `lr` [R] lives on W's device, so that a recorded
+    CUDA graph sees its changes."""
     w.requires_grad_(True)
     xs, ys = _batch(x, y, n_src, n_tgt, cfg.adv_batch_size, gen, w)
-    logits = dis(torch.cat([xs, ys])).squeeze(1)
-    loss = nn.functional.binary_cross_entropy_with_logits(logits, 1 - labels)
-    (grad,) = torch.autograd.grad(loss, w)
+    losses = _losses(dis(torch.cat([xs, ys], 1), train=False), 1 - labels)
+    (grad,) = torch.autograd.grad(losses.sum(), w)
     w.requires_grad_(False)
     with torch.no_grad():
-        w.sub_(grad * lr)
+        w.sub_(grad * lr[:, None, None])
         orthogonalize(w, cfg.map_beta)
-    return loss.detach()
-
-
-def reset_discriminator(dis: nn.Module) -> None:
-    """Fresh random weights, written into the existing parameter tensors (a recorded graph stays valid)."""
-    for module in dis.modules():
-        if isinstance(module, nn.Linear):
-            module.reset_parameters()
+    return losses.detach()
 
 
 def recorded_iteration(iteration, device: torch.device, warmup: int = 3):
@@ -133,12 +161,18 @@ def recorded_iteration(iteration, device: torch.device, warmup: int = 3):
     return replay
 
 
-def _finite(w: torch.Tensor, losses: list[torch.Tensor]) -> bool:
-    return bool(torch.isfinite(w).all()) and all(bool(torch.isfinite(loss)) for loss in losses)
+def _healthy(w: torch.Tensor, losses: list[torch.Tensor]) -> list[bool]:
+    """Per restart: W and the losses are finite and W's singular values lie within [0.1, 10]."""
+    finite = torch.isfinite(w).flatten(1).all(1)
+    for loss in losses:
+        finite &= torch.isfinite(loss)
+    return [ok and not _drifted(w_r, 10.0) for ok, w_r in zip(finite.tolist(), w)]
 
 
 def _drifted(w: torch.Tensor, tolerance: float) -> bool:
     """True when a singular value of W left [1/tolerance, tolerance] (W far from orthogonal)."""
+    if not bool(torch.isfinite(w).all()):
+        return True
     sv = torch.linalg.svdvals(w)
     return float(sv.max()) > tolerance or float(sv.min()) < 1.0 / tolerance
 
@@ -150,9 +184,12 @@ def nearest_orthogonal(w: torch.Tensor) -> torch.Tensor:
 
 
 def train_adversarial(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, cfg: AlignConfig, log: RunLog,
-                      seed: int, label: str = "adversarial") -> tuple[torch.Tensor, float, list[dict]]:
-    """Adversarial training from `w0`; returns (W with the best criterion, that criterion, history)."""
+                      seed: int, labels: list[str]) -> list[tuple[torch.Tensor, float, list[dict]]]:
+    """Adversarial training of the R maps `w0` [R, d, d] side by side, each with its own
+    discriminator, batches, learning rate, rollbacks and best epoch (`labels[r]` names restart r in
+    the log). Returns per restart (W with the best criterion, that criterion, history)."""
     dev = x.device
+    restarts = w0.shape[0]
     torch.manual_seed(seed)
     gen = torch.Generator(device=dev)
     gen.manual_seed(seed)
@@ -162,60 +199,63 @@ def train_adversarial(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, cfg: A
         log.warn(f"dis_most_frequent={cfg.dis_most_frequent} is larger than the target vocabulary "
                  f"({len(y)} words); clipped to {len(y)}")
     bs = cfg.adv_batch_size
-    labels = torch.cat([torch.full((bs,), 1 - cfg.dis_smooth), torch.full((bs,), cfg.dis_smooth)]).to(dev)
-    dis = build_discriminator(x.shape[1], cfg).to(dev)
+    targets = torch.cat([torch.full((bs,), 1 - cfg.dis_smooth), torch.full((bs,), cfg.dis_smooth)]).to(dev)
+    dis = StackedDiscriminator(restarts, x.shape[1], cfg, dev)
     w = w0.clone().to(dev)
-    best_w, best_crit = w.clone(), criterion(x, y, w, cfg, log)
+    best_w = w.clone()
+    best_crit = [criterion(x, y, w_r, cfg, log) for w_r in w]
     last_good = w.clone()
-    lr = cfg.map_lr
+    lr = [cfg.map_lr] * restarts
     lr_now = torch.tensor(lr, dtype=w.dtype, device=dev)
 
     def iteration(generator=gen):
         d = None
         for _ in range(cfg.dis_steps):
-            d = dis_step(dis, x, y, w, n_src, n_tgt, cfg, generator, labels)
-        return d, map_step(dis, w, x, y, n_src, n_tgt, cfg, generator, labels, lr_now)
+            d = dis_step(dis, x, y, w, n_src, n_tgt, cfg, generator, targets)
+        return d, map_step(dis, w, x, y, n_src, n_tgt, cfg, generator, targets, lr_now)
 
     step = iteration
     if dev.type == "cuda":
         try:  # the graph samples from the default CUDA generator (seeded above): a custom one cannot be recorded
             step = recorded_iteration(lambda: iteration(None), dev)
         except RuntimeError as exc:
-            log.warn(f"{label}: could not record the training step as a CUDA graph ({exc}); running it step by step")
-    history = [{"stage": label, "epoch": 0, "criterion": best_crit}]
+            log.warn(f"adversarial: could not record the training step as a CUDA graph ({exc}); "
+                     "running it step by step")
+    histories = [[{"stage": labels[r], "epoch": 0, "criterion": best_crit[r]}] for r in range(restarts)]
     iters_per_epoch = max(1, cfg.adv_epoch_size // bs)
-    drift_fixes = 0
+    drift_fixes = [0] * restarts
     for epoch in range(1, cfg.adv_epochs + 1):
-        d_loss = m_loss = torch.zeros((), device=dev)
+        d_loss = m_loss = torch.zeros(restarts, device=dev)
         for it in range(iters_per_epoch):
             d_loss, m_loss = step()
             if (it + 1) % cfg.health_check_every == 0 or it + 1 == iters_per_epoch:
                 log.check()
-                if not _finite(w, [d_loss, m_loss]) or _drifted(w, 10.0):
-                    w.copy_(best_w if torch.isfinite(torch.tensor(best_crit)) else last_good)
-                    lr = max(cfg.min_lr, lr * cfg.lr_shrink)
-                    lr_now.fill_(lr)
-                    reset_discriminator(dis)
-                    log.warn(f"{label} epoch {epoch} iteration {it + 1}: NaN or divergence; rolled back "
-                             f"to the best mapping, map learning rate now {lr:g}")
-                    continue
-                if _drifted(w, 1.5):
-                    w.copy_(nearest_orthogonal(w))
-                    drift_fixes += 1
-                last_good = w.clone()
+                for r, healthy in enumerate(_healthy(w, [d_loss, m_loss])):
+                    if not healthy:
+                        w[r].copy_(best_w[r] if torch.isfinite(torch.tensor(best_crit[r])) else last_good[r])
+                        lr[r] = max(cfg.min_lr, lr[r] * cfg.lr_shrink)
+                        dis.reset(r)
+                        log.warn(f"{labels[r]} epoch {epoch} iteration {it + 1}: NaN or divergence; rolled "
+                                 f"back to the best mapping, map learning rate now {lr[r]:g}")
+                    elif _drifted(w[r], 1.5):
+                        w[r].copy_(nearest_orthogonal(w[r]))
+                        drift_fixes[r] += 1
+                lr_now.copy_(torch.tensor(lr))
+                last_good.copy_(w)
                 log.update(epoch - 1 + (it + 1) / iters_per_epoch, cfg.adv_epochs,
-                           dis_loss=float(d_loss), map_loss=float(m_loss))
-        crit = criterion(x, y, w, cfg, log)
-        history.append({"stage": label, "epoch": epoch, "criterion": crit, "map_lr": lr,
-                        "dis_loss": float(d_loss), "map_loss": float(m_loss)})
-        log(f"{label} epoch {epoch}: criterion {crit:.4f}, discriminator loss {float(d_loss):.4f}, "
-            f"map lr {lr:g}" + (f", W re-orthogonalised {drift_fixes}×" if drift_fixes else ""))
-        drift_fixes = 0
-        if crit > best_crit:
-            best_w, best_crit = w.clone(), crit
-        elif cfg.lr_shrink < 1:
-            lr = max(cfg.min_lr, lr * cfg.lr_shrink)
-            log(f"{label} epoch {epoch}: criterion did not improve; map learning rate shrunk to {lr:g}")
-        lr = max(cfg.min_lr, lr * cfg.lr_decay)
-        lr_now.fill_(lr)
-    return best_w, best_crit, history
+                           dis_loss=float(d_loss.mean()), map_loss=float(m_loss.mean()))
+        for r in range(restarts):
+            crit = criterion(x, y, w[r], cfg, log)
+            histories[r].append({"stage": labels[r], "epoch": epoch, "criterion": crit, "map_lr": lr[r],
+                                 "dis_loss": float(d_loss[r]), "map_loss": float(m_loss[r])})
+            log(f"{labels[r]} epoch {epoch}: criterion {crit:.4f}, discriminator loss {float(d_loss[r]):.4f}, "
+                f"map lr {lr[r]:g}" + (f", W re-orthogonalised {drift_fixes[r]}×" if drift_fixes[r] else ""))
+            drift_fixes[r] = 0
+            if crit > best_crit[r]:
+                best_w[r], best_crit[r] = w[r], crit
+            elif cfg.lr_shrink < 1:
+                lr[r] = max(cfg.min_lr, lr[r] * cfg.lr_shrink)
+                log(f"{labels[r]} epoch {epoch}: criterion did not improve; map learning rate shrunk to {lr[r]:g}")
+            lr[r] = max(cfg.min_lr, lr[r] * cfg.lr_decay)
+        lr_now.copy_(torch.tensor(lr))
+    return [(best_w[r].clone(), best_crit[r], histories[r]) for r in range(restarts)]

@@ -189,6 +189,8 @@ class AlignmentResult:
     fallback_reason: str = ""
     criterion_history: list[dict] = field(default_factory=list)
     restarts: list[dict] = field(default_factory=list)
+    # auto only: each method it weighed → {"mapping", "criterion", "seconds"} (the chosen one included)
+    candidates: dict = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     device: str = "cpu"
@@ -202,4 +204,6 @@ class AlignmentResult:
             "restarts": self.restarts, "criterion_history": self.criterion_history,
             "timings_s": self.timings, "device": self.device, "seed": self.seed,
             "induced_pairs": int(len(self.dictionary)),
+            "candidates": {name: {"criterion": c["criterion"], "seconds": c["seconds"]}
+                           for name, c in self.candidates.items()},
         }

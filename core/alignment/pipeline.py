@@ -3,7 +3,8 @@ criterion, the auto fallback, and the induced dictionary.
 
 Methods:
 * ``adversarial``: MUSE — adversarial training, then Procrustes refinement; `restarts` runs
-  (default 3) with different seeds, the best by the criterion wins.
+  (default 3) from different starting maps (on a GPU trained side by side), the best by the
+  criterion wins.
 * ``selflearn``: the robust start from similarity distributions, stochastic self-learning, then
   Procrustes refinement; `restarts` runs (default 3) from different start dictionaries, the best
   by the criterion wins.
@@ -13,7 +14,8 @@ Methods:
   (which costs little next to adversarial training) runs too; when the refined adversarial map
   scores below `collapse_threshold`, below the robust start's first Procrustes map (+
   `collapse_margin`) or below the robust method, adversarial training is judged collapsed and the
-  result is the robust ``selflearn`` mapping, marked as a fallback with the reason.
+  result is the robust ``selflearn`` mapping, marked as a fallback with the reason. Both maps it
+  weighed stay in the result's `candidates`, so the one not chosen can be inspected too.
 
 Options for every method: `multistep` replaces the final orthogonal W by the AAAI-2018
 multi-step map on the method's final dictionary (off by default: it did not help on textbench);
@@ -77,15 +79,22 @@ def align(src: Embeddings, tgt: Embeddings, config: AlignConfig | None = None, *
     dico, scores = induce_dictionary(x, y, w, cfg)
     timings["dictionary"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
-    mapping = Mapping(w.cpu().numpy().astype(np.float32), src_pre, tgt_pre,
-                      {"method": cfg.method, "method_used": outcome["method_used"], "seed": cfg.seed,
-                       "criterion": outcome["criterion"], "src_dim": src.dim, "tgt_dim": tgt.dim})
+
+    def mapping_of(w_method: torch.Tensor, method_used: str, crit: float) -> Mapping:
+        return Mapping(w_method.cpu().numpy().astype(np.float32), src_pre, tgt_pre,
+                       {"method": cfg.method, "method_used": method_used, "seed": cfg.seed,
+                        "criterion": crit, "src_dim": src.dim, "tgt_dim": tgt.dim})
+
+    mapping = mapping_of(w, outcome["method_used"], outcome["criterion"])
+    candidates = {name: {"mapping": mapping_of(c["w"], name, c["criterion"]), "criterion": c["criterion"],
+                         "seconds": c["seconds"]} for name, c in outcome.get("candidates", {}).items()}
     log(f"done: {outcome['method_used']} with criterion {outcome['criterion']:.4f} in {timings['total']:.1f} s")
     return AlignmentResult(
         mapping=mapping, dictionary=dico, dictionary_scores=scores, criterion=outcome["criterion"],
         method=cfg.method, method_used=outcome["method_used"], fallback=outcome.get("fallback", False),
         fallback_reason=outcome.get("fallback_reason", ""), criterion_history=outcome["history"],
-        restarts=outcome.get("restarts", []), log=log.lines, timings=timings, device=str(dev), seed=cfg.seed)
+        restarts=outcome.get("restarts", []), candidates=candidates, log=log.lines, timings=timings,
+        device=str(dev), seed=cfg.seed)
 
 
 def frequent_rows(emb: Embeddings, min_count: int) -> int:
@@ -136,18 +145,26 @@ def induce_dictionary(x, y, w, cfg: AlignConfig) -> tuple[np.ndarray, np.ndarray
 
 
 def _run_adversarial(x, y, cfg, log, _seeds):
-    restarts, best = [], None
     n = cfg.n_restarts("adversarial")
-    for r in range(n):
-        seed = cfg.seed + 1000 * r
-        log.stage(f"adversarial {r + 1}/{n}")
-        gen = torch.Generator().manual_seed(seed)
-        w0 = torch.eye(x.shape[1]) if r == 0 else random_orthogonal(x.shape[1], gen)
-        w_adv, crit_adv, hist = adversarial.train_adversarial(x, y, w0.to(x.device), cfg, log, seed,
-                                                              label=f"adversarial run {r + 1}")
+    seeds = [cfg.seed + 1000 * r for r in range(n)]
+    # restart 1 starts from the identity, the others from random rotations; all train side by side
+    w0 = torch.stack([torch.eye(x.shape[1]) if r == 0 else
+                      random_orthogonal(x.shape[1], torch.Generator().manual_seed(seed)) for r, seed in enumerate(seeds)])
+    # On a GPU one run's tiny kernels leave it mostly idle, so the runs train side by side (3 cost
+    # about as much as 1.x, docs/BENCHMARKS.md); on a CPU stacking is slower per run, so one at a time.
+    group = n if x.device.type == "cuda" else 1
+    trained = []
+    for first in range(0, n, group):
+        runs = range(first, min(n, first + group))
+        log.stage(f"adversarial {runs[0] + 1}/{n}" if len(runs) == 1 else
+                  f"adversarial runs {runs[0] + 1}–{runs[-1] + 1} of {n} side by side")
+        trained += adversarial.train_adversarial(x, y, w0[first:first + group].to(x.device), cfg, log,
+                                                 seeds[first], labels=[f"adversarial run {r + 1}" for r in runs])
+    restarts, best = [], None
+    for r, (w_adv, crit_adv, hist) in enumerate(trained):
         log.stage(f"refinement {r + 1}/{n}")
         w, crit, hist_ref = procrustes.refine(x, y, w_adv, cfg, log, label=f"refinement run {r + 1}")
-        restarts.append({"restart": r + 1, "seed": seed, "criterion_adversarial": crit_adv, "criterion": crit})
+        restarts.append({"restart": r + 1, "seed": seeds[r], "criterion_adversarial": crit_adv, "criterion": crit})
         log(f"adversarial run {r + 1}/{n}: criterion {crit_adv:.4f} → {crit:.4f} after refinement")
         if best is None or crit > best["criterion"]:
             best = {"w": w, "criterion": crit, "history": hist + hist_ref, "method_used": "adversarial"}
@@ -191,8 +208,13 @@ def _run_auto(x, y, cfg, log, seeds):
     w_start = procrustes.procrustes_from_pairs(x, y, init_pairs)
     crit_start = procrustes.criterion(x, y, w_start, cfg, log)
     log(f"auto: robust start scores {crit_start:.4f} after one Procrustes step")
+    t0 = time.perf_counter()
     adv = _run_adversarial(x, y, cfg, log, seeds)
+    t1 = time.perf_counter()
     robust = _run_selflearn(x, y, cfg, log, seeds, start=init_pairs)
+    candidates = {"adversarial": {"w": adv["w"], "criterion": adv["criterion"], "seconds": t1 - t0},
+                  "selflearn": {"w": robust["w"], "criterion": robust["criterion"],
+                                "seconds": time.perf_counter() - t1}}
     history = [{"stage": "robust start", "step": 0, "criterion": crit_start}] + adv["history"] + robust["history"]
     restarts = adv["restarts"] + robust["restarts"]
     reasons = []
@@ -204,11 +226,11 @@ def _run_auto(x, y, cfg, log, seeds):
         reasons.append(f"criterion {adv['criterion']:.4f} below the robust method's {robust['criterion']:.4f}")
     if not reasons:
         log(f"auto: adversarial alignment kept (criterion {adv['criterion']:.4f} ≥ robust {robust['criterion']:.4f})")
-        adv.update(history=history, restarts=restarts)
+        adv.update(history=history, restarts=restarts, candidates=candidates)
         return adv
     reason = "adversarial alignment judged collapsed: " + "; ".join(reasons)
     log.warn(f"auto: {reason}; using the robust self-learning mapping instead")
-    robust.update(history=history, restarts=restarts, fallback=True, fallback_reason=reason)
+    robust.update(history=history, restarts=restarts, fallback=True, fallback_reason=reason, candidates=candidates)
     return robust
 
 
