@@ -35,6 +35,8 @@ def main() -> int:
     p.add_argument("--samples", type=int, default=96_000, help="samples per timed epoch (batch 32)")
     p.add_argument("--repeats", type=int, default=3, help="timed epochs per stack size (median reported)")
     p.add_argument("--out", default="", help="JSON file for the rows")
+    p.add_argument("--profile", action="store_true",
+                   help="instead: torch.profiler table of GPU kernel time of 200 eager iterations per stack size")
     args = p.parse_args()
     dev = resolve_device(args.device)
     src = structured_space(20_000, 300, seed=0)
@@ -43,6 +45,8 @@ def main() -> int:
     x, y = torch.from_numpy(x_np).to(dev), torch.from_numpy(y_np).to(dev)
     # one epoch of `samples`; the criterion is skipped by giving it one word (it is not what is timed)
     cfg = AlignConfig(adv_epochs=1, adv_epoch_size=args.samples, criterion_words=2, health_check_every=10**9)
+    if args.profile:
+        return profile(x, y, [int(s) for s in args.stacks.split(",")])
     rows = []
     for stack in (int(s) for s in args.stacks.split(",")):
         w0 = torch.stack([random_orthogonal(300, torch.Generator().manual_seed(r)) for r in range(stack)]).to(dev)
@@ -66,6 +70,44 @@ def main() -> int:
            "gpu": torch.cuda.get_device_name(dev) if dev.type == "cuda" else None}
     if args.out:
         Path(args.out).write_text(json.dumps({"environment": env, "rows": rows}, indent=1))
+    return 0
+
+
+def profile(x, y, stacks: list[int]) -> int:
+    """Kernel-time table of eager iterations (no graph, so kernels are named): is the step
+    bound by kernel work or by the gaps between kernels?"""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    cfg = AlignConfig()
+    bs = cfg.adv_batch_size
+    targets = torch.cat([torch.full((bs,), 1 - cfg.dis_smooth), torch.full((bs,), cfg.dis_smooth)]).to(x.device)
+    for stack in stacks:
+        dis = adversarial.StackedDiscriminator(stack, x.shape[1], cfg, x.device)
+        w = torch.eye(x.shape[1], device=x.device).repeat(stack, 1, 1)
+        lr = torch.full((stack,), cfg.map_lr, device=x.device)
+
+        def iteration():
+            for _ in range(cfg.dis_steps):
+                adversarial.dis_step(dis, x, y, w, 20_000, 20_000, cfg, None, targets)
+            adversarial.map_step(dis, w, x, y, 20_000, 20_000, cfg, None, targets, lr)
+
+        for _ in range(20):
+            iteration()
+        torch.cuda.synchronize()
+        with torch_profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            t0 = time.perf_counter()
+            for _ in range(200):
+                iteration()
+            torch.cuda.synchronize()
+            wall = time.perf_counter() - t0
+        events = prof.key_averages()
+        on_gpu = [e for e in events if e.device_type.name == "CUDA"]  # kernel rows (op rows would count them twice)
+        gpu_us = sum(e.self_device_time_total for e in on_gpu) / 200
+        kernels = sum(e.count for e in on_gpu) / 200
+        print(f"stack {stack}: {1e6 * wall / 200:.0f} us wall per eager iteration, {gpu_us:.0f} us of GPU kernel "
+              f"time, about {kernels:.0f} kernels")
+        print(events.table(sort_by="self_cuda_time_total", row_limit=15))
     return 0
 
 

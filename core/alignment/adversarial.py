@@ -146,13 +146,22 @@ def recorded_iteration(iteration, device: torch.device, warmup: int = 3):
     """
     side = torch.cuda.Stream(device)
     side.wait_stream(torch.cuda.current_stream(device))
-    with torch.cuda.stream(side):
-        for _ in range(warmup):
-            iteration()
-    torch.cuda.current_stream(device).wait_stream(side)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        outputs = iteration()
+    exact = torch.backends.cuda.matmul.allow_tf32
+    # The step's matrix products run on TF32 tensor cores: in full fp32 (SIMT kernels) they are
+    # nearly all of the step's 1.2 ms on an H100 (profile in docs/BENCHMARKS.md), and a stochastic
+    # discriminator needs no more precision. The graph keeps the kernels chosen while recording,
+    # so the flag is restored at once: retrieval and the criterion stay exact.
+    torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        with torch.cuda.stream(side):
+            for _ in range(warmup):
+                iteration()
+        torch.cuda.current_stream(device).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            outputs = iteration()
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = exact
 
     def replay():
         graph.replay()
