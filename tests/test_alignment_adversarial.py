@@ -80,6 +80,8 @@ def test_restarts_are_picked_by_the_criterion(pair):
     src, tgt = pair
     result = align(src, tgt, tiny_adversarial(restarts=2, adv_epochs=1, n_refinement=1))
     assert [r["restart"] for r in result.restarts] == [1, 2]
+    # on a CPU the runs train one after another, each saying early what it will cost
+    assert sum("adversarial training (1 run, 1 × 60 iterations) needs about" in line for line in result.log) == 2
     assert result.criterion == pytest.approx(max(r["criterion"] for r in result.restarts))
 
 
@@ -97,3 +99,16 @@ def test_auto_falls_back_to_the_robust_method_when_adversarial_collapses(pair):
     assert np.array_equal(result.candidates["selflearn"]["mapping"].W, result.mapping.W)
     assert result.candidates["adversarial"]["criterion"] < result.candidates["selflearn"]["criterion"]
     assert set(result.summary()["candidates"]["adversarial"]) == {"criterion", "seconds"}
+
+
+@pytest.mark.parametrize("adv, robust, start, expected", [
+    (0.80, 0.70, 0.60, ""),                                                   # adversarial kept
+    (0.8281, 0.8283, 0.60, "the robust method scored higher (criterion 0.8281 below the robust method's 0.8283)"),
+    (0.20, 0.70, 0.10, "adversarial alignment judged collapsed: criterion 0.2000 below the threshold 0.3000"),
+    (0.55, 0.70, 0.60, "adversarial alignment judged collapsed: criterion 0.5500 below the robust start's 0.6000"),
+])
+def test_auto_verdict_calls_a_map_collapsed_only_where_the_criterion_says_so(adv, robust, start, expected):
+    from core.alignment.pipeline import auto_verdict
+
+    verdict = auto_verdict(adv, robust, start, AlignConfig(collapse_threshold=0.3))
+    assert verdict.startswith(expected) and bool(verdict) == bool(expected)

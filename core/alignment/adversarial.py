@@ -21,6 +21,8 @@ once as a CUDA graph and replayed (`recorded_iteration`); on the CPU it runs ste
 
 from __future__ import annotations
 
+import time
+
 import torch
 from torch import nn
 
@@ -233,6 +235,7 @@ def train_adversarial(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, cfg: A
     histories = [[{"stage": labels[r], "epoch": 0, "criterion": best_crit[r]}] for r in range(restarts)]
     iters_per_epoch = max(1, cfg.adv_epoch_size // bs)
     drift_fixes = [0] * restarts
+    started, estimated = time.perf_counter(), False
     for epoch in range(1, cfg.adv_epochs + 1):
         d_loss = m_loss = torch.zeros(restarts, device=dev)
         for it in range(iters_per_epoch):
@@ -253,6 +256,12 @@ def train_adversarial(x: torch.Tensor, y: torch.Tensor, w0: torch.Tensor, cfg: A
                 last_good.copy_(w)
                 log.update(epoch - 1 + (it + 1) / iters_per_epoch, cfg.adv_epochs,
                            dis_loss=float(d_loss.mean()), map_loss=float(m_loss.mean()))
+                if not estimated:  # say early what the whole training will cost (hours on a CPU)
+                    estimated = True
+                    total = (time.perf_counter() - started) / (it + 1) * iters_per_epoch * cfg.adv_epochs
+                    log(f"adversarial training ({restarts} run{'s' if restarts > 1 else ''}, {cfg.adv_epochs} × "
+                        f"{iters_per_epoch} iterations) needs about "
+                        + (f"{total:.0f} s" if total < 120 else f"{total / 60:.0f} min") + " at the speed so far")
         for r in range(restarts):
             crit = criterion(x, y, w[r], cfg, log)
             histories[r].append({"stage": labels[r], "epoch": epoch, "criterion": crit, "map_lr": lr[r],
