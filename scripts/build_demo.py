@@ -213,10 +213,11 @@ def unseen_voice(index: int):
 def hit_rates(classifier, words: list[str], voices: list, text_id: str, gold: dict | None = None,
               target_id: str | None = None) -> dict:
     """Classify isolated-word clips of `words` said by `voices` (synth VoiceSpecs); top-1/5/10 hit
-    rates (EN, and P@5 of a translation)."""
+    rates (EN, and P@5 of a translation), and `type_right`: the share of clips whose nearest speech
+    type is their word's (the acoustic step alone)."""
     from core.synth.synthesize import synthesize_utterance
 
-    ranks, trans, seconds = [], [], []
+    ranks, trans, seconds, type_right = [], [], [], []
     for voice in voices:
         for word in words:
             samples, _ = synthesize_utterance(word, voice, pad_s=0.3)
@@ -225,8 +226,11 @@ def hit_rates(classifier, words: list[str], voices: list, text_id: str, gold: di
                 result = classifier.classify_clip(samples, 16000, k=10, method="csls")
             except WordbridgeError:  # e.g. a one-letter word shorter than the trimmer's 0.15 s: a miss
                 ranks.append(99)
+                type_right.append(False)
                 continue
             seconds.append(time.perf_counter() - t)
+            # the merged result's speech types are those of the nearest type's vector: that type first
+            type_right.append(bool(result.speech_types) and result.speech_types[0].word == word)
             top = [c.word for c in result.by_space[text_id]]
             ranks.append(top.index(word) if word in top else 99)
             if gold is not None and word in gold:
@@ -235,7 +239,7 @@ def hit_rates(classifier, words: list[str], voices: list, text_id: str, gold: di
     ranks = np.array(ranks)
     out = {"words": len(words), "voices": len(voices), "clips": int(len(ranks)),
            "top1": float(np.mean(ranks < 1)), "top5": float(np.mean(ranks < 5)), "top10": float(np.mean(ranks < 10)),
-           "median_classify_s": float(np.median(seconds))}
+           "type_right": float(np.mean(type_right)), "median_classify_s": float(np.median(seconds))}
     if trans:
         out[f"translation_{target_id}_p_at_5"] = float(np.mean(trans))
     return out
