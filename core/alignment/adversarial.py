@@ -43,8 +43,9 @@ class StackedDiscriminator:
     """`restarts` independent MUSE discriminators held as stacked weights, evaluated with batched
     matmuls: input dropout, `dis_layers` hidden layers of `dis_hidden_dim` with LeakyReLU(0.2), 1 logit.
 
-    Why stacked: one restart's iteration is a few hundred tiny kernels that leave a GPU mostly idle,
-    so R restarts trained side by side cost little more than one. Slice r never sees slice r' ≠ r.
+    Why stacked: one restart's iteration is a few hundred small kernels that leave a GPU under-used,
+    so R restarts side by side cost far less than R runs one after another (3 cost 1.5× one on an
+    H100 with the TF32 step, docs/BENCHMARKS.md). Slice r never sees slice r' ≠ r.
     """
 
     def __init__(self, restarts: int, dim: int, cfg: AlignConfig, device: torch.device):
