@@ -86,6 +86,10 @@ def test_unit_skipgram_with_kmeans_and_text_isomorphism(store_dir, tmp_path):
     assert metrics["isomorphism"]["shared_words"] >= 1
     types = load_vectors(run / "types.vec")
     assert all(w.startswith("#") for w in types.words)
+    # B: after the view-only epochs, rounds of DTW-verified cross-speaker pairs (ac_positives auto)
+    log = (run / "log.txt").read_text()
+    assert "pair round 1:" in log and "pair round 2:" in log
+    assert (run / "checkpoints" / "acoustic-pairs-2").is_dir()
 
 
 def test_kill_and_rerun_continues_from_checkpoint(store_dir, tmp_path):

@@ -61,7 +61,11 @@ class SpeechConfig:
     ac_epochs: int = 10
     ac_lr: float = 1e-3
     ac_temperature: float = 0.1
-    ac_positives: str = "auto"  # views | labels | auto (labels for grouping A, views otherwise)
+    # views: augmented views of each segment; labels: other tokens of the same word (A only);
+    # pairs: views first, then `ac_pair_rounds` rounds of DTW-verified cross-speaker pairs
+    # (core/speech/pair_mining.py); auto: labels for grouping A, pairs otherwise
+    ac_positives: str = "auto"
+    ac_pair_rounds: int = 2
     aug_time_mask: float = 0.2  # largest masked fraction of frames
     aug_stretch: float = 0.2  # frame rate perturbed by a factor in [1-x, 1+x]
     aug_noise: float = 0.1  # std of additive Gaussian noise (features are CMVN-normalised)
@@ -89,7 +93,7 @@ class SpeechConfig:
         """Raise WordbridgeError naming the first setting that is out of range."""
         choices = {"learner": LEARNERS, "grouping": GROUPINGS, "precision": ("bf16", "fp32"),
                    "s2v_mode": ("skipgram", "cbow"), "optimizer": ("sgd", "adam"),
-                   "ac_encoder": ("conv", "gru"), "ac_positives": ("views", "labels", "auto"),
+                   "ac_encoder": ("conv", "gru"), "ac_positives": ("views", "labels", "pairs", "auto"),
                    "kmeans_backend": ("auto", "faiss", "torch"), "sg_backend": ("auto", "gensim", "torch")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -103,8 +107,8 @@ class SpeechConfig:
                 raise WordbridgeError(f"speech config: {name} must be at least 1, not {getattr(self, name)}")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise WordbridgeError(f"speech config: device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
-        if self.ac_epochs < 0 or self.sg_epochs < 0 or self.num_workers < 0:
-            raise WordbridgeError("speech config: epochs and num_workers cannot be negative")
+        if self.ac_epochs < 0 or self.sg_epochs < 0 or self.num_workers < 0 or self.ac_pair_rounds < 0:
+            raise WordbridgeError("speech config: epochs, ac_pair_rounds and num_workers cannot be negative")
 
     @property
     def uses_labels(self) -> bool:

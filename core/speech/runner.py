@@ -165,7 +165,8 @@ def _train_encoder(cfg, store, frames, train_idx, label_ids, run_dir, progress, 
     else:
         from core.speech.acoustic import AugmentSettings, ContrastiveAWE, ContrastiveTask
 
-        use_labels = cfg.ac_positives == "labels" or (cfg.ac_positives == "auto" and cfg.uses_labels)
+        positives = cfg.ac_positives if cfg.ac_positives != "auto" else ("labels" if cfg.uses_labels else "pairs")
+        use_labels = positives == "labels"
         model = ContrastiveAWE(store.dim, cfg.ac_encoder, cfg.ac_hidden, cfg.ac_dim, cfg.ac_temperature)
         aug = AugmentSettings(cfg.aug_time_mask, cfg.aug_stretch, cfg.aug_noise, cfg.aug_crop, cfg.max_frames)
         task = ContrastiveTask(model, frames, train_idx, aug, cfg.batch_size, cfg.bucket_batches, cfg.seed,
@@ -176,7 +177,49 @@ def _train_encoder(cfg, store, frames, train_idx, label_ids, run_dir, progress, 
     result = train(task, settings, run_dir / "checkpoints" / settings.name, progress, ctx)
     if result.final_loss is not None:
         log(f"{settings.name} trained: step {result.steps}, loss {result.final_loss:.4f}")
-    return model, result
+    if cfg.learner == "speech2vec" or positives != "pairs" or not result.finished:
+        return model, result
+    return model, _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, progress, ctx,
+                                        stop_after_steps, log, result)
+
+
+def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, progress, ctx, stop_after_steps,
+                          log, result):
+    """`cfg.ac_pair_rounds` rounds: mine DTW-verified cross-speaker pairs with the encoder so far,
+    then train it further with group-mates as positives (core/speech/pair_mining.py). Each round
+    has its own checkpoint folder, so a killed run resumes inside the round it was in."""
+    from core.speech import pair_mining
+    from core.speech.acoustic import ContrastiveTask
+    from core.speech.speech2vec import embed_segments
+
+    speakers = np.asarray(store.speakers)
+    dtw_frames = pair_mining.speaker_normalised(frames, speakers)
+    seconds, samples, history = result.seconds, result.samples, list(result.history)
+    for round_no in range(1, cfg.ac_pair_rounds + 1):
+        progress.set_stage(f"mining pairs, round {round_no}")
+        model.eval()
+        seg_emb = embed_segments(model.encode, frames, train_idx, batch_size=4096,
+                                 device=next(model.parameters()).device)
+        model.train()
+        pseudo, summary = pair_mining.mine_pair_groups(seg_emb, dtw_frames, train_idx, speakers, store.n_segments)
+        log(f"pair round {round_no}: {summary['candidates']} cross-speaker candidate pairs, {summary['kept']} "
+            f"kept by DTW cost, {summary['groups']} groups over {summary['grouped_segments']} segments")
+        if summary["grouped_segments"] < 2:
+            log(f"pair round {round_no}: too few pairs to train on; the encoder stays as it is")
+            break
+        pair_task = ContrastiveTask(model, frames, train_idx, task.aug, cfg.batch_size, cfg.bucket_batches,
+                                    cfg.seed + round_no, labels=pseudo)
+        settings = _loop_settings(cfg, f"acoustic-pairs-{round_no}", cfg.ac_epochs, "adam", cfg.ac_lr,
+                                  stop_after_steps)
+        result = train(pair_task, settings, run_dir / "checkpoints" / settings.name, progress, ctx)
+        seconds, samples = seconds + result.seconds, samples + result.samples
+        history += result.history
+        if not result.finished:
+            break
+        if result.final_loss is not None:
+            log(f"{settings.name} trained: step {result.steps}, loss {result.final_loss:.4f}")
+    result.seconds, result.samples, result.history = seconds, samples, history
+    return result
 
 
 def _encode_and_group(cfg, store, frames, encoder, train_idx, device, run_dir, progress, log):

@@ -2,7 +2,8 @@
 itself — cross-speaker mutual nearest neighbours of the view-only embeddings — teach the acoustic
 encoder speaker invariance, as word identities do in configuration A?
 
-    PYTHONPATH=. .venv/bin/python docs/runs/2026-11-25-s4-cpu-b-pseudo-pairs/cross_speaker_pairs.py STORE [--rounds 2]
+    PYTHONPATH=.:docs/runs/2026-11-25-s4-cpu-b-pseudo-pairs .venv/bin/python \
+        docs/runs/2026-11-25-s4-cpu-b-pseudo-pairs/cross_speaker_pairs.py STORE [--miner dtw] [--rounds 2]
 
 Round 0 trains B's view-only encoder (the b50k.toml settings of session 3). Each round then: embed
 the training voices' segments, centre each speaker, and mine pairs across speakers:
@@ -119,12 +120,9 @@ def main():
     train_idx, held_idx = split_segments(store, True)
     labels, speakers = label_ids(store.labels), np.asarray(store.speakers)
     if args.miner == "dtw":  # frames normalised per speaker (mean/variance) for DTW
-        normed = frames.frames.clone()
-        seg_speaker = np.repeat(speakers, frames.lengths_np)
-        for s in np.unique(speakers):
-            m = torch.from_numpy(seg_speaker == s)
-            normed[m] = (normed[m] - normed[m].mean(0)) / (normed[m].std(0) + 1e-5)
-        dtw_frames = type(frames)(normed, frames.offsets, frames.lengths, frames.lengths_np)
+        from dtw_verified_pairs import speaker_normalised_frames
+
+        dtw_frames = speaker_normalised_frames(frames, speakers)
     model = ContrastiveAWE(store.dim, "conv", 128, 64, 0.1)
     aug = AugmentSettings(0.2, 0.2, 0.1, 0.1, 80)
     report, t0 = {"store": args.store, "args": vars(args), "rounds": []}, time.time()

@@ -49,6 +49,16 @@ def dtw_costs(frames, a, b, chunk=4096):
     return out
 
 
+def speaker_normalised_frames(frames, speakers):
+    """Frames with each speaker's mean/variance normalised (a standard step in term discovery)."""
+    normed = frames.frames.clone()
+    seg_speaker = np.repeat(speakers, frames.lengths_np)
+    for s in np.unique(speakers):
+        m = torch.from_numpy(seg_speaker == s)
+        normed[m] = (normed[m] - normed[m].mean(0)) / (normed[m].std(0) + 1e-5)
+    return type(frames)(normed, frames.offsets, frames.lengths, frames.lengths_np)
+
+
 def main():
     torch.manual_seed(0)
     torch.set_num_threads(2)
@@ -56,13 +66,7 @@ def main():
     frames = load_frames(store, 80, None)
     train_idx, _ = split_segments(store, True)
     labels, speakers = label_ids(store.labels), np.asarray(store.speakers)
-    # per-speaker mean/variance normalised frames for DTW (a standard step in term discovery)
-    normed = frames.frames.clone()
-    seg_speaker = np.repeat(speakers, frames.lengths_np)
-    for s in np.unique(speakers):
-        m = torch.from_numpy(seg_speaker == s)
-        normed[m] = (normed[m] - normed[m].mean(0)) / (normed[m].std(0) + 1e-5)
-    dtw_frames = type(frames)(normed, frames.offsets, frames.lengths, frames.lengths_np)
+    dtw_frames = speaker_normalised_frames(frames, speakers)
     model = ContrastiveAWE(store.dim, "conv", 128, 64, 0.1)
     task = ContrastiveTask(model, frames, train_idx, AugmentSettings(0.2, 0.2, 0.1, 0.1, 80), 256, 50, 0)
     train(task, LoopSettings(epochs=3, optimizer="adam", lr=1e-3, device="cpu", seed=0, checkpoints=False,
