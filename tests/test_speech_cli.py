@@ -90,6 +90,8 @@ def test_unit_skipgram_with_kmeans_and_text_isomorphism(store_dir, tmp_path):
     log = (run / "log.txt").read_text()
     assert "pair round 1:" in log and "pair round 2:" in log
     assert (run / "checkpoints" / "acoustic-pairs-2").is_dir()
+    steps = [step for step, _, _ in metrics["loss_history"]]
+    assert steps == sorted(steps) and len(set(steps)) == len(steps)  # one curve across the rounds
 
 
 def test_kill_and_rerun_continues_from_checkpoint(store_dir, tmp_path):

@@ -15,8 +15,8 @@ Methods:
   scores below `collapse_threshold` or below the robust start's first Procrustes map (+
   `collapse_margin`), adversarial training is judged collapsed; when it scores below the robust
   method, that one is better. Either way the result is the robust ``selflearn`` mapping, marked as
-  a fallback with the reason. Both maps it
-  weighed stay in the result's `candidates`, so the one not chosen can be inspected too.
+  a fallback with the reason. Both maps it weighed stay in the result's `candidates`, so the one
+  not chosen can be inspected too.
 
 Options for every method: `multistep` replaces the final orthogonal W by the AAAI-2018
 multi-step map on the method's final dictionary (off by default: it did not help on textbench);
@@ -150,9 +150,10 @@ def _run_adversarial(x, y, cfg, log, _seeds):
     seeds = [cfg.seed + 1000 * r for r in range(n)]
     # restart 1 starts from the identity, the others from random rotations; all train side by side
     w0 = torch.stack([torch.eye(x.shape[1]) if r == 0 else
-                      random_orthogonal(x.shape[1], torch.Generator().manual_seed(seed)) for r, seed in enumerate(seeds)])
-    # On a GPU one run's tiny kernels leave it mostly idle, so the runs train side by side (3 cost
-    # about as much as 1.x, docs/BENCHMARKS.md); on a CPU stacking is slower per run, so one at a time.
+                      random_orthogonal(x.shape[1], torch.Generator().manual_seed(seed))
+                      for r, seed in enumerate(seeds)])
+    # On a GPU one run's small kernels leave it under-used, so the runs train side by side (3 cost
+    # 1.5× one on an H100, docs/BENCHMARKS.md); on a CPU stacking is slower per run: one at a time.
     group = n if x.device.type == "cuda" else 1
     trained = []
     for first in range(0, n, group):

@@ -194,7 +194,7 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
 
     speakers = np.asarray(store.speakers)
     dtw_frames = pair_mining.speaker_normalised(frames, speakers)
-    seconds, samples, history = result.seconds, result.samples, list(result.history)
+    seconds, samples, steps, history = result.seconds, result.samples, result.steps, list(result.history)
     for round_no in range(1, cfg.ac_pair_rounds + 1):
         progress.set_stage(f"mining pairs, round {round_no}")
         model.eval()
@@ -212,13 +212,14 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
         settings = _loop_settings(cfg, f"acoustic-pairs-{round_no}", cfg.ac_epochs, "adam", cfg.ac_lr,
                                   stop_after_steps)
         result = train(pair_task, settings, run_dir / "checkpoints" / settings.name, progress, ctx)
-        seconds, samples = seconds + result.seconds, samples + result.samples
-        history += result.history
+        # one loss curve: each round's steps continue after the previous rounds'
+        history += [[step + steps, epoch, loss] for step, epoch, loss in result.history]
+        seconds, samples, steps = seconds + result.seconds, samples + result.samples, steps + result.steps
         if not result.finished:
             break
         if result.final_loss is not None:
             log(f"{settings.name} trained: step {result.steps}, loss {result.final_loss:.4f}")
-    result.seconds, result.samples, result.history = seconds, samples, history
+    result.seconds, result.samples, result.steps, result.history = seconds, samples, steps, history
     return result
 
 
