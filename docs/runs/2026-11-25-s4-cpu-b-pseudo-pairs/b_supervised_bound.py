@@ -1,15 +1,22 @@
-import glob, numpy as np
+"""How far is configuration B's pseudo-word space from the text space? Clusters per frequent word,
+and a supervised Procrustes map fitted on the clusters' majority words (an A*-like bound for B).
+
+    PYTHONPATH=. .venv/bin/python docs/runs/2026-11-25-s4-cpu-b-pseudo-pairs/b_supervised_bound.py [EXPERIMENT_RUN]
+"""
+import glob, sys
+import numpy as np
 from safetensors.numpy import load_file
 from core.corpus.feature_store import FeatureStore
 from core.vectors import load_vectors, unit_rows
-run = glob.glob('/tmp/b50k_pairs/stages/speech-unit-skipgram-B-s0-*/run')[0]
+RUN = sys.argv[1] if len(sys.argv) > 1 else '/tmp/b50k_pairs'
+run = glob.glob(f'{RUN}/stages/speech-unit-skipgram-B-s0-*/run')[0]
 store = FeatureStore.open('/tmp/bexp/run/stages/features-textgrid-8d492a639580/store')
 seg = load_file(f'{run}/segments.safetensors'); type_of = seg['type_of']
 labels = np.array(store.labels, dtype=object)
 held = set(store.metadata.get('held_out_speakers', []))
 train = np.array([s not in held for s in store.speakers]) & (type_of >= 0)
 types = load_vectors(f'{run}/types.vec')
-text = load_vectors(glob.glob('/tmp/b50k_pairs/stages/text-en_same-*/*.vec')[0])
+text = load_vectors(glob.glob(f'{RUN}/stages/text-en_same-*/*.vec')[0])
 import collections
 maj = {}
 for t in np.unique(type_of[train]):
