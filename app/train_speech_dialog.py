@@ -25,7 +25,9 @@ LEARNER_HELP = ("unit-skipgram: acoustic word embeddings learned from audio alon
                 "words, SGD).")
 CONFIG_HELP = ("A: word types from the store's labels (forced alignments).\n"
                "B: the same word segments grouped by k-means (labels unused).\n"
-               "VAD: k-means over segments the VAD reader cut.\nF: k-means over equal-length chunks.")
+               "VAD: k-means over segments the VAD reader cut.\nF: k-means over equal-length chunks.\n"
+               "B, VAD and F first learn from pairs of segments by different speakers that match frame "
+               "by frame (DTW), two rounds after the first epochs.")
 DEFAULTS = SpeechConfig()
 
 

@@ -21,7 +21,9 @@ def register(sub) -> None:
         "--learner speech2vec is the paper's model (BiLSTM encoder, LSTM decoder reconstructing "
         "neighbouring words, SGD lr 1e-3, 50-d); unit-skipgram learns acoustic word embeddings from "
         "audio alone, clusters them into pseudo-words and runs skip-gram over the pseudo-word stream. "
-        "--config A takes word types from the labels; B, VAD and F cluster with k-means. Writes "
+        "--config A takes word types from the labels; B, VAD and F cluster with k-means, after the "
+        "unit-skipgram encoder has also learnt from pairs of segments by different speakers that match "
+        "frame by frame (DTW; ac_pair_rounds in --config-file, default 2). Writes "
         "checkpoints, config.json, metrics.json, log.txt, types.vec and encoder.safetensors into "
         "--out. Rerunning the same command after a kill continues from the last checkpoint. "
         "Several GPUs: torchrun --nproc_per_node=N main.py train-speech ...")
