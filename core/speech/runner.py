@@ -25,7 +25,8 @@ from core.speech import clustering, metrics
 from core.speech.batching import load_frames
 from core.speech.config import SpeechConfig
 from core.vectors import unit_rows
-from core.speech.training import LoopSettings, barrier, distributed_context, resolve_device, train
+from core.speech.training import (LoopSettings, barrier, checkpoint_finished, distributed_context,
+                                  resolve_device, train)
 from core.speech.type_space import SpeechTypeSpace, label_centroids, save_type_space
 
 # settings that may change between a killed run and its resumption
@@ -196,22 +197,26 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
     dtw_frames = pair_mining.speaker_normalised(frames, speakers)
     seconds, samples, steps, history = result.seconds, result.samples, result.steps, list(result.history)
     for round_no in range(1, cfg.ac_pair_rounds + 1):
-        progress.set_stage(f"mining pairs, round {round_no}")
-        model.eval()
-        seg_emb = embed_segments(model.encode, frames, train_idx, batch_size=4096,
-                                 device=next(model.parameters()).device)
-        model.train()
-        pseudo, summary = pair_mining.mine_pair_groups(seg_emb, dtw_frames, train_idx, speakers, store.n_segments)
-        log(f"pair round {round_no}: {summary['candidates']} cross-speaker candidate pairs, {summary['kept']} "
-            f"kept by DTW cost, {summary['groups']} groups over {summary['grouped_segments']} segments")
-        if summary["grouped_segments"] < 2:
-            log(f"pair round {round_no}: too few pairs to train on; the encoder stays as it is")
-            break
-        pair_task = ContrastiveTask(model, frames, train_idx, task.aug, cfg.batch_size, cfg.bucket_batches,
-                                    cfg.seed + round_no, labels=pseudo)
         settings = _loop_settings(cfg, f"acoustic-pairs-{round_no}", cfg.ac_epochs, "adam", cfg.ac_lr,
                                   stop_after_steps)
-        result = train(pair_task, settings, run_dir / "checkpoints" / settings.name, progress, ctx)
+        ckpt_dir = run_dir / "checkpoints" / settings.name
+        pseudo = None  # a round finished before a resume only reloads its weights: no need to mine again
+        if not checkpoint_finished(ckpt_dir):
+            progress.set_stage(f"mining pairs, round {round_no}")
+            model.eval()
+            seg_emb = embed_segments(model.encode, frames, train_idx, batch_size=4096,
+                                     device=next(model.parameters()).device)
+            model.train()
+            pseudo, summary = pair_mining.mine_pair_groups(seg_emb, dtw_frames, train_idx, speakers,
+                                                           store.n_segments)
+            log(f"pair round {round_no}: {summary['candidates']} cross-speaker candidate pairs, {summary['kept']} "
+                f"kept by DTW cost, {summary['groups']} groups over {summary['grouped_segments']} segments")
+            if summary["grouped_segments"] < 2:
+                log(f"pair round {round_no}: too few pairs to train on; the encoder stays as it is")
+                break
+        pair_task = ContrastiveTask(model, frames, train_idx, task.aug, cfg.batch_size, cfg.bucket_batches,
+                                    cfg.seed + round_no, labels=pseudo)
+        result = train(pair_task, settings, ckpt_dir, progress, ctx)
         # one loss curve: each round's steps continue after the previous rounds'
         history += [[step + steps, epoch, loss] for step, epoch, loss in result.history]
         seconds, samples, steps = seconds + result.seconds, samples + result.samples, steps + result.steps

@@ -289,6 +289,15 @@ def save_checkpoint(ckpt_dir: Path, model: nn.Module, optimizer: torch.optim.Opt
             old.unlink(missing_ok=True)
 
 
+def checkpoint_finished(ckpt_dir: Path) -> bool:
+    """True when `ckpt_dir` holds the checkpoint of a finished run (`train` would only reload it)."""
+    path = Path(ckpt_dir) / CHECKPOINT_JSON
+    try:
+        return bool(json.loads(path.read_text(encoding="utf-8")).get("finished"))
+    except (OSError, ValueError, AttributeError):
+        return False  # none yet, or damaged: `train` reports a damaged one
+
+
 def load_checkpoint(ckpt_dir: Path, model: nn.Module, optimizer: torch.optim.Optimizer | None) -> dict:
     """Restore model, optimizer and RNG states from `ckpt_dir`; {} when there is no checkpoint."""
     path = Path(ckpt_dir) / CHECKPOINT_JSON

@@ -3,24 +3,21 @@ cluster speaker-centred embeddings instead: k-means (K as the run) on each speak
 segment embeddings, then skip-gram, selflearn and held-out classification as b_merged_types.py
 (held-out voices centred with their own means: per-speaker normalisation, as CMVN). SYNTHETIC.
 
-    PYTHONPATH=. .venv/bin/python docs/runs/2026-11-25-s4-cpu-b-pseudo-pairs/b_centred_kmeans.py [EXPERIMENT_RUN]
+    PYTHONPATH=.:docs/runs/2026-11-25-s4-cpu-b-pseudo-pairs .venv/bin/python \
+        docs/runs/2026-11-25-s4-cpu-b-pseudo-pairs/b_centred_kmeans.py [EXPERIMENT_RUN]
 """
-import collections
 import glob
 import json
 import sys
 
 import numpy as np
-import torch
 from safetensors.numpy import load_file
 
-from core.alignment import AlignConfig, align
+from b_merged_types import classify_held_out, split_and_purity
 from core.corpus.feature_store import FeatureStore
-from core.retrieval import topk_csls
 from core.speech import pair_mining
 from core.speech.clustering import kmeans, nearest_centroid
-from core.speech.pseudo_skipgram import token_stream, train_skipgram
-from core.vectors import load_vectors, unit_rows
+from core.vectors import unit_rows
 
 
 def main():
@@ -38,36 +35,12 @@ def main():
     e = pair_mining.speaker_centred(emb, speakers)            # every speaker centred on its own mean
     centroids, _ = kmeans(e[train_idx], sp["clusters"], sp["kmeans_iters"], 0, "auto", "cpu")
     type_all = nearest_centroid(e, unit_rows(centroids))
-    counts = np.bincount(type_all[train_idx], minlength=len(centroids))
-    order = np.argsort(-counts, kind="stable")
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    ranked = rank[type_all]
-    tr = train_idx
-    splits = []
-    for w, n in collections.Counter(labels[tr]).most_common(50):
-        c = collections.Counter(ranked[tr][labels[tr] == w])
-        splits.append(sum(1 for v in c.values() if v >= 0.1 * n))
-    purity = sum(collections.Counter(labels[tr][ranked[tr] == t]).most_common(1)[0][1]
-                 for t in np.unique(ranked[tr])) / len(tr)
-    print(f"centred k-means K {len(order)}: top-50 words split over median {np.median(splits)} types; "
+    median_split, purity = split_and_purity(labels, type_all, train_idx)
+    print(f"centred k-means K {len(centroids)}: top-50 words split over median {median_split} types; "
           f"train purity {purity:.3f}", flush=True)
-    names = [f"#{i}" for i in range(len(order))]
-    tokens, sentences = token_stream(ranked, np.asarray(store.utterance_ids), train_idx)
-    space = train_skipgram(tokens, sentences, names, counts[order], dim=sp["dim"], window=sp["sg_window"],
-                           negatives=sp["sg_negatives"], subsample=sp["sg_subsample"], epochs=sp["sg_epochs"],
-                           seed=0, backend="gensim")
-    text = load_vectors(glob.glob(f"{run_root}/stages/text-en_same-*/*.vec")[0])
-    result = align(space, text, AlignConfig(method="selflearn", device="cpu", init_vocab=2000, selflearn_vocab=5000))
-    held_rows = np.flatnonzero(is_held & np.array([lab is not None and lab in text.index for lab in labels]))
-    x = result.mapping.map_source(space.vectors)
-    y = result.mapping.map_target(text.vectors)
-    _, top = topk_csls(torch.from_numpy(unit_rows(np.asarray(x, np.float32))),
-                       torch.from_numpy(unit_rows(np.asarray(y, np.float32))), 1, 10)
-    predicted = np.array(text.words, dtype=object)[top[:, 0].numpy()][ranked[held_rows]]
-    acc = float(np.mean(predicted == labels[held_rows]))
-    print(f"centred types: unsupervised selflearn criterion {result.criterion:.3f}, held-out classification (CSLS) "
-          f"{100 * acc:.1f} % of {len(held_rows)} segments")
+    criterion, acc, n = classify_held_out(store, sp, run_root, type_all, len(centroids), train_idx, is_held, labels)
+    print(f"centred types: unsupervised selflearn criterion {criterion:.3f}, held-out classification (CSLS) "
+          f"{100 * acc:.1f} % of {n} segments")
 
 
 if __name__ == "__main__":

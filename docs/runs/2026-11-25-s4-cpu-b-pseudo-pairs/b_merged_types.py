@@ -60,39 +60,53 @@ def main():
     _, new_of_cluster = np.unique(merged, return_inverse=True)
     new_type = np.where(type_of >= 0, new_of_cluster[np.maximum(type_of, 0)], -1)
     n_types = int(new_of_cluster.max()) + 1
-    tr = train_idx[new_type[train_idx] >= 0]
-    splits = []
-    for w, n in collections.Counter(labels[tr]).most_common(50):
-        c = collections.Counter(new_type[tr][labels[tr] == w])
-        splits.append(sum(1 for v in c.values() if v >= 0.1 * n))
-    purity = sum(collections.Counter(labels[tr][new_type[tr] == t]).most_common(1)[0][1]
-                 for t in np.unique(new_type[tr])) / len(tr)
+    median_split, purity = split_and_purity(labels, new_type, train_idx[new_type[train_idx] >= 0])
     print(f"link {link}: {len(linked)} cluster links, {k} clusters → {n_types} types; top-50 words split over "
-          f"median {np.median(splits)} types; train purity {purity:.3f}", flush=True)
-    counts = np.bincount(new_type[tr], minlength=n_types)
-    order = np.argsort(-counts, kind="stable")                      # frequency order, as the pipeline keeps
+          f"median {median_split} types; train purity {purity:.3f}", flush=True)
+    held_rows = np.flatnonzero(is_held)
+    new_type[held_rows] = new_of_cluster[nearest_centroid(unit_rows(emb[held_rows]), unit_rows(centroids))]
+    criterion, acc, n = classify_held_out(store, cfg["speech"], run_root, new_type, n_types, train_idx, is_held, labels)
+    print(f"merged types: unsupervised selflearn criterion {criterion:.3f}, held-out classification (CSLS) "
+          f"{100 * acc:.1f} % of {n} segments")
+
+
+def split_and_purity(labels, types, rows):
+    """Median number of types holding ≥ 10 % of each of the 50 most frequent words' tokens among
+    `rows`, and the types' purity (majority-word share) over `rows`."""
+    splits = []
+    for w, n in collections.Counter(labels[rows]).most_common(50):
+        c = collections.Counter(types[rows][labels[rows] == w])
+        splits.append(sum(1 for v in c.values() if v >= 0.1 * n))
+    purity = sum(collections.Counter(labels[rows][types[rows] == t]).most_common(1)[0][1]
+                 for t in np.unique(types[rows])) / len(rows)
+    return np.median(splits), purity
+
+
+def classify_held_out(store, sp, run_root, types, n_types, train_idx, is_held, labels):
+    """Skip-gram over the training segments' `types` (renumbered in frequency order, as the pipeline
+    keeps them; the run's settings), selflearn against the run's en_same space, then each held-out
+    segment's type → CSLS nearest text word. Returns (criterion, accuracy, evaluated segments)."""
+    tr = train_idx[types[train_idx] >= 0]
+    counts = np.bincount(types[tr], minlength=n_types)
+    order = np.argsort(-counts, kind="stable")
     rank = np.empty(n_types, dtype=np.int64)
     rank[order] = np.arange(n_types)
-    ranked_type = np.where(new_type >= 0, rank[np.maximum(new_type, 0)], -1)
+    ranked_type = np.where(types >= 0, rank[np.maximum(types, 0)], -1)
     names = [f"#{i}" for i in range(n_types)]
     tokens, sentences = token_stream(ranked_type, np.asarray(store.utterance_ids), train_idx)
-    sp = cfg["speech"]
     space = train_skipgram(tokens, sentences, names, counts[order], dim=sp["dim"], window=sp["sg_window"],
                            negatives=sp["sg_negatives"], subsample=sp["sg_subsample"], epochs=sp["sg_epochs"],
                            seed=0, backend="gensim")
     text = load_vectors(glob.glob(f"{run_root}/stages/text-en_same-*/*.vec")[0])
     result = align(space, text, AlignConfig(method="selflearn", device="cpu", init_vocab=2000, selflearn_vocab=5000))
     held_rows = np.flatnonzero(is_held & np.array([lab is not None and lab in text.index for lab in labels]))
-    nearest = nearest_centroid(unit_rows(emb[held_rows]), unit_rows(centroids))
-    t_of_held = rank[new_of_cluster[nearest]]
     x = result.mapping.map_source(space.vectors)
     y = result.mapping.map_target(text.vectors)
     _, top = topk_csls(torch.from_numpy(unit_rows(np.asarray(x, np.float32))),
                        torch.from_numpy(unit_rows(np.asarray(y, np.float32))), 1, 10)
-    predicted = np.array(text.words, dtype=object)[top[:, 0].numpy()][t_of_held]
-    acc = float(np.mean(predicted == labels[held_rows]))
-    print(f"merged types: unsupervised selflearn criterion {result.criterion:.3f}, held-out classification (CSLS) "
-          f"{100 * acc:.1f} % of {len(held_rows)} segments")
+    predicted = np.array(text.words, dtype=object)[top[:, 0].numpy()][ranked_type[held_rows]]
+    return result.criterion, float(np.mean(predicted == labels[held_rows])), len(held_rows)
+
 
 if __name__ == "__main__":
     main()
