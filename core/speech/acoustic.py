@@ -7,12 +7,6 @@ cropped a little at both ends, read at a perturbed frame rate (time stretch by i
 with a span of frames masked and Gaussian noise added. With `positives="labels"`
 (configuration A, where the identities are given anyway) the second view comes from another
 segment of the same word, which teaches speaker invariance directly.
-
-Without identities (configurations B, VAD, F) the speakers of the recordings can still be known
-(a field linguist knows who spoke each recording). `SpeakerAdversarialAWE` wraps the model with a
-speaker classifier on the unit-length embedding behind a gradient-reversal layer (Ganin &
-Lempitsky 2015): the classifier learns to tell the voices apart, the encoder receives the
-opposite of its gradient and learns to make them indistinguishable.
 """
 
 from __future__ import annotations
@@ -87,75 +81,13 @@ class ContrastiveAWE(nn.Module):
         return self.encoder(x, lengths)
 
     def forward(self, batch: dict) -> torch.Tensor:
-        return self.contrastive_loss(self.encode(batch["view1"], batch["len1"]),
-                                     self.encode(batch["view2"], batch["len2"]), batch)
-
-    def contrastive_loss(self, e1: torch.Tensor, e2: torch.Tensor, batch: dict) -> torch.Tensor:
-        """Symmetric InfoNCE between the embeddings of the two views (`batch["targets"]`: positives)."""
-        z1 = F.normalize(self.head(e1).float(), dim=-1)
-        z2 = F.normalize(self.head(e2).float(), dim=-1)
+        z1 = F.normalize(self.head(self.encode(batch["view1"], batch["len1"])).float(), dim=-1)
+        z2 = F.normalize(self.head(self.encode(batch["view2"], batch["len2"])).float(), dim=-1)
         logits = z1 @ z2.T / self.temperature
         targets = batch["targets"]  # rows sum to 1: the positives of each row
         loss_a = -(targets * F.log_softmax(logits, dim=1)).sum(1).mean()
         loss_b = -(targets.T * F.log_softmax(logits.T, dim=1)).sum(1).mean()
         return (loss_a + loss_b) / 2
-
-
-class _GradientReversal(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, weight):
-        ctx.weight = weight
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return -ctx.weight * grad, None
-
-
-def reverse_gradient(x: torch.Tensor, weight: float) -> torch.Tensor:
-    """Identity forward; the gradient flowing back is multiplied by `-weight`."""
-    return _GradientReversal.apply(x, float(weight))
-
-
-class SpeakerAdversarialAWE(nn.Module):
-    """ContrastiveAWE + a speaker classifier on its unit-length embeddings behind gradient reversal.
-
-    `forward(batch)` = InfoNCE + the classifier's cross-entropy on both views (`batch["spk1"]`,
-    `batch["spk2"]`: speaker codes, -1 unknown). The classifier minimises its cross-entropy; the
-    encoder receives `-weight` times its gradient, i.e. it is pushed to remove the voice from the
-    embedding. Only `awe` is kept after training (the classifier is not part of the saved encoder).
-    """
-
-    CLASSIFIER_LR_FACTOR = 10.0
-
-    def __init__(self, awe: ContrastiveAWE, n_speakers: int, weight: float, hidden: int | None = None):
-        super().__init__()
-        self.awe, self.weight, self.n_speakers = awe, float(weight), int(n_speakers)
-        hidden = hidden or 2 * awe.dim
-        self.classifier = nn.Sequential(nn.Linear(awe.dim, hidden), nn.ReLU(), nn.Linear(hidden, n_speakers))
-
-    def optimizer_groups(self, lr: float) -> list[dict]:
-        """The encoder at `lr`, the classifier `CLASSIFIER_LR_FACTOR` times faster: a classifier
-        that keeps up with the encoder is what makes the reversed gradient remove the voice rather
-        than only fool a stale classifier (docs/runs/2026-11-25-s5-cpu-b-speaker-adversary/)."""
-        return [{"params": list(self.awe.parameters()), "lr": lr},
-                {"params": list(self.classifier.parameters()), "lr": lr * self.CLASSIFIER_LR_FACTOR}]
-
-    def speaker_logits(self, emb: torch.Tensor) -> torch.Tensor:
-        """The classifier's logits for embeddings `emb` (gradient to `emb` reversed and scaled)."""
-        return self.classifier(reverse_gradient(F.normalize(emb.float(), dim=-1), self.weight))
-
-    def forward(self, batch: dict) -> torch.Tensor:
-        e1 = self.awe.encode(batch["view1"], batch["len1"])
-        e2 = self.awe.encode(batch["view2"], batch["len2"])
-        loss = self.awe.contrastive_loss(e1, e2, batch)
-        logits = torch.cat([self.speaker_logits(e1), self.speaker_logits(e2)]).float()
-        speakers = torch.cat([batch["spk1"], batch["spk2"]])
-        known = (speakers >= 0).float()  # unknown speakers (-1) add nothing (and no device sync)
-        ce = F.cross_entropy(logits, speakers.clamp_min(0), reduction="none")
-        # the classifier's accuracy on this batch, kept as a tensor (read it to monitor; no sync here)
-        self.last_accuracy = ((logits.detach().argmax(1) == speakers).float() * known).sum() / known.sum().clamp_min(1)
-        return loss + (ce * known).sum() / known.sum().clamp_min(1)
 
 
 class AugmentSettings:
@@ -191,27 +123,14 @@ def augmented_view(frames: SegmentFrames, idx: np.ndarray, aug: AugmentSettings,
     return x, lengths
 
 
-CROSS_SPEAKER_TRIES = 8
-
-
 class ContrastiveTask:
     """Feeds ContrastiveAWE: batches of segments and their two augmented views."""
 
     def __init__(self, model: ContrastiveAWE, frames: SegmentFrames, train_idx: np.ndarray,
                  aug: AugmentSettings, batch_size: int, bucket_batches: int, seed: int,
-                 labels: np.ndarray | None = None, speakers: np.ndarray | None = None,
-                 partner_speakers: np.ndarray | None = None, batch_groups: np.ndarray | None = None):
-        """`labels` (int per segment, -1 unknown) switches positives to other tokens of the same word;
-        `speakers` (int per segment, -1 unknown) adds each view's speaker to the batch (`spk1`,
-        `spk2`) for a SpeakerAdversarialAWE; `partner_speakers` (int per segment) makes the
-        positive of a labelled segment another speaker's token of its label whenever the label has
-        one (of `CROSS_SPEAKER_TRIES` random draws); `batch_groups` (int per segment, e.g. the
-        speaker) makes every batch come from one group, so that the in-batch negatives share it
-        and the group (the voice) cannot help to tell a segment from the negatives."""
-        self.batch_groups = None if batch_groups is None else np.asarray(batch_groups, dtype=np.int64)
+                 labels: np.ndarray | None = None):
+        """`labels` (int per segment, -1 unknown) switches positives to other tokens of the same word."""
         self.model, self.frames, self.aug = model, frames, aug
-        self.speakers = None if speakers is None else np.asarray(speakers, dtype=np.int64)
-        self.partner_speakers = None if partner_speakers is None else np.asarray(partner_speakers)
         self.batch_size, self.bucket_batches, self.seed = batch_size, bucket_batches, seed
         self.labels = labels
         train_idx = np.asarray(train_idx)
@@ -231,30 +150,16 @@ class ContrastiveTask:
 
     def plan(self, epoch: int) -> list[np.ndarray]:
         """This epoch's batches of segments."""
-        if self.batch_groups is None:
-            return bucketed_batches(self.train_idx, self.frames.lengths_np, self.batch_size,
-                                    self.bucket_batches, self.seed, epoch)
-        batches = []
-        groups = self.batch_groups[self.train_idx]
-        for g in np.unique(groups):
-            batches += bucketed_batches(self.train_idx[groups == g], self.frames.lengths_np, self.batch_size,
-                                        self.bucket_batches, self.seed * 100_003 + int(g), epoch)
-        order = np.random.default_rng([self.seed, epoch, 11]).permutation(len(batches))
-        return [batches[i] for i in order]
+        return bucketed_batches(self.train_idx, self.frames.lengths_np, self.batch_size,
+                                self.bucket_batches, self.seed, epoch)
 
     def prepare(self, idx: np.ndarray, rng_seed: int) -> dict:
         """Two views per segment and the positives matrix; all randomness from `rng_seed`."""
         rng = np.random.default_rng(rng_seed)
         gen = torch.Generator(device=self.frames.device).manual_seed(int(rng_seed) % (2 ** 63))
         if self.labels is not None:
-            tries = 1 if self.partner_speakers is None else CROSS_SPEAKER_TRIES
-            draw = np.floor(rng.uniform(0, 1, (len(idx), tries)) * self._group_size[idx, None]).astype(np.int64)
-            candidates = self._by_label[self._group_start[idx, None] + draw]
-            if tries > 1:  # the first candidate of another speaker, else the first one
-                other = self.partner_speakers[candidates] != self.partner_speakers[idx, None]
-                partner = candidates[np.arange(len(idx)), np.where(other.any(1), other.argmax(1), 0)]
-            else:
-                partner = candidates[:, 0]
+            partner = self._by_label[self._group_start[idx] +
+                                     np.floor(rng.uniform(0, 1, len(idx)) * self._group_size[idx]).astype(np.int64)]
             lab = self.labels[idx]
             same = (lab[:, None] == lab[None, :]).astype(np.float32)
         else:
@@ -263,8 +168,4 @@ class ContrastiveTask:
         view1, len1 = augmented_view(self.frames, idx, self.aug, rng, gen)
         view2, len2 = augmented_view(self.frames, partner, self.aug, rng, gen)
         targets = torch.as_tensor(same / same.sum(1, keepdims=True)).to(view1.device)
-        batch = {"view1": view1, "len1": len1, "view2": view2, "len2": len2, "targets": targets}
-        if self.speakers is not None:
-            batch["spk1"] = torch.as_tensor(self.speakers[idx]).to(view1.device)
-            batch["spk2"] = torch.as_tensor(self.speakers[partner]).to(view1.device)
-        return batch
+        return {"view1": view1, "len1": len1, "view2": view2, "len2": len2, "targets": targets}

@@ -66,17 +66,6 @@ class SpeechConfig:
     # (core/speech/pair_mining.py); auto: labels for grouping A, pairs otherwise
     ac_positives: str = "auto"
     ac_pair_rounds: int = 2
-    # weight of a gradient-reversal speaker classifier on the acoustic embeddings (uses only who
-    # spoke each recording, never word labels). Default 0 (off): on the 50k-token synthetic B
-    # diagnostic it lowered held-out AP 0.64 -> 0.41 and did not stop words splitting by voice
-    # (docs/runs/2026-11-25-s5-cpu-b-speaker-adversary/)
-    ac_speaker_adversary: float = 0.0
-    # pair rounds: a segment's positive is a group-mate of ANOTHER speaker whenever its group has one
-    # (else any group-mate); uses only who spoke each recording
-    ac_cross_speaker_positives: bool = False
-    # every acoustic batch from one speaker: the in-batch negatives share the anchor's voice, so the
-    # voice cannot help the contrastive task (uses only who spoke each recording)
-    ac_same_speaker_batches: bool = False
     aug_time_mask: float = 0.2  # largest masked fraction of frames
     aug_stretch: float = 0.2  # frame rate perturbed by a factor in [1-x, 1+x]
     aug_noise: float = 0.1  # std of additive Gaussian noise (features are CMVN-normalised)
@@ -118,8 +107,6 @@ class SpeechConfig:
                 raise WordbridgeError(f"speech config: {name} must be at least 1, not {getattr(self, name)}")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise WordbridgeError(f"speech config: device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
-        if self.ac_speaker_adversary < 0:
-            raise WordbridgeError(f"speech config: ac_speaker_adversary cannot be negative, not {self.ac_speaker_adversary}")
         if self.ac_epochs < 0 or self.sg_epochs < 0 or self.num_workers < 0 or self.ac_pair_rounds < 0:
             raise WordbridgeError("speech config: epochs, ac_pair_rounds and num_workers cannot be negative")
 

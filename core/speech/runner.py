@@ -169,11 +169,9 @@ def _train_encoder(cfg, store, frames, train_idx, label_ids, run_dir, progress, 
         positives = cfg.ac_positives if cfg.ac_positives != "auto" else ("labels" if cfg.uses_labels else "pairs")
         use_labels = positives == "labels"
         model = ContrastiveAWE(store.dim, cfg.ac_encoder, cfg.ac_hidden, cfg.ac_dim, cfg.ac_temperature)
-        trained, codes = _with_speaker_adversary(cfg, store, model, train_idx, log)
         aug = AugmentSettings(cfg.aug_time_mask, cfg.aug_stretch, cfg.aug_noise, cfg.aug_crop, cfg.max_frames)
-        task = ContrastiveTask(trained, frames, train_idx, aug, cfg.batch_size, cfg.bucket_batches, cfg.seed,
-                               labels=label_ids if use_labels else None, speakers=codes,
-                               batch_groups=_speaker_batches(cfg, store, train_idx))
+        task = ContrastiveTask(model, frames, train_idx, aug, cfg.batch_size, cfg.bucket_batches, cfg.seed,
+                               labels=label_ids if use_labels else None)
         log(f"acoustic embeddings: {len(task.train_idx)} segments, positives from "
             f"{'other tokens of the same label' if use_labels else 'augmented views'}")
         settings = _loop_settings(cfg, "acoustic", cfg.ac_epochs, "adam", cfg.ac_lr, stop_after_steps)
@@ -184,44 +182,6 @@ def _train_encoder(cfg, store, frames, train_idx, label_ids, run_dir, progress, 
         return model, result
     return model, _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, progress, ctx,
                                         stop_after_steps, log, result)
-
-
-def speaker_codes(speakers, members: np.ndarray) -> tuple[np.ndarray, list]:
-    """An int code per segment for the speakers among `members` (-1: not a member, or no speaker
-    given), and the speaker names in code order."""
-    speakers = list(speakers)
-    names = sorted({speakers[i] for i in members if speakers[i] is not None})
-    index = {s: k for k, s in enumerate(names)}
-    codes = np.full(len(speakers), -1, dtype=np.int64)
-    for i in members:
-        codes[i] = index.get(speakers[i], -1)
-    return codes, names
-
-
-def _speaker_batches(cfg, store, train_idx) -> np.ndarray | None:
-    """Speaker codes to cut one-speaker batches by (`cfg.ac_same_speaker_batches`), else None."""
-    if not cfg.ac_same_speaker_batches:
-        return None
-    codes, _ = speaker_codes(store.speakers, train_idx)
-    return codes  # segments without a speaker (-1) form one group of their own
-
-
-def _with_speaker_adversary(cfg, store, model, train_idx, log):
-    """(the module to train, speaker codes or None): the acoustic model itself, or wrapped with a
-    gradient-reversal speaker classifier when `cfg.ac_speaker_adversary` > 0 and the training
-    segments have at least two speakers."""
-    from core.speech.acoustic import SpeakerAdversarialAWE
-
-    weight = cfg.ac_speaker_adversary
-    if weight <= 0:
-        return model, None
-    codes, names = speaker_codes(store.speakers, train_idx)
-    if len(names) < 2:
-        log(f"speaker adversary off: the training segments have {len(names)} known speaker(s)")
-        return model, None
-    log(f"speaker adversary: weight {weight:g}, {len(names)} training speakers "
-        f"({int((codes[train_idx] >= 0).sum())} of {len(train_idx)} segments with a speaker)")
-    return SpeakerAdversarialAWE(model, len(names), weight), codes
 
 
 def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, progress, ctx, stop_after_steps,
@@ -235,7 +195,6 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
 
     speakers = np.asarray(store.speakers)
     dtw_frames = pair_mining.speaker_normalised(frames, speakers)
-    partner_speakers = speaker_codes(store.speakers, train_idx)[0] if cfg.ac_cross_speaker_positives else None
     seconds, samples, steps, history = result.seconds, result.samples, result.steps, list(result.history)
     for round_no in range(1, cfg.ac_pair_rounds + 1):
         settings = _loop_settings(cfg, f"acoustic-pairs-{round_no}", cfg.ac_epochs, "adam", cfg.ac_lr,
@@ -255,9 +214,8 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
             if summary["grouped_segments"] < 2:
                 log(f"pair round {round_no}: too few pairs to train on; the encoder stays as it is")
                 break
-        pair_task = ContrastiveTask(task.model, frames, train_idx, task.aug, cfg.batch_size, cfg.bucket_batches,
-                                    cfg.seed + round_no, labels=pseudo, speakers=task.speakers,
-                                    partner_speakers=partner_speakers, batch_groups=task.batch_groups)
+        pair_task = ContrastiveTask(model, frames, train_idx, task.aug, cfg.batch_size, cfg.bucket_batches,
+                                    cfg.seed + round_no, labels=pseudo)
         result = train(pair_task, settings, ckpt_dir, progress, ctx)
         # one loss curve: each round's steps continue after the previous rounds'
         history += [[step + steps, epoch, loss] for step, epoch, loss in result.history]

@@ -142,9 +142,7 @@ def train(task, settings: LoopSettings, ckpt_dir: str | Path, progress: Progress
     ckpt_dir = Path(ckpt_dir)
     device = resolve_device(settings.device, ctx.local_rank)
     model: nn.Module = task.model.to(device)
-    # a model may ask for parameter groups with their own learning rates (the speaker adversary)
-    groups = getattr(model, "optimizer_groups", None)
-    optimizer = make_optimizer(groups(settings.lr) if groups else model.parameters(), settings)
+    optimizer = make_optimizer(model.parameters(), settings)
     state = load_checkpoint(ckpt_dir, model, optimizer) if settings.checkpoints else {}
     if state.get("finished"):
         return TrainResult(state["step"], state["epoch"], True, state["history"])
