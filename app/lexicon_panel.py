@@ -147,7 +147,8 @@ class LexiconPanel(QWidget):
         self.last_refine = result
         skipped = f"; {len(result.skipped)} pairs not in the spaces were skipped" if result.skipped else ""
         self.criterion.setText(f"Criterion (mean CSLS cosine): {result.criterion_before:.4f} → "
-                               f"<b>{result.criterion_after:.4f}</b> with {result.n_pairs} of your pairs{skipped}")
+                               f"<b>{result.criterion_after:.4f}</b> with {result.n_pairs} of your pairs{skipped} "
+                               f"(kept the map started from {result.start})")
         self.session.after_mapping_change()
 
     def export_csv(self, path: str | None = None) -> None:

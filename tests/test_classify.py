@@ -114,6 +114,22 @@ def test_refine_with_pairs_improves_a_wrong_mapping(tmp_path):
     assert right(before) <= 5 and right(after) >= 25
 
 
+def test_refine_with_pairs_keeps_what_a_mostly_right_mapping_had_right(tmp_path):
+    from core.refine_pairs import START_WITH_CURRENT, refine_with_pairs
+
+    # a stored map 0.6 rad off the truth that still puts all 24 words right; 8 user pairs alone
+    # under-determine the rotation (started from them alone, 12 of 24 stayed right)
+    p = fixture.build_fixture_project(tmp_path / "m", n_words=24, n_distractors=10, mapping_error=0.6)
+    right = lambda pairs: sum(q.text_word == fixture.EN[i] for i, q in enumerate(pairs[:24]))  # noqa: E731
+    assert right(ClipClassifier.load(p).induce_pairs()) == 24
+    for i in range(8):
+        p.confirm_pair(f"s{i:03d}", fixture.EN[i], "en")
+    result = refine_with_pairs(p)
+    assert result.start == START_WITH_CURRENT
+    assert result.criterion_after > result.criterion_before
+    assert right(ClipClassifier.load(p).induce_pairs()) == 24
+
+
 def test_induced_pairs_for_fewer_types_than_the_space_holds(classifier):
     every = classifier.induce_pairs(max_types=10_000)
     fewer = classifier.induce_pairs(max_types=len(every) - 3)  # stops inside the last chunk
