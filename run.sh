@@ -3,7 +3,7 @@
 #   ./run.sh app  [ARGS...]   install what is missing, then open the desktop app (bundled demo project)
 #   ./run.sh test [PYTEST...] install what is missing, then run the whole test suite
 #   ./run.sh cli  [ARGS...]   install what is missing, then run `python main.py ARGS...`
-#   ./run.sh setup            only install (apt packages when run as root, then .venv from requirements.txt)
+#   ./run.sh setup            only install (apt packages when run as root, then .venv from requirements.txt + constraints.txt)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -28,14 +28,14 @@ install_apt() {
 
 install_venv() {
     local stamp=.venv/.requirements.sha256 want
-    want=$(sha256sum requirements.txt | cut -d' ' -f1)
+    want=$(cat requirements.txt constraints.txt | sha256sum | cut -d' ' -f1)
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
     # a venv made while python3-venv was missing has a python but no pip: make it again
     if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
         python3.11 -m venv --clear .venv || python3 -m venv --clear .venv
     fi
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -r requirements.txt
+    .venv/bin/python -m pip install -q -r requirements.txt -c constraints.txt  # constraints.txt: tested versions
     echo "$want" > "$stamp"
 }
 
