@@ -28,7 +28,11 @@ class WaveformView(pg.GraphicsLayoutWidget):
         self.spec_plot = self.addPlot(row=1, col=0)
         self.spec_plot.setLabel("left", "Hz")
         self.spec_plot.setLabel("bottom", "s")
+        for side in ("left", "bottom"):  # "Hz", "s": no "(x0.001)" rescaling of the tick labels
+            self.spec_plot.getAxis(side).enableAutoSIPrefix(False)
         self.spec_plot.setXLink(self.wave_plot)
+        self.spec_plot.setYRange(0, 8000, padding=0)  # before the first clip: 0-8 kHz, 0-1 s
+        self.wave_plot.setXRange(0, 1, padding=0)
         self.spec_image = pg.ImageItem(axisOrder="row-major")
         self.spec_image.setColorMap(pg.colormap.get("inferno"))
         self.spec_plot.addItem(self.spec_image)
@@ -44,6 +48,7 @@ class WaveformView(pg.GraphicsLayoutWidget):
             image, sec_per_frame, hz_per_bin = spectrogram_db(samples, sr)
             self.spec_image.setImage(image.T, levels=(-80, 0))  # rows = frequency, cols = time
             self.spec_image.setRect(0, 0, image.shape[0] * sec_per_frame, image.shape[1] * hz_per_bin)
+            self.spec_plot.setYRange(0, image.shape[1] * hz_per_bin, padding=0)
         else:
             self.spec_image.clear()
         if trim is not None and len(samples):
