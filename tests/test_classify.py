@@ -95,7 +95,7 @@ def test_bare_w_mapping_maps_unit_rows():
 
 
 def test_refine_with_pairs_improves_a_wrong_mapping(tmp_path):
-    from core.refine_pairs import refine_with_pairs
+    from core.refine_pairs import START_PAIRS_ONLY, refine_with_pairs
 
     # a stored map 3 radians off the truth: almost every induced pair is wrong before refining
     p = fixture.build_fixture_project(tmp_path / "r", n_words=30, n_distractors=0, mapping_error=3.0)
@@ -109,6 +109,7 @@ def test_refine_with_pairs_improves_a_wrong_mapping(tmp_path):
     result = refine_with_pairs(p)
     after = ClipClassifier.load(p).induce_pairs()
     assert result.n_pairs == 8 and result.skipped == ["s009 → not-a-word"]
+    assert result.start == START_PAIRS_ONLY  # the current map's own pairs are mostly wrong here
     assert result.criterion_after > result.criterion_before + 0.02
     right = lambda pairs: sum(q.text_word == fixture.EN[i] for i, q in enumerate(pairs))  # noqa: E731
     assert right(before) <= 5 and right(after) >= 25
