@@ -40,11 +40,10 @@ class RefineResult:
     start: str = ""  # which start gave the kept map (START_PAIRS_ONLY or START_WITH_CURRENT)
 
 
-def aligned_criterion(project, mapping_id: str, n_words: int = 10000, knn: int = 10) -> float:
-    """The criterion of a stored mapping: mean cosine of CSLS translations of the top source words."""
+def aligned_unit_spaces(project, mapping_id: str):
+    """Both spaces of a stored mapping, mapped into its aligned space, as unit-row CPU tensors."""
     import torch
 
-    from core.alignment.criterion import mean_csls_cosine
     from core.classify import aligned_space_maps
     from core.retrieval import as_unit_tensor
 
@@ -52,6 +51,16 @@ def aligned_criterion(project, mapping_id: str, n_words: int = 10000, knn: int =
     map_source, map_target = aligned_space_maps(project.mapping(mapping_id))
     x = as_unit_tensor(map_source(project.space(entry.source).vectors), torch.device("cpu"))
     y = as_unit_tensor(map_target(project.space(entry.target).vectors), torch.device("cpu"))
+    return x, y
+
+
+def aligned_criterion(project, mapping_id: str, n_words: int = 10000, knn: int = 10) -> float:
+    """The criterion of a stored mapping: mean cosine of CSLS translations of the top source words."""
+    import torch
+
+    from core.alignment.criterion import mean_csls_cosine
+
+    x, y = aligned_unit_spaces(project, mapping_id)
     n = min(n_words, len(x), len(y))
     return mean_csls_cosine(x, y, torch.eye(x.shape[1]), n_words=n, knn=knn, backend="torch")
 
@@ -129,16 +138,9 @@ def refine_with_pairs(project, mapping_id: str | None = None, config=None,
 def with_current_pairs(project, mapping_id: str, seeds: np.ndarray, knn: int = 10) -> np.ndarray:
     """`seeds` plus the pairs the stored mapping induces now (CSLS nearest neighbours in both
     directions), less every induced pair that shares its speech or its text row with a seed."""
-    import torch
-
     from core.alignment.selflearn import induce_both_directions
-    from core.classify import aligned_space_maps
-    from core.retrieval import as_unit_tensor
 
-    entry = project.mapping_entry(mapping_id)
-    map_source, map_target = aligned_space_maps(project.mapping(mapping_id))
-    x = as_unit_tensor(map_source(project.space(entry.source).vectors), torch.device("cpu"))
-    y = as_unit_tensor(map_target(project.space(entry.target).vectors), torch.device("cpu"))
+    x, y = aligned_unit_spaces(project, mapping_id)
     _, induced = induce_both_directions(x, y, 1.0, min(knn, len(x), len(y)), None)
     induced = induced.cpu().numpy()
     free = ~np.isin(induced[:, 0], seeds[:, 0]) & ~np.isin(induced[:, 1], seeds[:, 1])
