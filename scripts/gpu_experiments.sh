@@ -65,18 +65,24 @@ EOF
 
 # 3. Run each config within the time limit (SIGINT stops it cleanly between batches).
 START=$(date +%s)
+FAILED=()
 for cfg in "${CONFIGS[@]}"; do
   name=$(basename "$cfg" .toml)
   left=$(( LIMIT - ($(date +%s) - START) ))
-  [ $left -le 20 ] && { echo "no time left for $cfg"; continue; }
+  [ $left -le 20 ] && { echo "no time left for $cfg"; FAILED+=("$cfg (no time left)"); continue; }
   echo "== $cfg ($left s left)"
   timeout --signal=INT --kill-after=15 $left \
     $PY main.py experiment "$cfg" --out "runs/$name" --device cuda --workers 16 --quiet ${EXPERIMENT_ARGS:-} \
     > "runs/$name.log" 2>&1
-  echo "exit code $?"; tail -5 "runs/$name.log"
+  code=$?
+  echo "exit code $code"; tail -5 "runs/$name.log"
+  [ $code -ne 0 ] && FAILED+=("$cfg (exit code $code)")
   # 4. Pack: metrics, tables, every stage's record (settings + timings + numbers), log, config.
   tar czf "$OUT/${name}_results.tgz" "$cfg" "runs/$name.log" \
     $(ls runs/$name/metrics.json runs/$name/results.md 2>/dev/null) \
     $(ls runs/$name/stages/*/stage.json runs/$name/stages/speech-*/run/metrics.json 2>/dev/null)
   ls -la "$OUT"
 done
+# 5. A cut or failed experiment still packs what it finished, but the call reports it: exit 1 (not the
+#    experiment's 124, which the device tool would read as its own time limit).
+if [ ${#FAILED[@]} -gt 0 ]; then echo "not finished: ${FAILED[*]}"; exit 1; fi
