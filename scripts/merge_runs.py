@@ -7,6 +7,10 @@ merged table still traces to one run folder's metrics.json.
 
     .venv/bin/python scripts/merge_runs.py docs/runs/A/metrics.json docs/runs/B/metrics.json \
         --name kjv-synthetic --out docs/runs/merged
+
+`RUN/metrics.json@1,2` takes only those seeds from a run: a seed that a run left unfinished and a
+later run made again whole is taken from the later run only, so all of one seed's numbers share
+one speech space.
 """
 
 from __future__ import annotations
@@ -23,32 +27,46 @@ from core.atomic import write_json, write_text  # noqa: E402
 from core.pipeline.report import aggregate, results_markdown  # noqa: E402
 
 
-def merge(paths: list[Path], name: str) -> dict:
-    """One metrics dict from several: evaluations concatenated (a stage seen twice counts once)."""
+def parse_source(arg: str) -> tuple[Path, set[int] | None]:
+    """`RUN/metrics.json` (every seed) or `RUN/metrics.json@1,2` (only seeds 1 and 2)."""
+    path, _, seeds = arg.partition("@")
+    if not seeds:
+        return Path(path), None
+    try:
+        return Path(path), {int(s) for s in seeds.split(",")}
+    except ValueError:
+        raise SystemExit(f"error: {arg!r}: seeds after @ must be comma-separated integers") from None
+
+
+def merge(sources_in: list[tuple[Path, set[int] | None]], name: str) -> dict:
+    """One metrics dict from several: evaluations concatenated (a stage seen twice is an error)."""
     evals, seen, sources = [], set(), []
-    for path in paths:
+    for path, take in sources_in:
         metrics = json.loads(path.read_text(encoding="utf-8"))
         sources.append({"run": str(path.parent), "config_file": metrics["config_file"], "date": metrics["date"],
-                        "seeds": metrics["config"]["seeds"], "learner_seeds": metrics["config"].get("learner_seeds", {})})
+                        "seeds": metrics["config"]["seeds"], "learner_seeds": metrics["config"].get("learner_seeds", {}),
+                        "seeds_taken": sorted(take) if take is not None else metrics["config"]["seeds"]})
         for e in metrics["evaluations"]:
+            if take is not None and e["seed"] not in take:
+                continue
             key = (e["learner"], e["configuration"], e["text"], e["seed"])
             if key in seen:
                 raise SystemExit(f"error: {key} appears in two runs; merge runs with disjoint seeds")
             seen.add(key)
             evals.append({**e, "run": str(path.parent)})
     seeds = sorted({e["seed"] for e in evals})
-    return {"experiment": name, "config_file": " + ".join(s["config_file"] for s in sources),
+    return {"experiment": name, "config_file": " + ".join(dict.fromkeys(s["config_file"] for s in sources)),
             "config": {"seeds": seeds}, "sources": sources, "date": time.strftime("%Y-%m-%d %H:%M:%S"),
             "synthetic_speech": True, "evaluations": evals, "summary": aggregate(evals)}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("metrics", nargs="+", type=Path, help="metrics.json files of the runs to merge")
+    p.add_argument("metrics", nargs="+", help="metrics.json files of the runs to merge; FILE@1,2 takes only seeds 1 and 2")
     p.add_argument("--name", required=True, help="experiment name for the merged table")
     p.add_argument("--out", required=True, type=Path, help="folder for the merged metrics.json and results.md")
     args = p.parse_args()
-    merged = merge(args.metrics, args.name)
+    merged = merge([parse_source(a) for a in args.metrics], args.name)
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / "metrics.json", merged)
     write_text(args.out / "results.md", results_markdown(merged))
