@@ -9,6 +9,8 @@
 # runs/): every stage is cached, so the second call skips what the first finished and goes on.
 # Each call stops itself after $LIMIT seconds (default 540) and always packs what is finished;
 # metrics.json / results.md are rewritten after every evaluation, so a cut run still reports.
+# $OUT gets NAME_results.tgz (metrics, tables, stage records, log) and NAME_spaces.tgz (the speech
+# type spaces and text spaces as .vec files).
 #
 # Needs, carried into the working tree:
 #   .whl/   wheels for python 3.12 / manylinux x86_64 (the box has torch, torchaudio, numpy,
@@ -81,6 +83,14 @@ for cfg in "${CONFIGS[@]}"; do
   tar czf "$OUT/${name}_results.tgz" "$cfg" "runs/$name.log" \
     $(ls runs/$name/metrics.json runs/$name/results.md 2>/dev/null) \
     $(ls runs/$name/stages/*/stage.json runs/$name/stages/speech-*/run/metrics.json 2>/dev/null)
+  # The spaces themselves (speech type spaces, text spaces), so alignments can be studied again on a
+  # CPU without training them again; left out when over the tool's 16 MiB per file.
+  spaces=$(ls runs/$name/stages/speech-*/run/types.{vec,counts} runs/$name/stages/text-*/vectors.{vec,counts} 2>/dev/null)
+  if [ -n "$spaces" ]; then
+    tar czf "$OUT/${name}_spaces.tgz" $spaces
+    [ "$(stat -c %s "$OUT/${name}_spaces.tgz")" -gt $((15 * 1024 * 1024)) ] && {
+      echo "spaces of $name are over 15 MiB packed: not brought back"; rm -f "$OUT/${name}_spaces.tgz"; }
+  fi
   ls -la "$OUT"
 done
 # 5. A cut or failed experiment still packs what it finished, but the call reports it: exit 1 (not the
