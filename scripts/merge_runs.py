@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.atomic import write_json, write_text  # noqa: E402
+from core.pipeline.config import parse_seeds  # noqa: E402
 from core.pipeline.report import aggregate, results_markdown  # noqa: E402
 
 
@@ -33,9 +34,12 @@ def parse_source(arg: str) -> tuple[Path, set[int] | None]:
     if not seeds:
         return Path(path), None
     try:
-        return Path(path), {int(s) for s in seeds.split(",")}
+        chosen = set(parse_seeds(seeds))
     except ValueError:
-        raise SystemExit(f"error: {arg!r}: seeds after @ must be comma-separated integers") from None
+        chosen = set()
+    if not chosen:
+        raise SystemExit(f"error: {arg!r}: seeds after @ must be comma-separated integers")
+    return Path(path), chosen
 
 
 def merge(sources_in: list[tuple[Path, set[int] | None]], name: str) -> dict:

@@ -82,10 +82,12 @@ def narrowed(cfg, seeds: str | None, learners: str | None):
     """The config restricted to `--seeds` and `--learners` (comma-separated; None keeps the config's)."""
     import dataclasses
 
+    from core.pipeline.config import parse_seeds
+
     changes = {}
     if seeds is not None:
         try:
-            chosen = [int(s) for s in seeds.split(",") if s.strip()]
+            chosen = parse_seeds(seeds)
         except ValueError:
             raise WordbridgeError(f"--seeds must be comma-separated integers, not {seeds!r}") from None
         if not chosen:

@@ -172,6 +172,11 @@ def parse_experiment(data: dict, path: Path) -> ExperimentConfig:
                             learner_seeds)
 
 
+def parse_seeds(text: str) -> list[int]:
+    """Seeds written on a command line, "1,2" → [1, 2] (blank items skipped); ValueError if one is no integer."""
+    return [int(s) for s in text.split(",") if s.strip()]
+
+
 def _seed_list(seeds, what: str, fail) -> list[int]:
     if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) for s in seeds):
         fail(f"{what} must be a non-empty list of integers, e.g. seeds = [0, 1, 2]")
