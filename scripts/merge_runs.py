@@ -28,6 +28,10 @@ from core.pipeline.config import parse_seeds  # noqa: E402
 from core.pipeline.report import aggregate, results_markdown  # noqa: E402
 
 
+class MergeError(Exception):
+    """Input that cannot be merged; main() prints it as one line and exits with code 2."""
+
+
 def parse_source(arg: str) -> tuple[Path, set[int] | None]:
     """`RUN/metrics.json` (every seed) or `RUN/metrics.json@1,2` (only seeds 1 and 2)."""
     path, _, seeds = arg.partition("@")
@@ -38,15 +42,29 @@ def parse_source(arg: str) -> tuple[Path, set[int] | None]:
     except ValueError:
         chosen = set()
     if not chosen:
-        raise SystemExit(f"error: {arg!r}: seeds after @ must be comma-separated integers")
+        raise MergeError(f"{arg!r}: seeds after @ must be comma-separated integers")
     return Path(path), chosen
+
+
+def _read_metrics(path: Path) -> dict:
+    """A run's metrics.json, or a MergeError naming the file and what is wrong with it."""
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MergeError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MergeError(f"{path}: not a metrics.json ({exc})") from None
+    missing = [k for k in ("config_file", "date", "config", "evaluations") if not isinstance(metrics, dict) or k not in metrics]
+    if missing:
+        raise MergeError(f"{path}: not a run's metrics.json (missing {', '.join(missing)})")
+    return metrics
 
 
 def merge(sources_in: list[tuple[Path, set[int] | None]], name: str) -> dict:
     """One metrics dict from several: evaluations concatenated (a stage seen twice is an error)."""
     evals, seen, sources = [], set(), []
     for path, take in sources_in:
-        metrics = json.loads(path.read_text(encoding="utf-8"))
+        metrics = _read_metrics(path)
         sources.append({"run": str(path.parent), "config_file": metrics["config_file"], "date": metrics["date"],
                         "seeds": metrics["config"]["seeds"], "learner_seeds": metrics["config"].get("learner_seeds", {}),
                         "seeds_taken": sorted(take) if take is not None else metrics["config"]["seeds"]})
@@ -55,7 +73,7 @@ def merge(sources_in: list[tuple[Path, set[int] | None]], name: str) -> dict:
                 continue
             key = (e["learner"], e["configuration"], e["text"], e["seed"])
             if key in seen:
-                raise SystemExit(f"error: {key} appears in two runs; merge runs with disjoint seeds")
+                raise MergeError(f"{key} appears in two runs; merge runs with disjoint seeds")
             seen.add(key)
             evals.append({**e, "run": str(path.parent)})
     seeds = sorted({e["seed"] for e in evals})
@@ -70,7 +88,11 @@ def main() -> None:
     p.add_argument("--name", required=True, help="experiment name for the merged table")
     p.add_argument("--out", required=True, type=Path, help="folder for the merged metrics.json and results.md")
     args = p.parse_args()
-    merged = merge([parse_source(a) for a in args.metrics], args.name)
+    try:
+        merged = merge([parse_source(a) for a in args.metrics], args.name)
+    except MergeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / "metrics.json", merged)
     write_text(args.out / "results.md", results_markdown(merged))

@@ -49,7 +49,7 @@ def test_the_same_seed_from_two_runs_is_refused(tmp_path):
     first = _run_metrics(tmp_path / "run1", [1, 2], {1: 0.30, 2: 0.32})
     redo = _run_metrics(tmp_path / "run2", [2], {2: 0.20})
     result = _merge(tmp_path, str(first), str(redo))
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "appears in two runs" in result.stderr
 
 
@@ -57,6 +57,20 @@ def test_the_same_seed_from_two_runs_is_refused(tmp_path):
 def test_bad_seed_lists_are_one_line_errors(tmp_path, suffix):
     first = _run_metrics(tmp_path / "run1", [1], {1: 0.30})
     result = _merge(tmp_path, f"{first}{suffix}")
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "seeds after @ must be comma-separated integers" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_missing_or_malformed_metrics_are_one_line_errors(tmp_path):
+    missing = _merge(tmp_path, str(tmp_path / "nowhere" / "metrics.json"))
+    assert missing.returncode == 2 and "cannot read it" in missing.stderr and "Traceback" not in missing.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    result = _merge(tmp_path, str(broken))
+    assert result.returncode == 2 and "not a metrics.json" in result.stderr and "Traceback" not in result.stderr
+    other = tmp_path / "other.json"
+    other.write_text('{"evaluations": []}', encoding="utf-8")
+    result = _merge(tmp_path, str(other))
+    assert result.returncode == 2 and "missing config_file, date, config" in result.stderr
+    assert not (tmp_path / "merged").exists()  # nothing written on bad input
