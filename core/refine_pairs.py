@@ -5,9 +5,9 @@ seed dictionary of `core.alignment.pipeline.align(method="semisupervised")`, run
 the user's pairs alone, and the user's pairs plus the pairs the current map induces (those that do
 not contradict a user pair). The map with the higher criterion replaces the project's mapping. A
 handful of pairs alone under-determine a rotation (8 pairs in the 16-d test fixture), so starting
-from them alone can undo a map that was mostly right (fixture: 24 of 24 words right before, 12
-after); starting from the current map as well keeps what it had right, while the pairs-alone start
-still wins when the current map is mostly wrong. The model-selection criterion (mean CSLS cosine)
+from them alone can undo a map that was mostly right (fixture: 24 of 24 words right before,
+12 after on one CPU); starting from the current map as well keeps what it had right, while the pairs-alone start
+still wins when the current map is mostly wrong (on a tie the start with the current map is kept). The model-selection criterion (mean CSLS cosine)
 is measured the same way before and after, in each mapping's own aligned space, so the two numbers
 can be compared.
 `align_project` makes the project's first speech → text mapping without any pairs.
@@ -25,6 +25,7 @@ from core.progress import Progress, ensure
 USED_STATUSES = ("confirmed", "corrected")
 START_PAIRS_ONLY = "your pairs"
 START_WITH_CURRENT = "your pairs + the current map's pairs"
+SAME_OPTIMUM = 1e-4  # criteria closer than this are one optimum reached twice
 
 
 @dataclass
@@ -122,8 +123,11 @@ def refine_with_pairs(project, mapping_id: str | None = None, config=None,
         results[name] = align(project.space(entry.source), project.space(entry.target), cfg,
                               seed_pairs=start_pairs, progress=progress)
         progress.check()
-    # both runs share one preprocessing, so their criteria compare
-    start = max(results, key=lambda name: results[name].criterion)
+    # Both runs share one preprocessing, so their criteria compare. When both reach the same optimum
+    # (criteria within SAME_OPTIMUM) the start that kept the current map wins: which of two equal maps
+    # is kept must not depend on the last bits of a CPU's floating point.
+    gain = results[START_PAIRS_ONLY].criterion - results[START_WITH_CURRENT].criterion
+    start = START_PAIRS_ONLY if gain > SAME_OPTIMUM else START_WITH_CURRENT
     result = results[start]
     progress.log(f"kept the map started from {start} (criterion {result.criterion:.4f}; the other start: "
                  + ", ".join(f"{r.criterion:.4f}" for n, r in results.items() if n != start) + ")")
