@@ -5,11 +5,11 @@ seed dictionary of `core.alignment.pipeline.align(method="semisupervised")`, run
 the user's pairs alone, and the user's pairs plus the pairs the current map induces (those that do
 not contradict a user pair). The map with the higher criterion replaces the project's mapping. A
 handful of pairs alone under-determine a rotation (8 pairs in the 16-d test fixture), so starting
-from them alone can undo a map that was mostly right (fixture: 24 of 24 words right before,
-12 after on one CPU); starting from the current map as well keeps what it had right, while the pairs-alone start
-still wins when the current map is mostly wrong (on a tie the start with the current map is kept). The model-selection criterion (mean CSLS cosine)
-is measured the same way before and after, in each mapping's own aligned space, so the two numbers
-can be compared.
+from them alone can undo a map that was mostly right (fixture: 24 of 24 words right before, 12 after
+on one CPU); starting from the current map as well keeps what it had right, while the pairs-alone
+start still wins when the current map is mostly wrong (on a tie the start with the current map is
+kept). The model-selection criterion (mean CSLS cosine) is measured the same way before and after,
+in each mapping's own aligned space, so the two numbers can be compared.
 `align_project` makes the project's first speech → text mapping without any pairs.
 """
 
