@@ -25,7 +25,6 @@ from core.progress import Progress, ensure
 USED_STATUSES = ("confirmed", "corrected")
 START_PAIRS_ONLY = "your pairs"
 START_WITH_CURRENT = "your pairs + the current map's pairs"
-SAME_OPTIMUM = 1e-4  # criteria closer than this are one optimum reached twice
 
 
 @dataclass
@@ -124,10 +123,10 @@ def refine_with_pairs(project, mapping_id: str | None = None, config=None,
                               seed_pairs=start_pairs, progress=progress)
         progress.check()
     # Both runs share one preprocessing, so their criteria compare. When both reach the same optimum
-    # (criteria within SAME_OPTIMUM) the start that kept the current map wins: which of two equal maps
-    # is kept must not depend on the last bits of a CPU's floating point.
+    # (criteria within the config's restart_agreement, selflearn's test for it) the start that kept
+    # the current map wins: which of two equal maps is kept must not depend on a CPU's last bits.
     gain = results[START_PAIRS_ONLY].criterion - results[START_WITH_CURRENT].criterion
-    start = START_PAIRS_ONLY if gain > SAME_OPTIMUM else START_WITH_CURRENT
+    start = START_PAIRS_ONLY if gain > cfg.restart_agreement else START_WITH_CURRENT
     result = results[start]
     progress.log(f"kept the map started from {start} (criterion {result.criterion:.4f}; the other start: "
                  + ", ".join(f"{r.criterion:.4f}" for n, r in results.items() if n != start) + ")")

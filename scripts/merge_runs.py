@@ -25,11 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.atomic import write_json, write_text  # noqa: E402
 from core.pipeline.config import parse_seeds  # noqa: E402
+from core.errors import InputFileError, WordbridgeError  # noqa: E402
 from core.pipeline.report import aggregate, results_markdown  # noqa: E402
-
-
-class MergeError(Exception):
-    """Input that cannot be merged; main() prints it as one line and exits with code 2."""
 
 
 def parse_source(arg: str) -> tuple[Path, set[int] | None]:
@@ -42,21 +39,21 @@ def parse_source(arg: str) -> tuple[Path, set[int] | None]:
     except ValueError:
         chosen = set()
     if not chosen:
-        raise MergeError(f"{arg!r}: seeds after @ must be comma-separated integers")
+        raise WordbridgeError(f"{arg!r}: seeds after @ must be comma-separated integers")
     return Path(path), chosen
 
 
 def _read_metrics(path: Path) -> dict:
-    """A run's metrics.json, or a MergeError naming the file and what is wrong with it."""
+    """A run's metrics.json, or an InputFileError naming the file and what is wrong with it."""
     try:
         metrics = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise MergeError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+        raise InputFileError(path, f"cannot read it ({exc.strerror or exc})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MergeError(f"{path}: not a metrics.json ({exc})") from None
+        raise InputFileError(path, f"not a metrics.json ({exc})") from None
     missing = [k for k in ("config_file", "date", "config", "evaluations") if not isinstance(metrics, dict) or k not in metrics]
     if missing:
-        raise MergeError(f"{path}: not a run's metrics.json (missing {', '.join(missing)})")
+        raise InputFileError(path, f"not a run's metrics.json (missing {', '.join(missing)})")
     return metrics
 
 
@@ -73,7 +70,7 @@ def merge(sources_in: list[tuple[Path, set[int] | None]], name: str) -> dict:
                 continue
             key = (e["learner"], e["configuration"], e["text"], e["seed"])
             if key in seen:
-                raise MergeError(f"{key} appears in two runs; merge runs with disjoint seeds")
+                raise WordbridgeError(f"{key} appears in two runs; merge runs with disjoint seeds")
             seen.add(key)
             evals.append({**e, "run": str(path.parent)})
     seeds = sorted({e["seed"] for e in evals})
@@ -90,7 +87,7 @@ def main() -> None:
     args = p.parse_args()
     try:
         merged = merge([parse_source(a) for a in args.metrics], args.name)
-    except MergeError as exc:
+    except WordbridgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     args.out.mkdir(parents=True, exist_ok=True)
