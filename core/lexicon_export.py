@@ -15,19 +15,26 @@ from dataclasses import dataclass
 from core.atomic import write_text
 from core.errors import WordbridgeError
 
-CSV_COLUMNS = ("speech_type", "text_word", "language", "score", "confirmed")
+CSV_COLUMNS = ("speech_type", "text_word", "language", "score", "status", "induced_word")
 TEXTGRID_DECIMALS = 6  # times in TextGrids are written to 1 µs
 
 
 @dataclass
 class LexiconEntry:
-    """One speech-type ↔ text-word pair: induced (score from retrieval) or confirmed by the user."""
+    """One speech-type ↔ text-word pair: induced (score from retrieval) and the user's review status
+    ("confirmed", "corrected", "rejected" or "unreviewed"; core.lexicon_review)."""
 
     speech_type: str
     text_word: str
     language: str = ""
     score: float = float("nan")
-    confirmed: bool = False
+    status: str = "unreviewed"
+    induced_word: str = ""  # the word retrieval proposed ("" when it is `text_word`)
+
+    @property
+    def confirmed(self) -> bool:
+        """True when the user confirmed or corrected the pair (the pairs Refine uses)."""
+        return self.status in ("confirmed", "corrected")
 
 
 @dataclass
@@ -40,13 +47,14 @@ class Interval:
 
 
 def write_lexicon_csv(path: str | os.PathLike, entries: list[LexiconEntry]) -> None:
-    """Write `entries` as UTF-8 CSV with a header row (columns: CSV_COLUMNS)."""
+    """Write `entries` as UTF-8 CSV with a header row (columns: CSV_COLUMNS); "status" tells rejected
+    pairs from unreviewed ones, "induced_word" is what retrieval proposed before a correction."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for e in entries:
         score = "" if e.score != e.score else f"{e.score:.6g}"  # NaN → empty cell
-        writer.writerow([e.speech_type, e.text_word, e.language, score, "yes" if e.confirmed else "no"])
+        writer.writerow([e.speech_type, e.text_word, e.language, score, e.status, e.induced_word or e.text_word])
     write_text(path, buf.getvalue())
 
 

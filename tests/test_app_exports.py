@@ -10,11 +10,12 @@ from core.lexicon_export import (Interval, LexiconEntry, textgrid_text, write_au
 
 
 def test_csv(tmp_path):
-    write_lexicon_csv(tmp_path / "l.csv", [LexiconEntry("s001", "water", "en", 0.87654321, True),
-                                           LexiconEntry("s002", 'say "hi", ok', "en")])
+    write_lexicon_csv(tmp_path / "l.csv", [LexiconEntry("s001", "water", "en", 0.87654321, "corrected", "and"),
+                                           LexiconEntry("s002", 'say "hi", ok', "en"),
+                                           LexiconEntry("s003", "tree", "en", 0.5, "rejected")])
     assert (tmp_path / "l.csv").read_text(encoding="utf-8").splitlines() == [
-        "speech_type,text_word,language,score,confirmed", "s001,water,en,0.876543,yes",
-        's002,"say ""hi"", ok",en,,no']
+        "speech_type,text_word,language,score,status,induced_word", "s001,water,en,0.876543,corrected,and",
+        's002,"say ""hi"", ok",en,,unreviewed,"say ""hi"", ok"', "s003,tree,en,0.5,rejected,tree"]
 
 
 def test_textgrid_round_trip_with_praatio(tmp_path):

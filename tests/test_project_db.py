@@ -131,21 +131,45 @@ def test_segments_and_recording_updates(project):
     assert project.segments() == []  # cascaded
 
 
-def test_confirmed_pairs_keep_the_latest_decision(project):
+def test_confirmed_pairs_keep_only_the_latest_decision_per_speech_item(project):
     first = project.confirm_pair("s3", "chat", "fr")
     project.confirm_pair("s3", "chien", "fr", status="rejected")
-    again = project.confirm_pair("s3", "chat", "fr", status="corrected")
+    again = project.confirm_pair("s3", "eau", "fr", status="corrected")
     project.confirm_pair(7, "chat", "fr", speech_kind="segment")
+    project.confirm_pair("s3", "water", "en")  # another language is another decision
     assert again == first
     pairs = Project.open(project.root).confirmed_pairs()
-    assert [(p.speech_kind, p.speech_ref, p.text_word, p.status) for p in pairs] == [
-        ("word", "s3", "chat", "corrected"), ("word", "s3", "chien", "rejected"), ("segment", "7", "chat", "confirmed")]
-    assert [p.text_word for p in project.confirmed_pairs(status="rejected")] == ["chien"]
-    assert project.confirmed_pairs(language="en") == []
+    assert [(p.speech_kind, p.speech_ref, p.text_word, p.language, p.status) for p in pairs] == [
+        ("word", "s3", "eau", "fr", "corrected"), ("segment", "7", "chat", "fr", "confirmed"),
+        ("word", "s3", "water", "en", "confirmed")]
+    assert project.confirmed_pairs(status="rejected") == []
+    assert project.confirmed_pairs(language="de") == []
     with pytest.raises(WordbridgeError, match="status must be one of confirmed, corrected, rejected"):
         project.confirm_pair("s3", "chat", "fr", status="maybe")
+    project.clear_pair("s3", "en")
     project.db.delete_pair(first)
-    assert len(project.confirmed_pairs()) == 2
+    assert [p.speech_ref for p in project.confirmed_pairs()] == ["7"]
+
+
+def test_schema_1_database_keeps_the_latest_decision_per_item(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(database_module._SCHEMA_V1)
+    rows = [("word", "s1", "and", "en", "confirmed", "2024-01-01T00:00:00Z"),
+            ("word", "s1", "water", "en", "corrected", "2024-01-02T00:00:00Z"),
+            ("word", "s2", "tree", "en", "rejected", "2024-01-01T00:00:00Z")]
+    conn.executemany("INSERT INTO confirmed_pairs (speech_kind, speech_ref, text_word, language, status, created)"
+                     " VALUES (?, ?, ?, ?, ?, ?)", rows)
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    db = database_module.ProjectDatabase(path)
+    assert [(p.speech_ref, p.text_word, p.status) for p in db.confirmed_pairs()] == [
+        ("s1", "water", "corrected"), ("s2", "tree", "rejected")]
+    db.confirm_pair("s2", "leaf", "en", "corrected")
+    assert len(db.confirmed_pairs()) == 2
 
 
 def test_runs(project):

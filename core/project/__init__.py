@@ -31,11 +31,11 @@ entries, each with an "id" and "files" (name → path relative to the project, "
 - "projections": method ("umap" | "pca"), explained_variance (PCA, per axis, or null), spaces,
   n_points, alignment ("before" | "after"; "after" names the "mapping" applied), params
 
-Database tables (`PRAGMA user_version` = 1): recordings (id, created, wav_path, sample_rate,
+Database tables (`PRAGMA user_version` = 2): recordings (id, created, wav_path, sample_rate,
 duration, source "microphone" | "import", device, note, label, speaker), segments (id,
 recording_id, start, end, label), confirmed_pairs (id, speech_kind "word" | "segment" |
 "recording", speech_ref, text_word, language, status "confirmed" | "corrected" | "rejected",
-created), runs (id, kind, started, finished, status, config JSON, metrics JSON, run_dir).
+created; one row per speech_kind, speech_ref and language: the latest decision; no row = unreviewed), runs (id, kind, started, finished, status, config JSON, metrics JSON, run_dir).
 
 Rules: every file write is atomic (temporary file, fsync, rename; the manifest is written last),
 every database change is one transaction, nothing is pickled. A manifest or database from a newer

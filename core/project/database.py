@@ -19,7 +19,7 @@ from core.errors import InputFileError, WordbridgeError
 from core.project.manifest import now
 
 DB_NAME = "project.sqlite"
-DB_SCHEMA_VERSION = 1
+DB_SCHEMA_VERSION = 2
 
 RECORDING_SOURCES = ("microphone", "import")
 PAIR_STATUSES = ("confirmed", "corrected", "rejected")
@@ -56,7 +56,7 @@ CREATE TABLE confirmed_pairs (
     language    TEXT NOT NULL,
     status      TEXT NOT NULL CHECK (status IN ('confirmed', 'corrected', 'rejected')),
     created     TEXT NOT NULL,
-    UNIQUE (speech_kind, speech_ref, text_word, language)
+    UNIQUE (speech_kind, speech_ref, text_word, language)  -- schema 2: UNIQUE (speech_kind, speech_ref, language)
 );
 CREATE TABLE runs (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -71,7 +71,29 @@ CREATE TABLE runs (
 """
 
 # user_version n → SQL that upgrades a database of version n to n + 1.
-DB_MIGRATIONS: dict[int, str] = {}
+DB_MIGRATIONS: dict[int, str] = {
+    # 1 → 2: one decision per speech item and language (the latest wins), so a pair confirmed and
+    # then corrected is stored once, shown as corrected after reopening, and used once by Refine.
+    1: """
+CREATE TABLE confirmed_pairs_v2 (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    speech_kind TEXT NOT NULL CHECK (speech_kind IN ('word', 'segment', 'recording')),
+    speech_ref  TEXT NOT NULL,
+    text_word   TEXT NOT NULL,
+    language    TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('confirmed', 'corrected', 'rejected')),
+    created     TEXT NOT NULL,
+    UNIQUE (speech_kind, speech_ref, language)
+);
+INSERT INTO confirmed_pairs_v2 (id, speech_kind, speech_ref, text_word, language, status, created)
+    SELECT id, speech_kind, speech_ref, text_word, language, status, created FROM confirmed_pairs AS p
+    WHERE p.id = (SELECT q.id FROM confirmed_pairs AS q WHERE q.speech_kind = p.speech_kind
+                  AND q.speech_ref = p.speech_ref AND q.language = p.language
+                  ORDER BY q.created DESC, q.id DESC LIMIT 1);
+DROP TABLE confirmed_pairs;
+ALTER TABLE confirmed_pairs_v2 RENAME TO confirmed_pairs
+""",
+}
 
 
 @dataclass(frozen=True)
@@ -177,11 +199,9 @@ class ProjectDatabase:
         if version < DB_SCHEMA_VERSION:
             with self.transaction() as conn:
                 version = self._checked_version(conn)  # another process may have done it meanwhile
+                statements = []
                 if version == 0:
-                    statements = _statements(_SCHEMA_V1)
-                    version = DB_SCHEMA_VERSION
-                else:
-                    statements = []
+                    statements, version = _statements(_SCHEMA_V1), 1
                 while version < DB_SCHEMA_VERSION:
                     statements += _statements(DB_MIGRATIONS[version])
                     version += 1
@@ -292,22 +312,30 @@ class ProjectDatabase:
 
     def confirm_pair(self, speech_ref: str | int, text_word: str, language: str, status: str = "confirmed",
                      speech_kind: str = "word") -> int:
-        """Record (or update) the user's decision on a speech item ↔ text word pair; returns the pair id."""
+        """Record the user's decision on a speech item in `language`, replacing any earlier one (one
+        decision per item and language: the latest wins); returns the pair id (kept across changes)."""
         if status not in PAIR_STATUSES:
             raise WordbridgeError(f"pair status must be one of {', '.join(PAIR_STATUSES)}, not {status!r}")
         if speech_kind not in SPEECH_KINDS:
             raise WordbridgeError(f"speech kind must be one of {', '.join(SPEECH_KINDS)}, not {speech_kind!r}")
         if not text_word:
             raise WordbridgeError("a confirmed pair needs a text word")
-        key = (speech_kind, str(speech_ref), text_word, language)
+        key = (speech_kind, str(speech_ref), language)
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO confirmed_pairs (speech_kind, speech_ref, text_word, language, status, created)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (speech_kind, speech_ref, text_word, language)"
-                " DO UPDATE SET status = excluded.status, created = excluded.created", (*key, status, now()))
+                "INSERT INTO confirmed_pairs (speech_kind, speech_ref, language, text_word, status, created)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (speech_kind, speech_ref, language)"
+                " DO UPDATE SET text_word = excluded.text_word, status = excluded.status, created = excluded.created",
+                (*key, text_word, status, now()))
             row = conn.execute("SELECT id FROM confirmed_pairs WHERE speech_kind = ? AND speech_ref = ? "
-                               "AND text_word = ? AND language = ?", key).fetchone()
+                               "AND language = ?", key).fetchone()
         return int(row[0])
+
+    def clear_pair(self, speech_ref: str | int, language: str, speech_kind: str = "word") -> None:
+        """Forget the decision on a speech item in `language` (it becomes unreviewed again)."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM confirmed_pairs WHERE speech_kind = ? AND speech_ref = ? AND language = ?",
+                         (speech_kind, str(speech_ref), language))
 
     def confirmed_pairs(self, status: str | None = None, language: str | None = None) -> list[ConfirmedPair]:
         """Pairs in the order they were first decided, optionally only one status / language."""

@@ -83,8 +83,13 @@ class ProjectRecords:
 
     def confirm_pair(self, speech_ref: str | int, text_word: str, language: str, status: str = "confirmed",
                      speech_kind: str = "word") -> int:
-        """Record the user's decision ("confirmed", "corrected", "rejected") on speech item ↔ text word."""
+        """Record the user's decision ("confirmed", "corrected", "rejected") on speech item ↔ text word;
+        it replaces any earlier decision on the same item and language (the latest wins)."""
         return self.db.confirm_pair(speech_ref, text_word, language, status, speech_kind)
+
+    def clear_pair(self, speech_ref: str | int, language: str, speech_kind: str = "word") -> None:
+        """Forget the decision on a speech item in `language` (it is unreviewed again)."""
+        self.db.clear_pair(speech_ref, language, speech_kind)
 
     def confirmed_pairs(self, status: str | None = None, language: str | None = None) -> list[ConfirmedPair]:
         """The user's decisions, optionally filtered."""
