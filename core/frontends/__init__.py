@@ -1,0 +1,82 @@
+"""Acoustic front ends: one interface (`FrontEnd`), interchangeable implementations.
+
+    "mfcc"              the paper's MFCCs / log-mel energies (`core.features`), 100 frames/s
+    "speech-embedding"  Google's speech_embedding (Apache-2.0, trained with English keyword
+                        labels), ported to torch from openwakeword 0.4.0's ONNX files; 96-d, 25 frames/s
+    "ssl"               one transformer layer of a self-supervised wav2vec 2.0 / HuBERT / XLS-R
+                        checkpoint the user has on disk (torchaudio)
+
+A speech space's encoder config and a feature store's header record `frontend.config()`;
+`make_frontend(config)` rebuilds the same front end, so new clips are embedded the way the
+space was built. Old configs without a front end are FeatureConfig dicts: `frontend_from_record`
+reads both.
+"""
+
+from __future__ import annotations
+
+from core.errors import WordbridgeError
+from core.frontends.base import FrontEnd
+
+__all__ = ["FRONTENDS", "FrontEnd", "make_frontend", "frontend_from_record", "parse_frontend_spec"]
+
+
+def _mfcc(config):
+    from core.frontends.mfcc import MfccFrontEnd
+
+    return MfccFrontEnd.from_config(config)
+
+
+def _speech_embedding(config):
+    from core.frontends.speech_embedding import SpeechEmbeddingFrontEnd
+
+    return SpeechEmbeddingFrontEnd.from_config(config)
+
+
+def _ssl(config):
+    from core.frontends.ssl_checkpoint import SslFrontEnd
+
+    return SslFrontEnd.from_config(config)
+
+
+# name → constructor from a config dict (modules are imported on first use: torch stays lazy)
+FRONTENDS = {"mfcc": _mfcc, "speech-embedding": _speech_embedding, "ssl": _ssl}
+
+
+def make_frontend(config: dict | None) -> FrontEnd:
+    """The front end a `FrontEnd.config()` dict describes (None or {} → the default MFCC front end)."""
+    if not config:
+        config = {"name": "mfcc"}
+    if not isinstance(config, dict):
+        raise WordbridgeError(f"front-end config must be a JSON object, got {type(config).__name__}")
+    name = config.get("name")
+    if name not in FRONTENDS:
+        raise WordbridgeError(f"unknown front end {name!r} (choose from {', '.join(FRONTENDS)})")
+    return FRONTENDS[name](config)
+
+
+def frontend_from_record(frontend: dict | None, features: dict | None) -> FrontEnd:
+    """The front end of a stored encoder config or store header: its "frontend" dict when present,
+    else MFCC from its FeatureConfig dict (configs written before front ends existed)."""
+    if frontend:
+        return make_frontend(frontend)
+    from core.features import FeatureConfig
+    from core.frontends.mfcc import MfccFrontEnd
+
+    return MfccFrontEnd(FeatureConfig.from_dict(features) if features else FeatureConfig())
+
+
+def parse_frontend_spec(spec: str, features=None) -> FrontEnd:
+    """A front end from a command-line word: "mfcc" (with `features`, a FeatureConfig),
+    "speech-embedding", or "ssl:PATH" (a checkpoint; layer and more in the file's config)."""
+    spec = (spec or "mfcc").strip()
+    if spec == "mfcc":
+        from core.frontends.mfcc import MfccFrontEnd
+
+        return MfccFrontEnd(features)
+    if spec == "speech-embedding":
+        return make_frontend({"name": "speech-embedding"})
+    if spec.startswith("ssl:") and len(spec) > 4:
+        from core.frontends.ssl_checkpoint import SslFrontEnd
+
+        return SslFrontEnd(spec[4:])
+    raise WordbridgeError(f"unknown front end {spec!r} (choose mfcc, speech-embedding or ssl:PATH)")
