@@ -26,7 +26,7 @@ import numpy as np
 from core.atomic import atomic_path, write_json
 from core.audio import audio_warnings, load_audio
 from core.corpus.feature_store import ARRAY_FILES, FORMAT, VERSION, FeatureStore
-from core.corpus.readers import READERS, corpus_metadata, read_corpus, reader_options
+from core.corpus.readers import READERS, corpus_metadata, merge_metadata, read_corpus, reader_options
 from core.corpus.report import ReadReport
 from core.errors import InputFileError, WordbridgeError
 from core.features import FeatureConfig, extract_features, span_frames
@@ -105,7 +105,7 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
     finally:
         if pool is not None:
             pool.terminate()
-    meta = {**corpus_metadata(source), **(metadata or {})}
+    meta = merge_metadata(corpus_metadata(source, reader, options or {}), metadata or {})
     result = _finalize(out, work, table, shards, config, settings, read_report, meta, progress)
     result.shards_total, result.shards_resumed = len(shards), resumed
     return result
