@@ -1,75 +1,120 @@
-"""The induced lexicon: speech type ↔ text word with scores; confirm or correct pairs, refine the
-alignment with them in the background (criterion before → after), export CSV / TextGrid / labels.
+"""The induced lexicon: speech type ↔ text word with scores; review the pairs (confirm, correct,
+reject, undo/redo, sort, filter, search), refine the alignment with them in the background
+(criterion before → after), export CSV / TextGrid / ELAN / Audacity labels.
 
+Decisions are kept by `core.lexicon_review.LexiconReview` in the project, never in the table.
 Inducing the pairs, refining and writing the label files run in Worker threads; the table,
 decisions and the CSV export (a table already in memory) stay on the GUI thread."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QTableView, QVBoxLayout, QWidget)
 
+from app.lexicon_model import LexiconTableModel
 from app.progress_panel import ProgressPanel
 from app.workers import Worker
-from core.lexicon_export import Interval, LexiconEntry, write_audacity_labels, write_lexicon_csv, write_textgrid
+from core.errors import WordbridgeError
+from core.label_export import export_recording_labels
+from core.lexicon_export import write_lexicon_csv
+from core.lexicon_review import STATUSES, LexiconReview
 
-COLUMNS = ["speech type", "text word", "score", "status"]
 MAX_TYPES = 2000
 BACKGROUND_BUTTONS = ("Refine with my pairs", "Export labels…")  # one background job at a time
+BUTTON_TIPS = {
+    "Confirm": "The selected pairs are right (an edited word is stored as a correction)",
+    "Reject": "The selected pairs are wrong",
+    "Clear": "Forget the decision on the selected pairs (unreviewed again)",
+    "Undo": "Take back the last decision (Ctrl+Z)",
+    "Redo": "Make the last undone decision again (Ctrl+Shift+Z)",
+    "Refine with my pairs": "Re-align the spaces seeded with your confirmed and corrected pairs",
+    "Export CSV…": "Write the lexicon with each pair's status to a CSV file",
+    "Export labels…": "Write a TextGrid (tier \"words\"), an ELAN .eaf and Audacity labels per recording, "
+                      "with its WAV alongside",
+}
 
 
 class LexiconPanel(QWidget):
-    """A table of pairs; editing the text word and confirming it records a correction."""
+    """A table of induced pairs and the user's decisions on them."""
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.model = LexiconTableModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QTableWidget.SelectRows)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicatorShown(False)
+        self.table.setToolTip("Double-click a text word to correct it; click a column header to sort")
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search speech types and words")
+        self.search.setToolTip("Show only pairs whose speech type or word contains this text")
+        self.status_filter = QComboBox()
+        self.status_filter.addItems(["all", *STATUSES])
+        self.status_filter.setToolTip("Show only pairs with this review status")
+        self.counts = QLabel("")
         self.info = QLabel("")
         self.info.setWordWrap(True)
         self.criterion = QLabel("")
-        self.buttons = {n: QPushButton(n) for n in ("Confirm", "Reject", "Refine with my pairs", "Export CSV…",
-                                                    "Export labels…")}
+        self.buttons = {n: QPushButton(n) for n in BUTTON_TIPS}
+        for name, tip in BUTTON_TIPS.items():
+            self.buttons[name].setToolTip(tip)
         self.progress = ProgressPanel()
-        row = QHBoxLayout()
+        top, row = QHBoxLayout(), QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.status_filter)
+        top.addWidget(self.counts)
         for b in self.buttons.values():
             row.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.info)
+        layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
         layout.addWidget(self.criterion)
         layout.addWidget(self.progress)
         self.buttons["Confirm"].clicked.connect(lambda: self.decide_selected("confirmed"))
         self.buttons["Reject"].clicked.connect(lambda: self.decide_selected("rejected"))
+        self.buttons["Clear"].clicked.connect(lambda: self.decide_selected("unreviewed"))
+        self.buttons["Undo"].clicked.connect(self.undo)
+        self.buttons["Redo"].clicked.connect(self.redo)
         self.buttons["Refine with my pairs"].clicked.connect(self.refine)
         self.buttons["Export CSV…"].clicked.connect(lambda: self.export_csv())
         self.buttons["Export labels…"].clicked.connect(lambda: self.start_export_labels())
-        self.entries: list[LexiconEntry] = []
+        for keys, slot in (("Ctrl+Z", self.undo), ("Ctrl+Shift+Z", self.redo)):
+            QShortcut(QKeySequence(keys), self, slot, context=Qt.WidgetWithChildrenShortcut)
+        self.search.textChanged.connect(lambda _t: self._filter())
+        self.status_filter.currentTextChanged.connect(lambda _t: self._filter())
+        self.model.problem.connect(self.info.setText)
+        self.model.decided.connect(self._decided)
+        self.review: LexiconReview | None = None
         self.worker: Worker | None = None  # the refinement or label export running now
         self.reload_worker: Worker | None = None
         self._generation = 0
         self.last_refine = None
+        self._update_buttons()
         session.classifier_ready.connect(lambda _c: self.reload())
         session.project_changed.connect(lambda _p: self.reload())
 
+    @property
+    def entries(self) -> list:
+        """The lexicon as LexiconEntry rows with their review status (rank order)."""
+        return [] if self.review is None else self.review.entries()
+
     def reload(self) -> Worker | None:
-        """Induce pairs with the current classifier in the background, then merge in the user's decisions."""
+        """Induce pairs with the current classifier in the background, then show them with the user's decisions."""
         classifier, project = self.session.classifier, self.session.project
         self._generation += 1  # a result of an earlier reload that ends later is dropped
-        self.table.setRowCount(0)
-        self.entries = []
+        self._set_review(None)
         if classifier is None or project is None:
             self.info.setText(self.session.classifier_problem or "No alignment yet.")
             return None
         generation, method = self._generation, self.session.method
-        worker = Worker(induce_lexicon, classifier, project, method, parent=self)
+        worker = Worker(induce_lexicon, classifier, method, parent=self)
         worker.finished.connect(lambda result: generation == self._generation and self._show_pairs(result, method))
         worker.failed.connect(lambda m: generation == self._generation and self.info.setText(
             f"Could not induce pairs: {m}"))
@@ -79,44 +124,68 @@ class LexiconPanel(QWidget):
         return worker
 
     def _show_pairs(self, result, method: str) -> None:
-        text_id, self.entries, decisions = result
-        self.table.setRowCount(len(self.entries))
-        for r, e in enumerate(self.entries):
-            pair = decisions.get(e.speech_type)
-            status = ""
-            if pair is not None:
-                status = pair.status
-                e.confirmed = pair.status in ("confirmed", "corrected")
-                if pair.status == "corrected":
-                    e.text_word = pair.text_word
-            items = [QTableWidgetItem(e.speech_type), QTableWidgetItem(e.text_word),
-                     QTableWidgetItem(f"{e.score:.3f}"), QTableWidgetItem(status)]
-            for c, item in enumerate(items):
-                if c != 1:
-                    item.setFlags(item.flags() & ~Qt.ItemIsEditable)
-                self.table.setItem(r, c, item)
-        self.info.setText(f"{len(self.entries)} induced pairs (speech types → {text_id}, "
-                          f"{method.upper()}); edit a text word and press Confirm to correct it.")
+        text_id, entries, total = result
+        classifier, project = self.session.classifier, self.session.project
+        if classifier is None or project is None:
+            return
+        language = classifier.texts[text_id].entry.language
+        self._set_review(LexiconReview(project, entries, language, total, classifier.texts[text_id].emb.index))
+        self.info.setText(f"Induced pairs (speech types → {text_id}, {method.upper()}); "
+                          "double-click a text word to correct it.")
+
+    def _set_review(self, review: LexiconReview | None) -> None:
+        self.review = review
+        self.model.set_review(review)
+        self._decided()
+
+    def _filter(self) -> None:
+        status = self.status_filter.currentText()
+        self.model.set_filter(None if status == "all" else status, self.search.text())
+
+    def _decided(self) -> None:
+        self.counts.setText(self.review.summary() if self.review is not None else "")
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.buttons["Undo"].setEnabled(self.review is not None and self.review.can_undo())
+        self.buttons["Redo"].setEnabled(self.review is not None and self.review.can_redo())
+
+    def selected_types(self) -> list[str]:
+        """Speech types of the selected rows."""
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedIndexes()})
+        return [self.model.speech_type(r) for r in rows]
 
     def decide_selected(self, status: str) -> int:
-        """Record the user's decision for the selected rows; an edited word counts as a correction."""
-        rows = sorted({i.row() for i in self.table.selectedIndexes()})
-        if self.session.classifier is None or not rows:  # nothing loaded or selected yet
+        """Record `status` ("confirmed", "rejected" or "unreviewed") for the selected rows; returns how many."""
+        types = self.selected_types()
+        if self.review is None or not types:
             return 0
-        language = self.session.classifier.texts[self.session.classifier.primary_text()].entry.language
-        for r in rows:
-            e = self.entries[r]
-            word = self.table.item(r, 1).text().strip()
-            actual = "corrected" if status == "confirmed" and word != e.text_word and not e.confirmed else status
-            if actual == "corrected" and word not in self.session.classifier.texts[
-                    self.session.classifier.primary_text()].emb:
-                self.info.setText(f"{word!r} is not in the text space; the pair was not saved.")
-                continue
-            self.session.project.confirm_pair(e.speech_type, word, language, actual)
-            e.text_word, e.confirmed = word, actual != "rejected"
-            self.table.item(r, 3).setText(actual)
+        done = 0
+        for speech_type in types:
+            try:
+                self.review.decide(speech_type, status)
+                done += 1
+            except WordbridgeError as exc:
+                self.info.setText(str(exc))
+        self._after_change()
+        return done
+
+    def undo(self) -> str | None:
+        """Undo the last decision (it is taken back in the project too)."""
+        changed = self.review.undo() if self.review is not None else None
+        self._after_change()
+        return changed
+
+    def redo(self) -> str | None:
+        """Redo the last undone decision."""
+        changed = self.review.redo() if self.review is not None else None
+        self._after_change()
+        return changed
+
+    def _after_change(self) -> None:
+        self.model.refresh()
+        self._decided()
         self.session.pairs_changed.emit()
-        return len(rows)
 
     def refine(self) -> Worker | None:
         """Run semi-supervised Procrustes with the user's pairs in the background."""
@@ -151,20 +220,30 @@ class LexiconPanel(QWidget):
                                f"(kept the map started from {result.start})")
         self.session.after_mapping_change()
 
-    def export_csv(self, path: str | None = None) -> None:
+    def export_csv(self, path: str | None = None) -> str | None:
+        """Write the lexicon with each pair's status; the path is confirmed in the status bar."""
         path = path or QFileDialog.getSaveFileName(self, "Export lexicon", "lexicon.csv", "CSV (*.csv)")[0]
-        if path:
+        if not path:
+            return None
+        try:
             write_lexicon_csv(path, self.entries)
+        except (WordbridgeError, OSError) as exc:
+            self.session.message.emit(f"Lexicon export failed: {exc}")
+            return None
+        self.session.message.emit(f"Lexicon ({len(self.entries)} pairs) exported to {path}")
+        return path
 
     def start_export_labels(self, folder: str | None = None) -> Worker | None:
-        """Write a TextGrid and an Audacity label file per recording, in the background."""
+        """Write a TextGrid, an ELAN .eaf, Audacity labels and the WAV per recording, in the background;
+        the folder is confirmed in the status bar."""
         folder = folder or QFileDialog.getExistingDirectory(self, "Export labels to folder")
         project, classifier = self.session.project, self.session.classifier
         if not folder or project is None or classifier is None or classifier.embed is None or self.busy():
             return None
-        worker = Worker(write_recording_labels, project, classifier, self.session.method, folder, parent=self)
-        worker.finished.connect(lambda n: self.info.setText(f"Labels for {n} recordings written to {folder}"))
-        worker.failed.connect(lambda m: self.info.setText(f"Label export failed: {m}"))
+        worker = Worker(export_recording_labels, project, classifier, self.session.method, folder, parent=self)
+        worker.finished.connect(lambda r: self._say(f"Labels for {len(r)} recordings (TextGrid, ELAN, Audacity, WAV) "
+                                                    f"written to {folder}"))
+        worker.failed.connect(lambda m: self._say(f"Label export failed: {m}"))
         worker.cancelled.connect(lambda: self.info.setText("Label export cancelled; files already written stay."))
         self._run(worker, "exporting labels")
         return worker
@@ -176,49 +255,18 @@ class LexiconPanel(QWidget):
             return 0
         while not worker.wait(1000):
             pass
-        return worker.result or 0
+        return len(worker.result) if worker.result is not None else 0
+
+    def _say(self, text: str) -> None:
+        self.info.setText(text)
+        self.session.message.emit(text)
 
 
-def induce_lexicon(classifier, project, method: str, progress=None):
-    """(text space id, induced LexiconEntry list, speech type → the user's latest decision); a Worker job."""
+def induce_lexicon(classifier, method: str, progress=None):
+    """(text space id, induced LexiconEntry list of the most frequent types, number of speech types);
+    a Worker job."""
     if progress is not None:
         progress.set_stage("inducing pairs")
     text_id = classifier.primary_text()
-    language = classifier.texts[text_id].entry.language
     entries = classifier.induce_pairs(text_id, MAX_TYPES, method)
-    if progress is not None:
-        progress.check()
-    decisions = {}
-    for pair in project.confirmed_pairs(language=language):
-        decisions[str(pair.speech_ref)] = pair  # later decisions win
-    return text_id, entries, decisions
-
-
-def write_recording_labels(project, classifier, method: str, folder: str, progress=None) -> int:
-    """Classify each recording's word segments (or the whole recording) and write FOLDER/<stem>.TextGrid
-    and .txt (Audacity labels) with the best word of the primary text space; returns the count written."""
-    text_id, written = classifier.primary_text(), 0
-    recordings = project.recordings()
-    if progress is not None:
-        progress.set_stage("exporting labels")
-    for k, rec in enumerate(recordings):
-        if progress is not None:
-            progress.check()
-        segments = project.segments(rec.id)
-        samples, sr = project.recording_audio(rec.id)
-        spans = [(s.start, s.end) for s in segments] or [(0.0, rec.duration)]
-        intervals = []
-        for start, end in spans:
-            piece = samples[int(start * sr):int(end * sr)]
-            if len(piece) == 0:
-                continue
-            c = classifier.classify_clip(piece, sr, 1, method)
-            best = c.by_space[text_id][0].word if c.by_space.get(text_id) else ""
-            intervals.append(Interval(start, end, best))
-        stem = Path(folder) / Path(rec.wav_path).stem
-        write_textgrid(stem.with_suffix(".TextGrid"), {"word": intervals}, max(rec.duration, 1e-3))
-        write_audacity_labels(stem.with_suffix(".txt"), intervals)
-        written += 1
-        if progress is not None:
-            progress.update(k + 1, len(recordings))
-    return written
+    return text_id, entries, len(classifier.speech.emb)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 pytest.importorskip("pytestqt")
 pytestmark = pytest.mark.gui
@@ -86,13 +87,20 @@ def test_bad_audio_file_shows_one_line_error(qtbot, window, project, tmp_path):
     assert project.recordings() == []
 
 
+def _select(lex, speech_type):
+    row = next(r for r in range(lex.model.rowCount()) if lex.model.speech_type(r) == speech_type)
+    lex.table.selectRow(row)
+    return row
+
+
 def test_lexicon_confirm_correct_and_refine(qtbot, window, project):
     _open(qtbot, window, project)
     lex = window.lexicon
-    qtbot.waitUntil(lambda: lex.table.rowCount() == 24, timeout=5000)
+    qtbot.waitUntil(lambda: lex.model.rowCount() == 24, timeout=5000)
+    assert lex.counts.text() == "reviewed 0 of 24 · 24 speech types"
     # confirm the first 8 rows with their true words (a correction where the induced word differs)
     for r in range(8):
-        lex.table.item(r, 1).setText(fixture.EN[r])
+        lex.model.setData(lex.model.index(r, 1), fixture.EN[r])
         lex.table.selectRow(r)
         assert lex.decide_selected("confirmed") == 1
     pairs = project.confirmed_pairs()
@@ -108,21 +116,57 @@ def test_lexicon_confirm_correct_and_refine(qtbot, window, project):
     qtbot.waitUntil(lambda: window.session.classifier is not None, timeout=20000)
 
 
+def test_lexicon_decision_survives_reopening_and_undo(qtbot, window, project, tmp_path):
+    _open(qtbot, window, project)
+    lex = window.lexicon
+    qtbot.waitUntil(lambda: lex.model.rowCount() == 24, timeout=5000)
+    induced = lex.model.data(lex.model.index(_select(lex, "s000"), 1))
+    assert lex.decide_selected("confirmed") == 1
+    row = _select(lex, "s000")
+    assert lex.model.setData(lex.model.index(row, 1), fixture.EN[7])  # correct it afterwards
+    assert [(p.speech_ref, p.text_word, p.status) for p in project.confirmed_pairs()] == [
+        ("s000", fixture.EN[7], "corrected")]
+    _select(lex, "s001")
+    lex.decide_selected("rejected")
+    assert lex.counts.text().startswith("reviewed 2 of 24")
+    lex.status_filter.setCurrentText("rejected")
+    assert [lex.model.speech_type(r) for r in range(lex.model.rowCount())] == ["s001"]
+    lex.status_filter.setCurrentText("all")
+    lex.search.setText(fixture.EN[7])
+    assert "s000" in [lex.model.speech_type(r) for r in range(lex.model.rowCount())]
+    lex.search.setText("")
+    lex.table.sortByColumn(2, Qt.DescendingOrder)  # by score
+    scores = [float(lex.model.data(lex.model.index(r, 2))) for r in range(lex.model.rowCount())]
+    assert scores == sorted(scores, reverse=True)
+    assert lex.undo() == "s001" and lex.buttons["Redo"].isEnabled()
+    # reopen: the correction is shown, the undone rejection is gone
+    assert window.open_project(project.root)
+    qtbot.waitUntil(lambda: lex.model.rowCount() == 24, timeout=20000)
+    row = _select(lex, "s000")
+    assert lex.model.data(lex.model.index(row, 1)) == fixture.EN[7]
+    assert lex.model.data(lex.model.index(row, 3)) == "corrected"
+    assert lex.model.data(lex.model.index(row, 1), Qt.ToolTipRole) == f"induced: {induced}"
+    assert lex.model.data(lex.model.index(_select(lex, "s001"), 3)) == "unreviewed"
+
+
 def test_lexicon_exports(qtbot, window, project, tmp_path):
     from core.audio import save_wav
 
     _open(qtbot, window, project)
-    qtbot.waitUntil(lambda: window.lexicon.table.rowCount() > 0, timeout=5000)
+    qtbot.waitUntil(lambda: window.lexicon.model.rowCount() > 0, timeout=5000)
     window.recorder.import_files([str(save_wav(tmp_path / "a.wav", fixture.tone_clip(5), 16000))])
     window.lexicon.export_csv(str(tmp_path / "lex.csv"))
+    assert str(tmp_path / "lex.csv") in window.statusBar().currentMessage()
     lines = (tmp_path / "lex.csv").read_text().splitlines()
-    assert lines[0] == "speech_type,text_word,language,score,confirmed" and len(lines) == 25
+    assert lines[0] == "speech_type,text_word,language,score,status,induced_word" and len(lines) == 25
     out = tmp_path / "labels"
     out.mkdir()
     assert window.lexicon.export_labels(str(out)) == 1
-    grid = next(out.glob("*.TextGrid")).read_text()
-    assert f'text = "{fixture.EN[5]}"' in grid
-    assert next(out.glob("*.txt")).read_text().strip().endswith(fixture.EN[5])
+    qtbot.waitUntil(lambda: str(out) in window.statusBar().currentMessage(), timeout=5000)
+    grid = (out / "a.TextGrid").read_text()
+    assert 'name = "words"' in grid and f'text = "{fixture.EN[5]}"' in grid
+    assert (out / "a.wav").is_file() and (out / "a.eaf").is_file()
+    assert (out / "a.txt").read_text().strip().endswith(fixture.EN[5])
 
 
 def test_project_menu_new_and_save_as(qtbot, window, project, tmp_path, app_settings):

@@ -227,7 +227,7 @@ def test_lexicon_induces_pairs_and_exports_labels_in_workers(qtbot, app_settings
     qtbot.waitUntil(lambda: window.session.classifier is not None, timeout=20000)
     worker = lex.reload()
     assert worker is not None and lex.info.text() == "Inducing pairs…"
-    qtbot.waitUntil(lambda: lex.table.rowCount() == 12, timeout=10000)
+    qtbot.waitUntil(lambda: lex.model.rowCount() == 12, timeout=10000)
     window.recorder.import_files([str(save_wav(tmp_path / "a.wav", fixture.tone_clip(5), 16000))])
     out = tmp_path / "labels"
     out.mkdir()

@@ -1,0 +1,94 @@
+"""core.label_export: TextGrid (tier "words"), ELAN .eaf and Audacity labels per recording, named after
+the original file with its WAV alongside, read back by our own reader, praatio and pympi."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.errors import InputFileError
+from core.label_export import (export_recording_labels, export_stem, import_annotated_recording, read_annotation,
+                               read_eaf, write_eaf)
+from core.lexicon_export import Interval
+from core.project import Project, Recording
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import make_fixture_project as fixture  # noqa: E402
+
+pytest.importorskip("pympi")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    from core.audio import save_wav
+    from core.classify import ClipClassifier, clip_embedder
+
+    tmp = tmp_path_factory.mktemp("export")
+    project = fixture.build_fixture_project(tmp / "proj", n_words=12, n_distractors=2)
+    project.import_recording(save_wav(tmp / "tree field.wav", fixture.tone_clip(3), 16000))
+    project.import_recording(save_wav(tmp / "other" / "tree field.wav", fixture.tone_clip(5), 16000))
+    classifier = ClipClassifier.load(project, embed=clip_embedder(project))
+    out = tmp / "labels"
+    result = export_recording_labels(project, classifier, "csls", out)
+    return project, out, result
+
+
+def test_files_are_named_after_the_original_with_the_wav_alongside(exported):
+    _project, out, result = exported
+    assert result.stems == ["tree field", "tree field-2"]
+    for stem in result.stems:
+        for suffix in (".TextGrid", ".eaf", ".txt", ".wav"):
+            assert (out / f"{stem}{suffix}").is_file(), suffix
+
+
+def test_textgrid_reads_back_with_our_reader_and_praatio(exported):
+    from praatio import textgrid
+
+    from core.corpus.textgrid import read_textgrid_corpus, read_textgrid_words
+
+    _project, out, _result = exported
+    words = read_textgrid_words(out / "tree field.TextGrid", 10.0, "words")
+    assert words is not None and [w[2] for w in words] == [fixture.EN[3]]
+    tg = textgrid.openTextgrid(str(out / "tree field-2.TextGrid"), includeEmptyIntervals=False)
+    assert [e.label for e in tg.getTier("words").entries] == [fixture.EN[5]]
+    table, report = read_textgrid_corpus(out)  # the export folder is a corpus our reader accepts
+    assert report.files_used == 2
+
+
+def test_eaf_round_trip_and_import_into_another_project(exported, tmp_path):
+    project, out, _result = exported
+    tiers, media = read_eaf(out / "tree field.eaf")
+    assert [iv.label for iv in tiers["words"]] == [fixture.EN[3]]
+    assert media == ["./tree field.wav"]
+    duration = project.recordings()[0].duration  # no segments: the whole recording is one word
+    assert tiers["words"][0].start == 0.0 and abs(tiers["words"][0].end - duration) < 0.001
+    other = Project.create(tmp_path / "other", "other")
+    rid = import_annotated_recording(other, out / "tree field.eaf")
+    assert [s.label for s in other.segments(rid)] == [fixture.EN[3]]
+    rid = import_annotated_recording(other, out / "tree field-2.TextGrid")
+    assert [s.label for s in other.segments(rid)] == [fixture.EN[5]]
+
+
+def test_write_eaf_keeps_several_tiers_and_bad_files_are_one_line_errors(tmp_path):
+    write_eaf(tmp_path / "a.eaf", {"words": [Interval(0.5, 0.9, "eau"), Interval(0.1, 0.4, "l'")],
+                                   "gloss": [Interval(0.5, 0.9, "water")]})
+    tiers, media = read_eaf(tmp_path / "a.eaf")
+    assert [(iv.start, iv.end, iv.label) for iv in tiers["words"]] == [(0.1, 0.4, "l'"), (0.5, 0.9, "eau")]
+    assert [iv.label for iv in tiers["gloss"]] == ["water"] and media == []
+    (tmp_path / "bad.eaf").write_text("not xml")
+    with pytest.raises(InputFileError, match="bad.eaf"):
+        read_eaf(tmp_path / "bad.eaf")
+    with pytest.raises(InputFileError, match="no tier 'phones'"):
+        read_annotation(tmp_path / "a.eaf", "phones")
+
+
+def test_export_stem():
+    def rec(note="", label=None, wav="recordings/20240101-000000-abcd1234.wav"):
+        return Recording(1, "", wav, 16000, 1.0, "import", "", note, label, None)
+
+    assert export_stem(rec("imported from /home/x/Mboshi/a b.wav")) == "a b"
+    assert export_stem(rec("imported from C:\\data\\kilo.flac")) == "kilo"
+    assert export_stem(rec(label="ngá/mbɔ")) == "ngá_mbɔ"
+    assert export_stem(rec()) == "20240101-000000-abcd1234"
