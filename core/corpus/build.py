@@ -8,8 +8,14 @@
    (.json). A killed build resumes at the first shard without a record.
 3. Concatenate the shards into one memory-mapped features.npy, write the arrays and the segment
    table, and write header.json last. Then remove .build/.
-Features of a segment are the frames of its span within the features of its whole audio file,
-with CMVN over that file (see `core.features.span_features`).
+Features of a segment depend on the front end (`core.frontends`, recorded in the header):
+- MFCC (the default, the paper's): the frames of its span within the features of its whole audio
+  file, with CMVN over that file (see `core.features.span_features`);
+- other front ends (speech-embedding, ssl): computed from the segment's own audio
+  (`FrontEnd.segment_audio`: the span plus the front end's margin). Their windows are long (0.78 s
+  for the speech embedding, the whole input for a transformer), so frames of a word sliced out of
+  the whole file would mostly describe its neighbours; the app embeds single words said alone, and
+  `core.speech.encode.ClipEncoder` computes a new clip the same way (trimmed, then its own audio).
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from core.corpus.readers import READERS, corpus_metadata, merge_metadata, read_c
 from core.corpus.report import ReadReport
 from core.errors import InputFileError, WordbridgeError
 from core.features import FeatureConfig, extract_features, span_frames
+from core.frontends import FrontEnd, make_frontend
+from core.frontends.mfcc import MfccFrontEnd
 from core.progress import Progress, ensure
 from core.segments import SegmentTable
 
@@ -57,7 +65,7 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
                         overwrite: bool = False, metadata: dict | None = None,
                         progress: Progress | None = None,
                         on_shard_done: Callable[[int], None] | None = None,
-                        batch_in_main: bool | None = None) -> BuildResult:
+                        batch_in_main: bool | None = None, frontend: FrontEnd | None = None) -> BuildResult:
     """Read `source` with `reader` and write a feature store to `out` (resuming an unfinished build).
 
     `options` go to the reader (tier, alignments, chunk_seconds, ...). `workers` > 0 uses that
@@ -65,6 +73,8 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
     own corpus.json / metadata.json ("synthetic", "held_out_speakers"). `on_shard_done(k)` runs
     after shard k is saved (tests use it to simulate a crash). `batch_in_main` (default: on
     CUDA) makes workers only decode audio while this process computes features in large batches.
+    `frontend` (default: MFCC with `config`) computes the frames; an MFCC front end's own
+    FeatureConfig replaces `config`. The header records it under "frontend".
     """
     import torch
 
@@ -74,9 +84,16 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
         raise WordbridgeError(f"shard size must be at least 1 file, got {shard_files}")
     if workers < 0:
         raise WordbridgeError(f"workers must be 0 or more, got {workers}")
+    if isinstance(frontend, MfccFrontEnd):
+        config, frontend = frontend.features, None
     settings = {"source": str(source), "reader": reader,
                 "options": reader_options(reader, options or {}) if reader in READERS else {},
-                "feature_config": config.to_dict(), "shard_files": int(shard_files)}
+                "feature_config": config.to_dict() if frontend is None else None, "shard_files": int(shard_files)}
+    if frontend is not None:  # MFCC stores keep the settings they always had (reruns stay no-ops)
+        settings["frontend"] = frontend.config()
+    if frontend is not None:  # load its weights now: a missing model fails before the corpus is read
+        frontend.frames(np.zeros(1600, np.float32), device="cpu")
+    frontend = frontend if frontend is not None else MfccFrontEnd(config)
     settings = json.loads(json.dumps(settings, default=str))
     work = out / WORK_DIR
     done = _finished_store(out, settings, overwrite)
@@ -98,7 +115,7 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
         for k, shard in enumerate(shards):
             if (work / f"shard_{k:05d}.json").is_file():
                 continue
-            files_done = _build_shard(k, shard, groups, table, config, device, batch_in_main, pool,
+            files_done = _build_shard(k, shard, groups, table, frontend, device, batch_in_main, pool,
                                       work, progress, files_done, len(files))
             if on_shard_done is not None:
                 on_shard_done(k)
@@ -106,7 +123,7 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
         if pool is not None:
             pool.terminate()
     meta = merge_metadata(corpus_metadata(source, reader, options or {}), metadata or {})
-    result = _finalize(out, work, table, shards, config, settings, read_report, meta, progress)
+    result = _finalize(out, work, table, shards, frontend, settings, read_report, meta, progress)
     result.shards_total, result.shards_resumed = len(shards), resumed
     return result
 
@@ -149,9 +166,12 @@ def _plan(source, out, work, reader, options, settings, overwrite, progress):
     return table, report
 
 
-def _build_shard(k, shard, groups, table, config, device, batch_in_main, pool, work, progress,
+def _build_shard(k, shard, groups, table, frontend, device, batch_in_main, pool, work, progress,
                  files_done, n_files) -> int:
-    tasks = [(f, config.to_dict(), not batch_in_main) for f in shard]
+    own = not isinstance(frontend, MfccFrontEnd)
+    config = frontend.features if not own else None
+    tasks = [(f, frontend.config() if own else config.to_dict(), not batch_in_main,
+              [(table.start[i], table.end[i]) for i in groups[f]] if own else None) for f in shard]
     results = pool.imap(_file_task, tasks, chunksize=1) if pool is not None else map(_file_task, tasks)
     report = ReadReport(reader="features")
     kept: list[int] = []
@@ -159,9 +179,18 @@ def _build_shard(k, shard, groups, table, config, device, batch_in_main, pool, w
     pending: list[tuple[str, np.ndarray]] = []  # CUDA path: decoded audio waiting for a batch
 
     def flush():
-        feats = extract_features([s for _, s in pending], config, device=device)
-        for (f, _), utt in zip(pending, feats):
-            _keep_spans(f, utt, groups[f], table, config, kept, arrays, report)
+        if own:  # every pending segment's own audio in one batch
+            pieces = [frontend.segment_audio(s, [(table.start[i], table.end[i]) for i in groups[f]])
+                      for f, s in pending]
+            flat = [p for ps in pieces for p in ps if p is not None]
+            computed = iter(frontend.batch_frames(flat, device=device) if flat else [])
+            for (f, _), ps in zip(pending, pieces):
+                frames = [next(computed) if p is not None else np.zeros((0, frontend.dim), np.float32) for p in ps]
+                _keep_frames(f, frames, groups[f], table, kept, arrays, report)
+        else:
+            feats = extract_features([s for _, s in pending], config, device=device)
+            for (f, _), utt in zip(pending, feats):
+                _keep_spans(f, utt, groups[f], table, config, kept, arrays, report)
         pending.clear()
 
     for f, (status, payload, warnings) in zip(shard, results):
@@ -171,6 +200,8 @@ def _build_shard(k, shard, groups, table, config, device, batch_in_main, pool, w
             report.warn(f"{w} audio")
         if status == "error":
             report.skip(payload[0], payload[1], count=len(groups[f]))  # counted in segments
+        elif status == "features" and own:
+            _keep_frames(f, payload, groups[f], table, kept, arrays, report)
         elif status == "features":
             _keep_spans(f, payload, groups[f], table, config, kept, arrays, report)
         else:
@@ -183,7 +214,7 @@ def _build_shard(k, shard, groups, table, config, device, batch_in_main, pool, w
         flush()
     report.files_used = len({table.audio[i] for i in kept})
     report.segments = len(kept)
-    frames = np.concatenate(arrays) if arrays else np.zeros((0, config.dim), np.float16)
+    frames = np.concatenate(arrays) if arrays else np.zeros((0, frontend.dim), np.float16)
     with atomic_path(work / f"shard_{k:05d}.npy") as tmp:
         with open(tmp, "wb") as fh:
             np.save(fh, frames.astype(np.float16, copy=False), allow_pickle=False)
@@ -193,8 +224,12 @@ def _build_shard(k, shard, groups, table, config, device, batch_in_main, pool, w
 
 
 def _keep_spans(f, utterance, indices, table, config, kept, arrays, report) -> None:
-    for i in indices:
-        frames = utterance[span_frames(table.start[i], table.end[i], len(utterance), config)]
+    _keep_frames(f, [utterance[span_frames(table.start[i], table.end[i], len(utterance), config)] for i in indices],
+                 indices, table, kept, arrays, report)
+
+
+def _keep_frames(f, segment_frames, indices, table, kept, arrays, report) -> None:
+    for i, frames in zip(indices, segment_frames):
         if len(frames) == 0:
             report.skip("segment outside its audio", f"{f} {table.start[i]:.2f}-{table.end[i]:.2f} s")
             continue
@@ -204,7 +239,7 @@ def _keep_spans(f, utterance, indices, table, config, kept, arrays, report) -> N
 
 def _file_task(task):
     """Worker: decode one file, and (CPU path) compute its features. Returns (status, payload, warnings)."""
-    path, config_dict, compute = task
+    path, config_dict, compute, spans = task
     try:
         samples, _ = load_audio(path)
     except InputFileError as exc:
@@ -214,6 +249,8 @@ def _file_task(task):
         return "error", ("silent audio", f"{path}: all samples below -80 dBFS"), []
     if not compute:
         return "audio", samples, warnings
+    if spans is not None:  # an own-audio front end: this file's segments, each from its own audio
+        return "features", make_frontend(config_dict).segment_frames(samples, spans, device="cpu"), warnings
     config = FeatureConfig.from_dict(config_dict)
     return "features", extract_features([samples], config, device="cpu")[0], warnings
 
@@ -230,7 +267,7 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def _finalize(out, work, table, shards, config, settings, read_report, meta, progress) -> BuildResult:
+def _finalize(out, work, table, shards, frontend, settings, read_report, meta, progress) -> BuildResult:
     from numpy.lib.format import open_memmap
 
     progress.set_stage("writing store")
@@ -249,7 +286,7 @@ def _finalize(out, work, table, shards, config, settings, read_report, meta, pro
     offsets = np.concatenate([[0], np.cumsum(lengths_np)[:-1]]).astype(np.int64)
     total = int(lengths_np.sum())
     with atomic_path(out / "features.npy") as tmp:
-        target = open_memmap(tmp, mode="w+", dtype=np.float16, shape=(total, config.dim))
+        target = open_memmap(tmp, mode="w+", dtype=np.float16, shape=(total, frontend.dim))
         row = 0
         for k in range(len(shards)):
             progress.check()
@@ -269,11 +306,13 @@ def _finalize(out, work, table, shards, config, settings, read_report, meta, pro
     kept_table.save(out / "segments.jsonl")
     labels = [label for label in kept_table.label if label is not None]
     header = {
-        "format": FORMAT, "version": VERSION, "feature_config": config.to_dict(),
-        "n_segments": len(kept), "dim": config.dim, "n_frames": total,
+        "format": FORMAT, "version": VERSION,
+        "feature_config": frontend.features.to_dict() if isinstance(frontend, MfccFrontEnd) else None,
+        "frontend": frontend.config(),
+        "n_segments": len(kept), "dim": frontend.dim, "n_frames": total,
         "n_utterances": int(kept_table.utterance_ids().max()) + 1,
         "n_labelled": len(labels), "n_word_types": len(set(labels)),
-        "segment_hours": round(float(total) / config.frame_rate / 3600.0, 4),
+        "segment_hours": round(float(total) / frontend.frame_rate / 3600.0, 4),
         "synthetic": bool(meta.get("synthetic", False)),
         "metadata": {**meta, "source": settings["source"], "reader": settings["reader"],
                      "held_out_speakers": list(meta.get("held_out_speakers", []))},

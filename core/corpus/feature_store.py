@@ -1,7 +1,8 @@
 """The on-disk feature store: every segment's frames in one memory-mapped array, plus its segments.
 
 Layout of a store folder (written by `core.corpus.build.build_feature_store`):
-    header.json        format, version, feature config, counts, "synthetic", metadata, reports
+    header.json        format, version, feature config (null unless MFCC), "frontend" (its
+                       `core.frontends` config), counts, "synthetic", metadata, reports
     features.npy       float16 [total_frames, dim]: all segments' frames, concatenated
     offsets.npy        int64 [n]: first frame of segment i
     lengths.npy        int64 [n]: frame count of segment i
@@ -108,8 +109,19 @@ class FeatureStore:
         return int(self.frames.shape[1])
 
     @property
-    def config(self) -> FeatureConfig:
-        return FeatureConfig.from_dict(self.header["feature_config"])
+    def config(self):
+        """What the frames were computed with: the FeatureConfig of an MFCC store (as always), else
+        its `core.frontends.FrontEnd` (both are accepted by `core.speech.encode.pack_type_space`)."""
+        if self.header.get("feature_config") is not None:
+            return FeatureConfig.from_dict(self.header["feature_config"])
+        return self.frontend
+
+    @property
+    def frontend(self):
+        """The store's `core.frontends.FrontEnd` (stores written before front ends existed: MFCC)."""
+        from core.frontends import frontend_from_record
+
+        return frontend_from_record(self.header.get("frontend"), self.header.get("feature_config"))
 
     @property
     def metadata(self) -> dict:

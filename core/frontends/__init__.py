@@ -55,9 +55,11 @@ def make_frontend(config: dict | None) -> FrontEnd:
 
 
 def frontend_from_record(frontend: dict | None, features: dict | None) -> FrontEnd:
-    """The front end of a stored encoder config or store header: its "frontend" dict when present,
-    else MFCC from its FeatureConfig dict (configs written before front ends existed)."""
-    if frontend:
+    """The front end of a stored encoder config or store header from its "frontend" and "features"
+    entries: a non-MFCC "frontend" as it says; otherwise MFCC with the FeatureConfig dict
+    `features` (the key configs written before front ends existed have, and still authoritative
+    for MFCC), else with the one inside "frontend"."""
+    if frontend and (not isinstance(frontend, dict) or frontend.get("name") != "mfcc" or not features):
         return make_frontend(frontend)
     from core.features import FeatureConfig
     from core.frontends.mfcc import MfccFrontEnd

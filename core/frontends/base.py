@@ -69,25 +69,30 @@ class FrontEnd(ABC):
             raise WordbridgeError("cannot compute frames of an empty signal")
         return self.batch_frames([signal], device=device)[0]
 
+    def segment_audio(self, samples_16k: np.ndarray, spans) -> list[np.ndarray | None]:
+        """The audio an "own-audio" front end computes each [start, end) span (seconds) from: the
+        span plus `segment_margin_s` on each side, clipped to the recording; None for a span that
+        lies wholly outside the recording (or is empty)."""
+        x = np.asarray(samples_16k, dtype=np.float32).reshape(-1)
+        pieces: list[np.ndarray | None] = []
+        for start, end in spans:
+            a = max(0, int(round((float(start) - self.segment_margin_s) * self.sample_rate)))
+            b = min(len(x), int(round((float(end) + self.segment_margin_s) * self.sample_rate)))
+            inside = end > start and end > 0 and start * self.sample_rate < len(x) and b > a
+            pieces.append(x[a:b] if inside else None)
+        return pieces
+
     def segment_frames(self, samples_16k: np.ndarray, spans, device="cpu") -> list[np.ndarray]:
         """Frames of [start, end) spans (seconds) of one recording, as the feature store computes them.
 
-        "own-audio" front ends compute each span from its own audio plus `segment_margin_s` on
-        each side (clipped to the recording); an empty list entry ([0, dim]) marks a span that
-        lies wholly outside the recording. "slice" front ends override this.
+        "own-audio" front ends compute each span from `segment_audio` (all spans in one batch); a
+        span wholly outside the recording gives an empty [0, dim] array. "slice" front ends override this.
         """
-        x = np.asarray(samples_16k, dtype=np.float32).reshape(-1)
-        pieces, where = [], []
-        for k, (start, end) in enumerate(spans):
-            a = max(0, int(round((float(start) - self.segment_margin_s) * self.sample_rate)))
-            b = min(len(x), int(round((float(end) + self.segment_margin_s) * self.sample_rate)))
-            if b - a < 1 or end <= 0 or start * self.sample_rate >= len(x) or end <= start:
-                continue
-            pieces.append(x[a:b])
-            where.append(k)
-        out = [np.zeros((0, self.dim), np.float32) for _ in spans]
-        if pieces:
-            for k, frames in zip(where, self.batch_frames(pieces, device=device)):
+        pieces = self.segment_audio(samples_16k, spans)
+        out = [np.zeros((0, self.dim), np.float32) for _ in pieces]
+        where = [k for k, p in enumerate(pieces) if p is not None]
+        if where:
+            for k, frames in zip(where, self.batch_frames([pieces[k] for k in where], device=device)):
                 out[k] = frames
         return out
 

@@ -4,9 +4,14 @@ A project stores a speech space's encoder with `Project.set_encoder(id, weights,
 `pack_type_space` makes those two from a trained `SpeechTypeSpace` and the feature config it was
 trained with, and `clip_embedder` turns them back into a function (samples, sr) → vector:
 
-    audio → 16 kHz → find the word (core.audio.trim_silence, no margin) → features (same
-    FeatureConfig; CMVN over the word ± 0.25 s, then the word's frames, as the feature store cuts
-    a word out of an utterance) → encoder → vector in the *aligned* speech space
+    audio → 16 kHz → find the word (core.audio.trim_silence, no margin) → frames from the
+    space's front end (config "frontend", `core.frontends.make_frontend`; absent in encoders
+    stored before front ends existed: MFCC from config "features"):
+      MFCC: CMVN over the word ± 0.25 s, then the word's frames, as the feature store cuts a
+            word out of an utterance;
+      others (speech-embedding, ssl): `FrontEnd.segment_frames` of the word's span, i.e. its own
+            audio plus the front end's margin, as the feature store computes every segment
+    → encoder → vector in the *aligned* speech space
 
 What "vector in the aligned speech space" means depends on the learner (it is what
 core.pipeline.speech_eval does with a test segment, and what core.classify expects):
@@ -34,7 +39,13 @@ LEARNERS = ("speech2vec", "unit-skipgram")
 
 def pack_type_space(space, feature_config, note: str = "") -> tuple[dict[str, np.ndarray], dict]:
     """(weights, config) for `Project.set_encoder` from a `core.speech.type_space.SpeechTypeSpace`
-    and the `core.features.FeatureConfig` its segments were computed with."""
+    and what its segments were computed with: a `core.features.FeatureConfig` (MFCC) or a
+    `core.frontends.FrontEnd` (e.g. a feature store's `.config` / `.frontend`). The config records
+    the front end under "frontend" (and, for MFCC, its FeatureConfig under "features" as before)."""
+    from core.frontends import FrontEnd
+    from core.frontends.mfcc import MfccFrontEnd
+
+    frontend = feature_config if isinstance(feature_config, FrontEnd) else MfccFrontEnd(feature_config)
     learner = space.info.get("learner")
     if learner not in LEARNERS:
         raise WordbridgeError(f"cannot store an encoder of learner {learner!r} (expected one of {LEARNERS})")
@@ -44,7 +55,9 @@ def pack_type_space(space, feature_config, note: str = "") -> tuple[dict[str, np
     if learner == "unit-skipgram":
         weights["type_vectors"] = np.ascontiguousarray(space.embeddings.vectors, dtype=np.float32)
     config = {"kind": ENCODER_KIND, "learner": learner, "grouping": space.info.get("grouping"),
-              "architecture": space.encoder.architecture(), "features": feature_config.to_dict(),
+              "architecture": space.encoder.architecture(),
+              "features": frontend.features.to_dict() if isinstance(frontend, MfccFrontEnd) else None,
+              "frontend": frontend.config(),
               "max_frames": int(space.info.get("max_frames", 120)), "feat_dim": int(space.info["feat_dim"]),
               "n_types": len(space.embeddings), "dim": int(space.embeddings.dim), "trim_silence": True,
               "cmvn_context_s": 0.25,
@@ -59,7 +72,8 @@ class ClipEncoder:
         """Rebuild the model on the CPU from `weights` and `config` (see `pack_type_space`)."""
         import torch
 
-        from core.features import FeatureConfig
+        from core.frontends import frontend_from_record
+        from core.frontends.mfcc import MfccFrontEnd
         from core.speech.type_space import build_model
 
         if config.get("kind") != ENCODER_KIND:
@@ -67,13 +81,15 @@ class ClipEncoder:
         self.learner = config.get("learner")
         if self.learner not in LEARNERS:
             raise WordbridgeError(f"stored encoder: unknown learner {self.learner!r}")
-        self.features = FeatureConfig.from_dict(config["features"])
+        self.frontend = frontend_from_record(config.get("frontend"), config.get("features"))
+        # the FeatureConfig of an MFCC front end (None for others), as before front ends existed
+        self.features = self.frontend.features if isinstance(self.frontend, MfccFrontEnd) else None
         self.max_frames = int(config.get("max_frames", 120))
         self.feat_dim = int(config["feat_dim"])
         self.trim = bool(config.get("trim_silence", True))
         self.context_s = float(config.get("cmvn_context_s", 0.25))
-        if self.features.dim != self.feat_dim:
-            raise WordbridgeError(f"stored encoder: features of {self.features.dim} dims but the model "
+        if self.frontend.dim != self.feat_dim:
+            raise WordbridgeError(f"stored encoder: features of {self.frontend.dim} dims but the model "
                                   f"takes {self.feat_dim}")
         for name in ("assign_centroids",) + (("type_vectors",) if self.learner == "unit-skipgram" else ()):
             if name not in weights:
@@ -134,21 +150,24 @@ class ClipEncoder:
         return self.vectors_from_features(self.clip_features(samples, sr), m)
 
     def clip_features(self, samples: np.ndarray, sr: int) -> np.ndarray:
-        """Features of a clip as the encoder saw them in training: 16 kHz, trimmed, CMVN."""
+        """Features of a clip as the encoder saw them in training: 16 kHz, trimmed, then the front
+        end's frames of the word (MFCC: CMVN over the word ± context; others: the word's own audio)."""
         from core.audio import resample, trim_silence
-        from core.features import extract_one, span_features
+        from core.features import span_features
 
         x = np.asarray(samples, dtype=np.float32).reshape(-1)
         if x.size == 0:
             raise WordbridgeError("the clip is empty")
-        if int(sr) != self.features.sample_rate:
-            x = resample(x, int(sr), self.features.sample_rate)
+        if int(sr) != self.frontend.sample_rate:
+            x = resample(x, int(sr), self.frontend.sample_rate)
         if not self.trim:
-            return extract_one(x, self.features, device="cpu")
-        sr = self.features.sample_rate
+            return self.frontend.frames(x, device="cpu")
+        sr = self.frontend.sample_rate
         span = trim_silence(x, sr, margin=0.0)
         if span is None:
             raise WordbridgeError("no speech found in the clip (silent or shorter than 0.15 s)")
+        if self.features is None:  # own-audio front ends: the word's span, as the feature store cuts it
+            return self.frontend.segment_frames(x, [(span[0] / sr, span[1] / sr)], device="cpu")[0]
         # Training segments are tight word spans cut from features whose CMVN saw the whole
         # utterance (pauses included): normalise over the word plus some context, then keep the word.
         pad = int(round(self.context_s * sr))
