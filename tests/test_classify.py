@@ -1,5 +1,5 @@
 """core.classify: a clip → top-k words per text space (NN and CSLS), pivot translations, induced
-pairs; core.refine_pairs: the user's pairs improve a deliberately wrong mapping."""
+pairs (core.refine_pairs: tests/test_refine_pairs.py)."""
 
 from __future__ import annotations
 
@@ -92,44 +92,6 @@ def test_bare_w_mapping_maps_unit_rows():
     map_source, map_target = aligned_space_maps(Stored())
     assert np.allclose(map_source(np.array([[3.0, 0.0]])), [[0, 1]])
     assert np.allclose(map_target(np.array([[0.0, 2.0]])), [[0, 1]])
-
-
-def test_refine_with_pairs_improves_a_wrong_mapping(tmp_path):
-    from core.refine_pairs import START_PAIRS_ONLY, refine_with_pairs
-
-    # a stored map 3 radians off the truth: almost every induced pair is wrong before refining
-    p = fixture.build_fixture_project(tmp_path / "r", n_words=30, n_distractors=0, mapping_error=3.0)
-    with pytest.raises(WordbridgeError, match="no confirmed pairs"):
-        refine_with_pairs(p)
-    for i in range(8):
-        p.confirm_pair(f"s{i:03d}", fixture.EN[i], "en")
-    p.confirm_pair("s009", "not-a-word", "en", status="corrected")
-    p.confirm_pair("s010", fixture.EN[11], "en", status="rejected")  # rejected pairs are not used
-    before = ClipClassifier.load(p).induce_pairs()
-    result = refine_with_pairs(p)
-    after = ClipClassifier.load(p).induce_pairs()
-    assert result.n_pairs == 8 and result.skipped == ["s009 → not-a-word"]
-    assert result.start == START_PAIRS_ONLY  # the current map's own pairs are mostly wrong here
-    assert result.criterion_after > result.criterion_before + 0.02
-    right = lambda pairs: sum(q.text_word == fixture.EN[i] for i, q in enumerate(pairs))  # noqa: E731
-    assert right(before) <= 5 and right(after) >= 25
-
-
-def test_refine_with_pairs_keeps_what_a_mostly_right_mapping_had_right(tmp_path):
-    from core.refine_pairs import START_WITH_CURRENT, refine_with_pairs
-
-    # a stored map 0.6 rad off the truth that still puts all 24 words right; 8 user pairs alone
-    # under-determine the rotation (started from them alone, 12 of 24 stayed right on one CPU; on
-    # another both starts reached the same optimum, and the tie goes to the start with the current map)
-    p = fixture.build_fixture_project(tmp_path / "m", n_words=24, n_distractors=10, mapping_error=0.6)
-    right = lambda pairs: sum(q.text_word == fixture.EN[i] for i, q in enumerate(pairs[:24]))  # noqa: E731
-    assert right(ClipClassifier.load(p).induce_pairs()) == 24
-    for i in range(8):
-        p.confirm_pair(f"s{i:03d}", fixture.EN[i], "en")
-    result = refine_with_pairs(p)
-    assert result.start == START_WITH_CURRENT
-    assert result.criterion_after > result.criterion_before
-    assert right(ClipClassifier.load(p).induce_pairs()) == 24
 
 
 def test_induced_pairs_for_fewer_types_than_the_space_holds(classifier):
