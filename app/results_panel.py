@@ -6,6 +6,26 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QProgressBar, QRadioButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from app.lexicon_model import score_text
+
+
+def bar_value(score: float) -> int:
+    """A bar's length out of 1000 on a fixed scale (score 0 → empty, 1 → full), the same for every row,
+    so bars compare across rows and clips instead of being scaled to the first word."""
+    return 0 if score != score else int(round(1000 * max(0.0, min(1.0, score))))
+
+
+def score_tip(cand, method: str) -> str:
+    """Where a row's score comes from (shown as a tooltip)."""
+    name = "CSLS" if method == "csls" else "cosine"
+    if cand.via is not None:
+        return (f"{score_text(cand.score)} = mean of clip → {cand.via} ({score_text(cand.via_score)}) and "
+                f"{cand.via} → {cand.word} ({score_text(cand.link_score)}), {name}")
+    if cand.raw_score is not None:
+        return (f"{name} {score_text(cand.raw_score)} for a neighbouring speech type; shown no higher than "
+                "the row above (rows are in rank order)")
+    return f"{name} {score_text(cand.score)}"
+
 
 class ResultsPanel(QWidget):
     """One section per text space: the clip's own language first, then translations."""
@@ -62,8 +82,6 @@ class ResultsPanel(QWidget):
         self.set_method(c.method)
         speech_language = next(iter(c.space_language.values()), "")
         order = sorted(c.by_space, key=lambda sid: (sid not in c.direct, c.space_language.get(sid, ""), sid))
-        best_scores = [cands[0].score for cands in c.by_space.values() if cands]
-        top = max(best_scores) if best_scores else 1.0
         for sid in order:
             cands = c.by_space[sid]
             language = c.space_language.get(sid, "")
@@ -78,15 +96,17 @@ class ResultsPanel(QWidget):
                 self.tree.addTopLevelItem(QTreeWidgetItem(["(no route to this space)", "", ""]))
             for cand in cands:
                 label = cand.word if cand.via is None else f"{cand.word}  (via {cand.via})"
-                item = QTreeWidgetItem([label, f"{cand.score:.3f}", ""])
+                item = QTreeWidgetItem([label, score_text(cand.score), ""])
                 item.setData(0, Qt.UserRole, (sid, cand.word))
                 item.setTextAlignment(1, Qt.AlignRight | Qt.AlignVCenter)
+                item.setToolTip(1, score_tip(cand, c.method))
                 self.tree.addTopLevelItem(item)
                 bar = QProgressBar()
                 bar.setRange(0, 1000)
                 bar.setTextVisible(False)
                 bar.setMaximumHeight(12)
-                bar.setValue(int(1000 * max(0.0, min(1.0, cand.score / top if top > 0 else 0.0))))
+                bar.setValue(bar_value(cand.score))
+                bar.setToolTip(score_tip(cand, c.method))
                 self.tree.setItemWidget(item, 2, bar)
         best = next((c.by_space[sid][0] for sid in order if c.by_space[sid]), None)
         ms = 1000 * (result.latency_s or c.seconds)

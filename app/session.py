@@ -135,12 +135,11 @@ class ProjectSession(QObject):
         self.classified.emit(result)
 
     def set_method(self, method: str) -> None:
-        """Switch NN/CSLS and re-rank the latest clip (its embedding is kept)."""
+        """Switch NN/CSLS and re-rank the latest clip (all its candidate vectors are kept)."""
         self.method = method
         self.settings.set("retrieval_method", method)
         if self.latest is not None and self.classifier is not None and self.latest.classification is not None:
-            vector = self.latest.classification.vector
-            self.latest.classification = self.classifier.classify_vector(vector, self.k, method)
+            self.latest.classification = self.classifier.rerank(self.latest.classification, self.k, method)
             self.classified.emit(self.latest)
 
     def after_mapping_change(self) -> None:

@@ -12,6 +12,7 @@ that has one (a pivot), which is how a user translates one word.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -30,11 +31,19 @@ TYPE_CANDIDATES = 3
 
 @dataclass
 class Candidate:
-    """A text word (or speech type) and its score; `via` names the pivot word of a translation."""
+    """A text word (or speech type) and the score the list is ordered by.
+
+    `raw_score`: the word's score in its own list before lists were merged (merge_by_rank), or
+    None when `score` is that score. For a translation, `via` names the pivot word, `via_score` is
+    the pivot's score and `link_score` the translation's own score (pivot → word).
+    """
 
     word: str
     score: float
     via: str | None = None
+    raw_score: float | None = None
+    via_score: float | None = None
+    link_score: float | None = None
 
 
 @dataclass
@@ -46,14 +55,28 @@ class Classification:
     speech_types: list[Candidate]
     space_language: dict[str, str]
     direct: set[str]  # text spaces reached through a mapping (not a pivot)
-    vector: np.ndarray | None = None  # the clip's speech embedding
+    vector: np.ndarray | None = None  # the clip's speech embedding (its first candidate vector)
     seconds: float = 0.0  # time spent in `classify_vector` (and embedding, for `classify_clip`)
+    # every candidate vector the lists were made from (nearest type first); re-ranking uses them all
+    vectors: list[np.ndarray] = field(default_factory=list)
+
+
+def _non_increasing(candidates: list[Candidate]) -> list[Candidate]:
+    """Copies whose `score` never rises down the list: a word's shown score is the lowest raw score at
+    or above its place (its own score stays in `raw_score`), so scores and bars follow the order."""
+    out, ceiling = [], float("inf")
+    for c in candidates:
+        raw = c.score if c.raw_score is None else c.raw_score
+        ceiling = min(ceiling, raw)
+        out.append(dataclasses.replace(c, score=ceiling, raw_score=raw if ceiling != raw else None))
+    return out
 
 
 def merge_by_rank(results: list[Classification], k: int) -> Classification:
     """One Classification from several of the same clip (best first): per text space, the lists'
-    first words, then their second words, ..., each word once, at most `k`. Everything else
-    (speech types, vector) is the first result's."""
+    first words, then their second words, ..., each word once, at most `k`. The order is by rank
+    (docs/RESULTS.md: it keeps the nearest type's first word first); the scores shown never rise
+    down the list (`_non_increasing`). Speech types are the first result's; `vectors` are all."""
     first = results[0]
     by_space = {}
     for space_id in first.by_space:
@@ -64,9 +87,9 @@ def merge_by_rank(results: list[Classification], k: int) -> Classification:
                 if rank < len(candidates) and candidates[rank].word not in seen:
                     seen.add(candidates[rank].word)
                     merged.append(candidates[rank])
-        by_space[space_id] = merged[:k]
-    return Classification(first.method, by_space, first.speech_types, first.space_language, first.direct,
-                          first.vector, first.seconds)
+        by_space[space_id] = _non_increasing(merged[:k])
+    return dataclasses.replace(first, by_space=by_space,
+                               vectors=[v for r in results for v in (r.vectors or [r.vector]) if v is not None])
 
 
 @dataclass
@@ -244,10 +267,14 @@ class ClipClassifier:
                         for i in top_k_indices(speech_sims, k)] if len(speech_sims) else []
         return Classification(method, by_space, speech_types,
                               {sid: s.entry.language for sid, s in self.texts.items()}, set(self.links),
-                              vector, time.perf_counter() - started)
+                              vector, time.perf_counter() - started, [vector])
 
     def _pivot(self, text_id: str, found: dict[str, list[Candidate]], k: int, method: str) -> list[Candidate]:
-        """Translate the top words of a directly reached text space into `text_id`."""
+        """Translate the top words of a directly reached text space into `text_id`.
+
+        Each translation carries its own score (`link_score`, pivot → translation, with `method`)
+        next to the pivot's (`via_score`); it is ranked by their mean, the score shown, so a
+        translation is as good as the clip's match and the translation together."""
         for (a_id, b_id), link in self.text_links.items():
             if b_id != text_id or a_id not in found or a_id not in self.links:
                 continue
@@ -255,10 +282,11 @@ class ClipClassifier:
             best: dict[str, Candidate] = {}
             for cand in found[a_id][:k]:
                 q = link.a[index[cand.word]]
-                for i, score in self._rank(q, link, 1, method):
+                for i, own in self._rank(q, link, 1, method):
                     word = self.texts[text_id].emb.words[i]
-                    if word not in best or best[word].score < cand.score:
-                        best[word] = Candidate(word, cand.score, via=cand.word)
+                    score = 0.5 * (cand.score + own)
+                    if word not in best or best[word].score < score:
+                        best[word] = Candidate(word, score, via=cand.word, via_score=cand.score, link_score=own)
             return sorted(best.values(), key=lambda c: -c.score)[:k]
         return []
 
@@ -278,8 +306,20 @@ class ClipClassifier:
             vectors = self.embed.candidate_vectors(samples, sr, TYPE_CANDIDATES)
         else:
             vectors = [self.embed(samples, sr)]
-        result = merge_by_rank([self.classify_vector(v, k, method) for v in vectors], k)
+        result = self.classify_vectors(vectors, k, method)
         result.seconds = time.perf_counter() - started
+        return result
+
+    def classify_vectors(self, vectors: list[np.ndarray], k: int = 10, method: str = "csls") -> Classification:
+        """Classify each candidate vector of one clip (nearest type first) and merge the lists by rank."""
+        return merge_by_rank([self.classify_vector(v, k, method) for v in vectors], k)
+
+    def rerank(self, classification: Classification, k: int = 10, method: str = "csls") -> Classification:
+        """The same clip ranked with another method: every candidate vector is re-ranked (not only the
+        first), so switching NN → CSLS → NN gives back exactly the first lists."""
+        vectors = classification.vectors or [classification.vector]
+        result = self.classify_vectors(vectors, k, method)
+        result.seconds = classification.seconds
         return result
 
     # whole vocabularies
