@@ -1,0 +1,239 @@
+"""The "people's voices" experiment: one front end, one choice of training speech, every test set.
+
+    run_voices(VoicesConfig(...), run_dir) -> metrics
+
+1. Vocabulary: a project's speech types (the demo's), plus the ten digit words.
+2. Training clips: every vocabulary word said alone by `voices` synthetic voices; with
+   `train_real`, the real training speakers' word segments (speechocean762 train, placed by forced
+   alignment), minus `calib_speakers` speakers kept apart to calibrate the confidence. Each
+   training clip also goes through `copies` simulated microphones.
+3. The encoder (core.voices.recognizer) and type centroids; tests:
+   - speechocean762 test speakers (never trained on): words cut from their utterances, scored
+     over the whole vocabulary, and the digits among the ten digit words;
+   - synthetic voices no part of the project ever used, saying the 30 most frequent words alone
+     (the demo's old check) and the 500 most frequent.
+   Where the project maps its speech space to a text space, the words are also read through
+   that map (type → its nearest mapped text word), as the app shows them.
+4. Confidence: calibrated on the held-out calibration speakers, reported on the test speakers,
+   with the share of out-of-vocabulary test words that get "no good match".
+Every stage's frames are cached in the run folder, so a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.atomic import write_json
+from core.errors import WordbridgeError
+from core.progress import Progress, ensure
+from core.voices.evaluate import DIGITS, text_word_scores, word_scores
+
+UNSEEN_VOICE_START = 500  # synthetic voice indices from here on are used by nothing else
+
+
+@dataclass
+class VoicesConfig:
+    """Everything one run depends on."""
+
+    project: str  # project whose speech vocabulary (and text map) is the target
+    frontend: dict = field(default_factory=lambda: {"name": "speech-embedding"})
+    voices: int = 12
+    copies: int = 2
+    train_real: bool = True
+    real_segments: str = ""  # folder with segments_train.tsv / segments_test.tsv (forced alignment)
+    real_audio: str = ""  # folder the segment tables' audio paths are relative to (if relative)
+    calib_speakers: int = 15
+    epochs: int = 10
+    seed: int = 0
+    device: str = "auto"
+    workers: int = 0
+    text_space: str = "text-en"
+    max_vocabulary: int = 0  # 0 = the whole speech vocabulary (smaller: tests and smoke runs)
+
+
+def run_voices(cfg: VoicesConfig, run_dir: str | Path, progress: Progress | None = None) -> dict:
+    """Run the experiment into `run_dir` (config.json, frame caches, recognizer, metrics.json)."""
+    from core.frontends import make_frontend
+    from core.voices.frameset import FrameSet, featurize
+    from core.voices.recognizer import RecognizerSettings, encode_frameset, train_recognizer, type_centroids
+
+    progress = ensure(progress)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "config.json", asdict(cfg))
+    started = time.time()
+    frontend = make_frontend(cfg.frontend)
+    device = "cuda" if cfg.device == "auto" and _cuda() else ("cpu" if cfg.device == "auto" else cfg.device)
+    vocabulary, speech, type_text = _vocabulary(cfg)
+    progress.log(f"vocabulary {len(vocabulary)} words; front end {frontend.describe()}; device {device}")
+
+    def cached(name: str, make) -> FrameSet:
+        path = run_dir / "frames" / f"{name}.safetensors"
+        if path.is_file():
+            return FrameSet.load(path)
+        t = time.time()
+        clips = make()
+        frames = featurize(clips, frontend, copies=cfg.copies if name.endswith("train") else 0,
+                           seed=cfg.seed, device=device, progress=progress)
+        frames.save(path)
+        progress.log(f"{name}: {len(clips)} clips ({clips.seconds / 3600:.2f} h), skipped {clips.skipped}, "
+                     f"{len(frames)} rows, {time.time() - t:.0f} s")
+        return frames
+
+    sets = {"synthetic_train": cached("synthetic_train", lambda: _synthetic(vocabulary, range(cfg.voices), cfg, progress)),
+            "synthetic_unseen": cached("synthetic_unseen", lambda: _synthetic(
+                _frequent(speech, type_text, 500), range(UNSEEN_VOICE_START, UNSEEN_VOICE_START + 4), cfg, progress))}
+    if cfg.real_segments:
+        real_train, real_calib, real_test = _real_tables(cfg)
+        sets["real_train"] = cached("real_train", lambda: _clips(real_train, "so762", cfg, set(vocabulary)))
+        sets["real_calib"] = cached("real_calib", lambda: _clips(real_calib, "so762", cfg, None))
+        sets["real_test"] = cached("real_test", lambda: _clips(real_test, "so762", cfg, None))
+    train = FrameSet.concat([sets["synthetic_train"]] + ([sets["real_train"]] if cfg.train_real and "real_train" in sets else []))
+    settings = RecognizerSettings(epochs=cfg.epochs, seed=cfg.seed, device=device)
+    model, loop = train_recognizer(train, settings, run_dir / "checkpoints", progress)
+    progress.log(f"encoder trained: {loop.steps} steps, loss {loop.final_loss}, {loop.seconds:.0f} s")
+    encoded = {name: encode_frameset(model, fs, device) for name, fs in sets.items()}
+    enc_train = encode_frameset(model, train, device)
+    centroids, has_clips = type_centroids(enc_train, train.labels, train.sources, vocabulary)
+    counts = Counter(w for w, c in zip(train.labels, train.copy) if c == 0)
+    metrics = {"config": asdict(cfg), "vocabulary": len(vocabulary), "types_with_clips": int(has_clips.sum()),
+               "train_rows": len(train), "train_steps": loop.steps, "final_loss": loop.final_loss,
+               "frontend": frontend.config(), "frontend_provenance": frontend.provenance(), "tests": {}}
+    for name, fs in sets.items():
+        if name.endswith("train"):
+            continue
+        enc, labels = encoded[name], fs.labels
+        result = {"all": word_scores(enc, labels, centroids, vocabulary, counts)}
+        if name == "synthetic_unseen":
+            top30 = set(_frequent(speech, type_text, 30))
+            rows = [i for i, w in enumerate(labels) if w in top30]
+            result["top30_words"] = word_scores(enc[rows], [labels[i] for i in rows], centroids, vocabulary, counts)
+        digit_rows = np.array([vocabulary.index(d) for d in DIGITS if d in vocabulary])
+        result["digits"] = word_scores(enc, labels, centroids, vocabulary, counts, allowed=digit_rows)
+        if type_text is not None:
+            inside = [i for i, w in enumerate(labels) if w in set(vocabulary)]
+            result["text_words"] = text_word_scores(enc[inside], [labels[i] for i in inside], centroids, type_text)
+        metrics["tests"][name] = result
+    if "real_calib" in sets:
+        metrics["confidence"] = _confidence(encoded, sets, centroids, vocabulary)
+    _save_recognizer(run_dir, model, centroids, vocabulary, frontend, metrics.get("confidence", {}).get("calibration"))
+    metrics["seconds"] = round(time.time() - started, 1)
+    write_json(run_dir / "metrics.json", metrics)
+    return metrics
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _vocabulary(cfg: VoicesConfig):
+    """(vocabulary, speech Embeddings, type → mapped text word or None) from the project."""
+    from core.classify import aligned_space_maps
+    from core.project import Project
+
+    project = Project.open(cfg.project)
+    speech_id = next((s.id for s in project.manifest.spaces if s.kind == "speech"), None)
+    if speech_id is None:
+        raise WordbridgeError(f"{cfg.project}: the project has no speech space")
+    speech = project.space(speech_id)
+    words = list(speech.words)
+    if cfg.max_vocabulary:
+        words = words[:cfg.max_vocabulary]
+    vocabulary = words + [d for d in DIGITS if d not in words]
+    type_text = None
+    mapping = next((m for m in project.manifest.mappings if m.source == speech_id and m.target == cfg.text_space), None)
+    if mapping is not None:
+        map_source, map_target = aligned_space_maps(project.mapping(mapping.id))
+        text = project.space(cfg.text_space)
+        known = [w for w in vocabulary if w in speech.index]
+        mapped = map_source(speech.vectors[[speech.index[w] for w in known]])
+        nearest = np.argmax(mapped @ map_target(text.vectors).T, axis=1)
+        by_word = {w: text.words[j] for w, j in zip(known, nearest)}
+        type_text = [by_word.get(w) for w in vocabulary]
+    return vocabulary, speech, type_text
+
+
+def _frequent(speech, type_text, n: int) -> list[str]:
+    """The n most frequent speech types (the speech space's order is by frequency)."""
+    return list(speech.words[:n])
+
+
+def _synthetic(words, indices, cfg: VoicesConfig, progress):
+    from core.synth.voices import voice_for_speaker
+    from core.voices.clips import synthetic_word_clips
+
+    voices = [voice_for_speaker("en", i, cfg.seed) for i in indices]
+    return synthetic_word_clips(list(words), voices, workers=cfg.workers, progress=progress)
+
+
+def _real_tables(cfg: VoicesConfig):
+    """(train, calibration, test) segment tables; calibration = `calib_speakers` train speakers."""
+    from core.segments import SegmentTable
+
+    folder = Path(cfg.real_segments)
+    train = SegmentTable.load(folder / "segments_train.tsv")
+    test = SegmentTable.load(folder / "segments_test.tsv")
+    speakers = sorted({s for s in train.speaker if s})
+    calib = set(np.random.default_rng(cfg.seed).permutation(speakers)[:cfg.calib_speakers].tolist())
+    is_calib = np.array([s in calib for s in train.speaker])
+    if set(train.speaker) & set(test.speaker):
+        raise WordbridgeError("real training and test segments share speakers")
+    return train.subset(np.flatnonzero(~is_calib)), train.subset(np.flatnonzero(is_calib)), test
+
+
+def _clips(table, source: str, cfg: VoicesConfig, labels):
+    from core.voices.clips import segment_clips
+
+    return segment_clips(table, source, labels=labels, audio_root=cfg.real_audio or None)
+
+
+def _confidence(encoded, sets, centroids, vocabulary) -> dict:
+    """Fit the calibration on the calibration speakers; report it on the test speakers."""
+    from core.voices.confidence import best_and_margin, fit_calibration, reliability
+
+    index = {w: i for i, w in enumerate(vocabulary)}
+    out = {}
+    for name in ("real_calib", "real_test"):
+        labels = sets[name].labels
+        sims = encoded[name] @ centroids.T
+        best, margin = best_and_margin(sims)
+        truth = np.array([index.get(w, -1) for w in labels])
+        right = np.argmax(sims, axis=1) == truth
+        if name == "real_calib":
+            inside = truth >= 0
+            cal = fit_calibration(best[inside], margin[inside], right[inside], "speechocean762 calibration speakers")
+            out["calibration"] = cal.to_dict()
+            continue
+        inside = truth >= 0
+        prob = cal.probability(best, margin)
+        out["test"] = {"reliability_in_vocabulary": reliability(prob[inside], right[inside]),
+                       "no_match_in_vocabulary": round(float(cal.no_match(best[inside]).mean()), 4),
+                       "no_match_out_of_vocabulary": round(float(cal.no_match(best[~inside]).mean()), 4)
+                       if (~inside).any() else None,
+                       "top1_when_confident": round(float(right[inside & (prob >= 0.5)].mean()), 4)
+                       if (inside & (prob >= 0.5)).any() else None,
+                       "share_confident": round(float((prob[inside] >= 0.5).mean()), 4)}
+    return out
+
+
+def _save_recognizer(run_dir: Path, model, centroids, vocabulary, frontend, calibration) -> None:
+    """recognizer.safetensors (encoder.* + centroids) and recognizer.json (architecture, words, front end)."""
+    from safetensors.numpy import save_file
+
+    from core.atomic import atomic_path
+
+    weights = {"encoder." + k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
+    weights["assign_centroids"] = centroids
+    with atomic_path(run_dir / "recognizer.safetensors") as tmp:
+        save_file(weights, str(tmp))
+    write_json(run_dir / "recognizer.json", {"architecture": model.architecture(), "vocabulary": vocabulary,
+                                              "frontend": frontend.config(), "calibration": calibration})
+    json.dumps(calibration)  # fail here, not later, if it is not JSON
