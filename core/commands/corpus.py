@@ -8,6 +8,7 @@ from core.cli import add_command
 from core.corpus.clips import DEFAULT_LABEL_PATTERN
 from core.corpus.readers import READERS
 from core.features import FEATURE_KINDS, FeatureConfig
+from core.frontends import parse_frontend_spec
 from core.progress import Progress, TqdmListener
 
 
@@ -32,6 +33,13 @@ def register(sub) -> None:
     build.add_argument("--deltas", action="store_true", help="append Δ and ΔΔ (13 → 39 dims)")
     build.add_argument("--no-cmvn", action="store_true",
                        help="skip per-recording mean/variance normalisation")
+    build.add_argument("--frontend", default="mfcc", metavar="mfcc|speech-embedding|ssl:PATH",
+                       help="acoustic front end (default: mfcc, the paper's, set by --features, "
+                       "--deltas, --no-cmvn); speech-embedding: Google's speech_embedding "
+                       "(Apache-2.0, trained with English keyword labels; 96 dims every 40 ms; "
+                       "weights from the openwakeword 0.4.0 wheel or $WORDBRIDGE_SPEECH_EMBEDDING); "
+                       "ssl:PATH: one transformer layer of a wav2vec2/HuBERT/XLS-R checkpoint on "
+                       "disk. Non-MFCC front ends compute each word from its own audio")
     build.add_argument("--workers", type=int, default=2, help="worker processes (0: in this process)")
     build.add_argument("--shard-files", type=int, default=200,
                        help="audio files per shard (the unit of resumption)")
@@ -74,6 +82,7 @@ def run_build(args) -> int:
     from core.corpus.build import build_feature_store
 
     config = FeatureConfig(kind=args.features, deltas=args.deltas, cmvn=not args.no_cmvn)
+    frontend = parse_frontend_spec(args.frontend, config)
     options = {"tier": args.tier, "alignments": args.alignments or None,
                "lowercase": args.lowercase or None,
                "label_pattern": args.label_regex, "csv_path": args.labels_csv or None,
@@ -91,7 +100,7 @@ def run_build(args) -> int:
                                      workers=args.workers, shard_files=args.shard_files,
                                      device=None if args.device == "auto" else args.device,
                                      overwrite=args.overwrite,
-                                     metadata=metadata, progress=Progress(listener))
+                                     metadata=metadata, progress=Progress(listener), frontend=frontend)
     finally:
         listener.close()
     for note in result.notes:
@@ -116,6 +125,8 @@ def run_info(args) -> int:
     print(f"{store.path}: {store.n_segments} segments, {h.get('n_utterances')} utterances, "
           f"{h.get('n_frames')} frames × {store.dim} ({h.get('segment_hours')} h of segments)")
     print(f"features: {json.dumps(h.get('feature_config'))}")
+    if h.get("frontend") and h["frontend"].get("name") != "mfcc":
+        print(f"front end: {json.dumps(h['frontend'])}")
     print(f"labelled segments: {h.get('n_labelled')} ({h.get('n_word_types')} word types); "
           f"synthetic: {'yes' if store.metadata['synthetic'] else 'no'}")
     from core.corpus.report import ReadReport
