@@ -281,12 +281,9 @@ def test_clip_encoder_takes_its_front_end_from_the_config(speech_weights):
     assert mfcc_config["frontend"] == {"name": "mfcc", "features": FeatureConfig().to_dict()}
 
 
-def test_feature_store_with_a_pretrained_front_end(speech_weights, tmp_path):
+def _corpus(tmp_path):
     from praatio import textgrid
     from praatio.data_classes.interval_tier import IntervalTier
-
-    from core.corpus.build import build_feature_store
-    from core.corpus.feature_store import FeatureStore
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -295,6 +292,14 @@ def test_feature_store_with_a_pretrained_front_end(speech_weights, tmp_path):
     tg = textgrid.Textgrid()
     tg.addTier(IntervalTier("words", [(0.0, 0.5, "one"), (0.5, 0.8, "two")], 0, 1.0))
     tg.save(str(corpus / "u.TextGrid"), format="short_textgrid", includeBlankSpaces=True)
+    return corpus
+
+
+def test_feature_store_with_a_pretrained_front_end(speech_weights, tmp_path):
+    from core.corpus.build import build_feature_store
+    from core.corpus.feature_store import FeatureStore
+
+    corpus = _corpus(tmp_path)
     front = se.SpeechEmbeddingFrontEnd(segment_margin_s=0.05)
     build_feature_store(corpus, tmp_path / "store", "textgrid", frontend=front, device="cpu")
     store = FeatureStore.open(tmp_path / "store")
@@ -303,3 +308,17 @@ def test_feature_store_with_a_pretrained_front_end(speech_weights, tmp_path):
     for i, want in enumerate(front.segment_frames(samples, [(0.0, 0.5), (0.5, 0.8)])):
         np.testing.assert_allclose(store.features(i), want, atol=0.05 + 2e-3 * np.abs(want).max())  # float16 storage
     assert isinstance(store.frontend, FrontEnd)
+
+
+def test_cli_corpus_build_frontend(speech_weights, tmp_path, capsys):
+    from core.cli import main as cli_main
+
+    corpus = _corpus(tmp_path)
+    code = cli_main(["corpus", "build", str(corpus), "--out", str(tmp_path / "s"), "--workers", "0", "--quiet",
+                     "--frontend", "speech-embedding", "--device", "cpu"])
+    assert code == 0 and "wrote" in capsys.readouterr().out
+    assert cli_main(["corpus", "info", str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert "2 segments" in out and '"name": "speech-embedding"' in out and "× 96" in out
+    code = cli_main(["corpus", "build", str(corpus), "--out", str(tmp_path / "t"), "--quiet", "--frontend", "fbank"])
+    assert code == 2 and "error: unknown front end 'fbank'" in capsys.readouterr().err
