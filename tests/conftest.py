@@ -1,18 +1,56 @@
-"""Shared GUI test set-up: Qt offscreen, and per-user app settings kept under each test's tmp_path."""
+"""Shared test set-up: Qt offscreen, per-user app settings kept under each test's tmp_path, and the
+`numeric` marker on the modules whose results are floating-point computations (alignment, refine,
+classify, retrieval, text space, ...): `./run.sh test` runs those a second time under another BLAS /
+threads configuration (docs/RELIABILITY.md), so a test that hinges on a CPU's last bits fails here
+and not only on someone else's machine."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+NUMERIC_MODULES = frozenset({
+    "test_alignment", "test_alignment_adversarial", "test_alignment_adversarial_rotation",
+    "test_alignment_restarts", "test_classify", "test_classify_ranking", "test_refine_pairs",
+    "test_retrieval", "test_text_space", "test_projection", "test_evaluation", "test_vectors",
+    "test_skipgram", "test_speech_pair_mining", "test_speech_metrics", "test_speech_types",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test of NUMERIC_MODULES `numeric` (the second pass of `./run.sh test` selects them)."""
+    for item in items:
+        if Path(str(item.fspath)).stem in NUMERIC_MODULES:
+            item.add_marker(pytest.mark.numeric)
+
+
+def pytest_report_header(config):
+    """Say which BLAS libraries, kernels and thread counts this run uses (the second pass differs)."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        import numpy  # noqa: F401  (loads OpenBLAS so that threadpoolctl sees it)
+        import torch
+
+        pools = ", ".join(f"{p.get('internal_api')} {p.get('architecture', '')} × {p.get('num_threads')}"
+                          for p in threadpool_info())
+        second = os.environ.get("WORDBRIDGE_SECOND_BLAS")
+        return [f"BLAS: {pools}; torch threads {torch.get_num_threads()}, "
+                f"CPU capability {torch.backends.cpu.get_cpu_capability()}"
+                + (f"; second configuration: {second}" if second else "")]
+    except Exception as exc:  # a header must never stop the run
+        return [f"BLAS: unknown ({exc})"]
+
 
 @pytest.fixture
 def app_settings(tmp_path, monkeypatch):
-    """Point the app's per-user settings at tmp_path (never the real home) and return them."""
+    """Point the app's per-user settings and data at tmp_path (never the real home); return the settings."""
     monkeypatch.setenv("WORDBRIDGE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("WORDBRIDGE_DATA_HOME", str(tmp_path / "data"))
     from app.settings import Settings
 
     return Settings()
