@@ -11,7 +11,8 @@ import re
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
@@ -42,7 +43,6 @@ class JointSpaceView(QWidget):
         self.info = QLabel("")
         self.info.setWordWrap(True)
         self.plot = pg.PlotWidget()
-        self.plot.setBackground("w")
         self.legend = self.plot.addLegend(offset=(5, 5))
         self.neighbours = NeighbourList()
         self.progress = ProgressPanel()
@@ -69,6 +69,16 @@ class JointSpaceView(QWidget):
         buttons["PNG…"].clicked.connect(lambda: self.export_png())
         buttons["CSV…"].clicked.connect(lambda: self.export_csv())
         self.neighbours.row_activated.connect(self.select_row)
+        for widget, tip in ((self.method_box, "Layout method of the cached joint map"),
+                            (self.stage_box, "The spaces as they were before or after alignment"),
+                            (self.search, "Regular expression: press Enter to select matching words"),
+                            (buttons["Isolate"], "Show only the selected points"),
+                            (buttons["Clear"], "Clear the selection and show every point"),
+                            (buttons["Recompute"], "Compute this layout again in the background (Cancel stops it)"),
+                            (buttons["PNG…"], "Save the plot as a PNG image"),
+                            (buttons["CSV…"], "Save the coordinates of the points shown as CSV")):
+            widget.setToolTip(tip)
+        self.apply_palette()
         self._overlay = pg.ScatterPlotItem(size=16, pen=pg.mkPen("#000", width=2), brush=None, symbol="o")
         self._clip_item = pg.ScatterPlotItem(size=22, symbol="star", brush=pg.mkBrush("#ffd600"),
                                              pen=pg.mkPen("#000"), name="current clip")
@@ -87,6 +97,22 @@ class JointSpaceView(QWidget):
         session.project_changed.connect(self._project_changed)
         session.mapping_changed.connect(self.load)
         session.classified.connect(self.show_clip)
+
+    def apply_palette(self) -> None:
+        """Plot background, axes and text follow the widget palette (dark themes included)."""
+        palette = self.palette()
+        background, foreground = palette.color(QPalette.Base), palette.color(QPalette.Text)
+        self.plot.setBackground(background)
+        for name in ("left", "bottom"):
+            axis = self.plot.getPlotItem().getAxis(name)
+            axis.setPen(foreground)
+            axis.setTextPen(foreground)
+        self.legend.setLabelTextColor(foreground)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.type() == QEvent.PaletteChange:
+            self.apply_palette()
+        super().changeEvent(event)
 
     # loading
     @property
@@ -155,6 +181,9 @@ class JointSpaceView(QWidget):
         self.visible = np.ones(len(self.rows), bool)
         self._describe(cached)
         self.redraw()
+        # A zoom in the previous layout turned auto-range off; the new coordinates need a fresh view.
+        self.plot.getPlotItem().enableAutoRange()
+        self.plot.getPlotItem().autoRange()
         if self.session.latest is not None:
             self.show_clip(self.session.latest)
         self.loaded.emit()
@@ -290,6 +319,7 @@ class JointSpaceView(QWidget):
         if path:
             with atomic_path(path) as tmp:
                 self.plot.grab().save(str(tmp), "PNG")
+            self.session.message.emit(f"Joint-space plot saved to {path}")
 
     def export_csv(self, path: str | None = None) -> None:
         """Save the coordinates of the points shown as CSV."""
@@ -300,3 +330,4 @@ class JointSpaceView(QWidget):
         proj.write_points_csv(path, [(sid, entries[sid].kind, entries[sid].language, w,
                                       float(self.coords[i, 0]), float(self.coords[i, 1]))
                                      for i, (sid, w) in enumerate(self.rows) if self.visible[i]])
+        self.session.message.emit(f"Coordinates of {int(self.visible.sum())} points saved to {path}")

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, 
                                QPushButton, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from app.settings import Settings
+from app.window_state import restore_splitters, restore_window, save_window
 from core.errors import WordbridgeError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +38,8 @@ class StartScreen(QWidget):
         self.label.setAlignment(Qt.AlignCenter)
         self.new_button = QPushButton("New project…")
         self.open_button = QPushButton("Open project…")
+        self.new_button.setToolTip("Create an empty project folder (Ctrl+N)")
+        self.open_button.setToolTip("Open an existing project folder (Ctrl+O)")
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(self.label)
@@ -60,6 +63,7 @@ class MainWindow(QMainWindow):
         self.banner.setStyleSheet("background: #fff3cd; color: #664d03; padding: 6px; font-weight: bold;")
         self.banner.setWordWrap(True)
         self.banner.setVisible(False)
+        self.banner.setToolTip("Results on synthetic speech say little about people's voices")
         self.start = StartScreen()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start)
@@ -76,6 +80,8 @@ class MainWindow(QMainWindow):
         self.session.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.session.project_changed.connect(self._project_changed)
         self._build_menus()
+        self._closing = False
+        restore_window(self)
 
     def _build_menus(self) -> None:
         menu = self.menuBar().addMenu("&Project")
@@ -92,6 +98,10 @@ class MainWindow(QMainWindow):
         train.addAction("&Align spaces…", lambda: self.align_dialog(), "Ctrl+Shift+A")
         tools = self.menuBar().addMenu("&Tools")
         tools.addAction("Recompute joint layout", lambda: self.workspace and self.joint.recompute())
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("&About Wordbridge", lambda: self.about())
+        for bar_menu in (menu, train, tools, help_menu):
+            bar_menu.setToolTipsVisible(True)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -122,7 +132,9 @@ class MainWindow(QMainWindow):
         self.workspace.addWidget(left)
         self.workspace.addWidget(self.tabs)
         self.workspace.setSizes([480, 800])
+        self.left_splitter = left
         self.stack.addWidget(self.workspace)
+        restore_splitters(self)
         self.recorder.clip_ready.connect(self.session.add_clip)
         self.recorder.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.results.method_changed.connect(self.session.set_method)
@@ -152,8 +164,9 @@ class MainWindow(QMainWindow):
     def open_project(self, path) -> bool:
         """Open a project folder; a bad folder shows its one-line error."""
         self._ensure_workspace()
+        is_demo = Path(path).resolve() == DEMO_PROJECT.resolve()
         try:
-            self.session.open(path)
+            self.session.open(path, read_only=True if is_demo else None)
         except WordbridgeError as exc:
             QMessageBox.warning(self, "Cannot open project", str(exc))
             return False
@@ -235,12 +248,34 @@ class MainWindow(QMainWindow):
         dialog.start()
         return dialog
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def about(self):
+        """Help ▸ About: purpose, version and the honesty notes."""
+        from app.about import show_about
+
+        return show_about(self)
+
+    def running_workers(self) -> list:
+        """Background workers of this window that have not ended yet."""
         from app.workers import Worker
 
-        for worker in self.findChildren(Worker):
+        return [w for w in self.findChildren(Worker) if w.is_running()]
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """Cancel background work and close only once every worker thread has ended: a QThread
+        destroyed while running aborts the process ("QThread: Destroyed while thread is still running")."""
+        if not self._closing:
+            save_window(self)
+        self._closing = True
+        running = self.running_workers()
+        for worker in running:
             worker.cancel()
-            worker.wait(3000)
+        running = [w for w in running if not w.wait(200)]
+        if running:  # e.g. the classifier's CSLS terms, which cannot stop halfway: close when they end
+            event.ignore()
+            self.hide()
+            for worker in running:
+                worker.done.connect(self.close, Qt.QueuedConnection)
+            return
         super().closeEvent(event)
 
 

@@ -63,6 +63,14 @@ class RecorderWidget(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.view = WaveformView()
+        for widget, tip in ((self.device_box, "Microphone to record from"),
+                            (self.record_button, "Start or stop recording a word (R; Escape stops)"),
+                            (self.play_button, "Play the last clip's word (Space)"),
+                            (self.import_button, "Classify audio files and add them to the project "
+                                                 "(or drop files here)"),
+                            (self.meter, "Input level; red means the recording clipped"),
+                            (self.view, "Waveform above spectrogram; the shaded span is the word found")):
+            widget.setToolTip(tip)
         top = QHBoxLayout()
         top.addWidget(QLabel("Input:"))
         top.addWidget(self.device_box, 1)
@@ -172,11 +180,16 @@ class RecorderWidget(QWidget):
 
     # clips
     def accept_clip(self, samples: np.ndarray, sr: int, source: str, name: str,
-                    problem: str | None = None, clipped: bool = False) -> Clip:
-        """Trim silence, show the clip and emit it."""
+                    problem: str | None = None, clipped: bool = False) -> Clip | None:
+        """Trim silence, show the clip and emit it (None, with a message, for empty or NaN samples)."""
         from core.audio import trim_silence
 
         samples = np.asarray(samples, dtype=np.float32)
+        if samples.size == 0 or not np.all(np.isfinite(samples)):
+            self.show_status(f"{Path(name).name if source == 'file' else 'The recording'}: "
+                             + ("no samples" if samples.size == 0 else "contains NaN or infinite samples")
+                             + "; it is not kept.", error=True)
+            return None
         trim = trim_silence(samples, sr)
         clip = Clip(samples, sr, source, name, trim, problem)
         self.last_clip = clip
@@ -204,7 +217,9 @@ class RecorderWidget(QWidget):
             except WordbridgeError as exc:
                 self.show_status(str(exc), error=True)
                 continue
-            clips.append(self.accept_clip(samples, sr, "file", str(path)))
+            clip = self.accept_clip(samples, sr, "file", str(path))
+            if clip is not None:
+                clips.append(clip)
         return clips
 
     def import_dialog(self) -> None:

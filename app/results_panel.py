@@ -37,6 +37,8 @@ class ResultsPanel(QWidget):
         self.nn_button = QRadioButton("NN (cosine)")
         self.csls_button = QRadioButton("CSLS")
         self.csls_button.setChecked(True)
+        self.nn_button.setToolTip("Rank by cosine similarity in the aligned space")
+        self.csls_button.setToolTip("Rank by CSLS, which penalises words that are near everything (hubs)")
         group = QButtonGroup(self)
         group.addButton(self.nn_button)
         group.addButton(self.csls_button)
@@ -48,6 +50,7 @@ class ResultsPanel(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setColumnWidth(0, 160)
         self.tree.setColumnWidth(1, 70)
+        self.tree.setToolTip("Nearest text words of the clip, best first; hover a score to see where it comes from")
         row = QHBoxLayout()
         row.addWidget(QLabel("Retrieval:"))
         row.addWidget(self.nn_button)
@@ -78,6 +81,7 @@ class ResultsPanel(QWidget):
         c = result.classification
         self.tree.clear()
         if c is None:
+            self.summary.setText(getattr(result, "problem", None) or "No results for this clip.")
             return
         self.set_method(c.method)
         speech_language = next(iter(c.space_language.values()), "")

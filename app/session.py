@@ -7,6 +7,7 @@ project opens; a clip that arrives before it is ready is classified as soon as i
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
@@ -24,6 +25,7 @@ class ClipResult:
     recording_id: int | None
     classification: object | None  # core.classify.Classification
     latency_s: float = 0.0  # clip end → results, measured here
+    problem: str | None = None  # why there is no classification
 
 
 class ProjectSession(QObject):
@@ -49,11 +51,12 @@ class ProjectSession(QObject):
         self._pending: ClipResult | None = None
         self._generation = 0
 
-    def open(self, path) -> object:
-        """Open the project folder `path` (raises WordbridgeError) and start loading its classifier."""
+    def open(self, path, read_only: bool | None = None) -> object:
+        """Open the project folder `path` (raises WordbridgeError) and start loading its classifier;
+        `read_only` as `Project.open` (the bundled demo is opened read-only)."""
         from core.project.project import Project
 
-        project = Project.open(path)
+        project = Project.open(path, read_only=read_only)
         self.set_project(project)
         self.settings.add_recent(project.root)
         return project
@@ -103,7 +106,10 @@ class ProjectSession(QObject):
         return self._worker is None or self._worker.wait(ms)
 
     def add_clip(self, clip) -> ClipResult:
-        """Classify a finished clip (first, so results show at once), then store it in the project."""
+        """Classify a finished clip (first, so results show at once), then store it in the project.
+
+        A clip that cannot be classified (silent, too short) or stored (NaN samples, read-only
+        project) is reported in one line through `message`; the previous clip's words are cleared."""
         import time
 
         started = time.perf_counter()
@@ -113,24 +119,52 @@ class ProjectSession(QObject):
         elif self.classifier_problem == "loading…":
             self._pending = result
         else:
-            self.message.emit(self.classifier_problem or "no classifier")
+            self._show_unclassified(result, self.classifier_problem or "no classifier")
         result.latency_s = time.perf_counter() - started
         if self.project is not None:
             try:
-                result.recording_id = self.project.add_recording(
+                project = self.writable_project()
+                result.recording_id = project.add_recording(
                     clip.samples, clip.sample_rate, source="microphone" if clip.source == "microphone" else "import",
                     device=clip.name if clip.source == "microphone" else "",
                     note=clip.problem or (f"imported from {clip.name}" if clip.source == "file" else ""))
                 if clip.trim is not None:
                     sr = clip.sample_rate
-                    self.project.add_segments(result.recording_id, [(clip.trim[0] / sr, clip.trim[1] / sr, None)])
-            except WordbridgeError as exc:
-                self.message.emit(f"could not save the recording: {exc}")
+                    project.add_segments(result.recording_id, [(clip.trim[0] / sr, clip.trim[1] / sr, None)])
+            except (WordbridgeError, OSError) as exc:
+                self.message.emit(f"The clip was not stored: {exc}")
         return result
+
+    def writable_project(self):
+        """The project recordings go to: the open one, or for a read-only project (the bundled demo) a
+        copy in the user's data folder, made on first use and kept open from then on."""
+        if not getattr(self.project, "read_only", False):
+            return self.project
+        from app.settings import user_copy_of
+
+        copy = user_copy_of(self.project)
+        self.project = copy
+        self.settings.add_recent(copy.root)
+        self.message.emit(f"This project is read-only: your recordings go to a copy in {copy.root}")
+        return copy
+
+    def _show_unclassified(self, result: ClipResult, why: str) -> None:
+        result.classification, result.problem = None, why
+        self.latest = result
+        self.classified.emit(result)  # clears the previous clip's words
+        self.message.emit(why)
 
     def _classify(self, result: ClipResult) -> None:
         clip = result.clip
-        result.classification = self.classifier.classify_clip(clip.word, clip.sample_rate, self.k, self.method)
+        try:
+            result.classification = self.classifier.classify_clip(clip.word, clip.sample_rate, self.k, self.method)
+        except WordbridgeError as exc:
+            self._show_unclassified(result, f"No results for this clip: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - an exception must not escape a Qt slot
+            traceback.print_exc()
+            self._show_unclassified(result, f"No results for this clip ({type(exc).__name__}: {exc})")
+            return
         self.latest = result
         self.classified.emit(result)
 

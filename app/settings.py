@@ -25,6 +25,27 @@ def settings_dir() -> Path:
     return Path(user_config_dir("wordbridge", appauthor=False))
 
 
+def user_data_dir() -> Path:
+    """The folder for this user's own data (copies of read-only projects such as the bundled demo);
+    WORDBRIDGE_DATA_HOME overrides it (tests)."""
+    override = os.environ.get("WORDBRIDGE_DATA_HOME")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir as platform_data_dir
+
+    return Path(platform_data_dir("wordbridge", appauthor=False))
+
+
+def user_copy_of(project):
+    """A writable copy of a read-only project in the user's data folder (made once, then reused)."""
+    from core.project.project import Project
+
+    target = user_data_dir() / "projects" / f"{project.root.name}-copy"
+    if (target / "wordbridge.json").is_file():
+        return Project.open(target)
+    return project.save_as(target)
+
+
 class Settings:
     """A dict saved to disk (atomically) on every change; a damaged file is ignored, not fatal."""
 

@@ -190,3 +190,42 @@ def test_runs(project):
         project.update_run(99, status="failed")
     with pytest.raises(WordbridgeError, match="JSON-serialisable"):
         project.record_run("align", {"bad": object()})
+
+
+def test_read_only_project_opens_for_viewing_and_refuses_changes(tmp_path):
+    import os
+    import stat
+
+    project = Project.create(tmp_path / "ro", "ro")
+    project.confirm_pair("s1", "water", "en")
+    folder = project.root
+    modes = {p: p.stat().st_mode for p in [folder, *folder.iterdir()]}
+    try:
+        for p in modes:
+            p.chmod(stat.S_IMODE(modes[p]) & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        viewer = Project.open(folder)
+        assert viewer.read_only
+        assert [p.text_word for p in viewer.confirmed_pairs()] == ["water"]
+        with pytest.raises(WordbridgeError, match="read-only"):
+            viewer.confirm_pair("s2", "tree", "en")
+    finally:
+        for p, mode in modes.items():
+            p.chmod(mode)
+
+
+def test_read_only_open_writes_nothing(tmp_path):
+    project = Project.create(tmp_path / "demo", "demo")
+    project.confirm_pair("s1", "water", "en")
+    before = {p.name: p.read_bytes() for p in project.root.iterdir() if p.is_file()}
+    viewer = Project.open(project.root, read_only=True)
+    assert viewer.read_only and len(viewer.confirmed_pairs()) == 1
+    with pytest.raises(WordbridgeError, match="read-only"):
+        viewer.add_recording(np.zeros(1600, np.float32), 16000)
+    with pytest.raises(WordbridgeError, match="read-only"):
+        viewer.update_settings(x=1)
+    copy = viewer.save_as(tmp_path / "copy")
+    assert not copy.read_only and len(copy.confirmed_pairs()) == 1
+    after = {p.name: p.read_bytes() for p in project.root.iterdir() if p.is_file()}
+    assert after == before

@@ -153,8 +153,11 @@ class Run:
 class ProjectDatabase:
     """The project's SQLite file; `ProjectDatabase(path)` creates or upgrades it and checks it."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, read_only: bool = False):
+        """`read_only`: open the file as immutable (nothing is written, no side files are made), for a
+        project in a folder that is not writable or that must not change (the bundled demo)."""
         self.path = Path(path)
+        self.read_only = bool(read_only)
         self._prepare()
 
     @contextlib.contextmanager
@@ -163,8 +166,14 @@ class ProjectDatabase:
 
         `write=False` starts a deferred (read) transaction, which works on a read-only project too.
         """
+        if write and self.read_only:
+            raise WordbridgeError(f"{self.path.parent}: the project is open read-only; save a copy to change it")
         try:
-            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+            if self.read_only:
+                conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True, timeout=10.0,
+                                       isolation_level=None)
+            else:
+                conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
         except sqlite3.Error as exc:
             raise InputFileError(self.path, f"cannot open the database ({exc})") from None
         try:
@@ -193,6 +202,12 @@ class ProjectDatabase:
         """Check the file; create the tables on first open; upgrade an older schema."""
         if self.path.exists() and not self.path.is_file():
             raise InputFileError(self.path, "is not a file")
+        if self.read_only:  # read as it is: an older schema's tables read the same way
+            if not self.path.is_file():
+                raise InputFileError(self.path, "the project's database is missing")
+            with self.transaction(write=False) as conn:
+                self._checked_version(conn)
+            return
         with self.transaction(write=False) as conn:
             version = self._checked_version(conn)
             journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
@@ -412,7 +427,10 @@ class ProjectDatabase:
 
     def backup_to(self, target: str | Path) -> None:
         """Write a consistent copy of the database (WAL included) to `target`."""
-        source = sqlite3.connect(self.path, timeout=10.0)
+        if self.read_only:
+            source = sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True, timeout=10.0)
+        else:
+            source = sqlite3.connect(self.path, timeout=10.0)
         destination = sqlite3.connect(target)
         try:
             source.backup(destination)

@@ -41,6 +41,7 @@ class Project(ProjectItems, ProjectRecords):
         self.db = db
         self._lock = threading.RLock()
         self._spaces: dict[str, Embeddings] = {}
+        self.read_only = db.read_only  # nothing is written; open a copy (save_as) to change it
 
     # --- creating, opening, copying -----------------------------------------------------------
 
@@ -65,15 +66,19 @@ class Project(ProjectItems, ProjectRecords):
         return cls.open(path)
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> "Project":
-        """Open a project folder (or its wordbridge.json); reads no arrays."""
+    def open(cls, path: str | os.PathLike, read_only: bool | None = None) -> "Project":
+        """Open a project folder (or its wordbridge.json); reads no arrays. `read_only` (default: when
+        the folder or its database is not writable) opens it for viewing only: nothing is written."""
         path = Path(path)
         if path.name == MANIFEST_NAME and path.is_file():
             path = path.parent
         if not path.is_dir():
             raise InputFileError(path, "no such project folder")
         manifest = read_manifest(path / MANIFEST_NAME)
-        return cls(path, manifest, ProjectDatabase(path / DB_NAME))
+        if read_only is None:
+            db_file = path / DB_NAME
+            read_only = not os.access(path, os.W_OK) or (db_file.exists() and not os.access(db_file, os.W_OK))
+        return cls(path, manifest, ProjectDatabase(path / DB_NAME, read_only=read_only))
 
     def save_as(self, new_path: str | os.PathLike) -> "Project":
         """Copy the whole project to `new_path` (built in a temporary folder, then renamed); returns the copy."""
@@ -143,6 +148,8 @@ class Project(ProjectItems, ProjectRecords):
 
     def _update_manifest(self, change: Callable[[Manifest], None]) -> None:
         """Apply `change` to the manifest on disk (re-read first) and write it atomically."""
+        if self.read_only:
+            raise WordbridgeError(f"{self.root}: the project is open read-only; save a copy to change it")
         with self._lock:
             updated = read_manifest(self.root / MANIFEST_NAME)
             change(updated)
