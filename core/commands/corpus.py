@@ -23,8 +23,11 @@ def register(sub) -> None:
         "interruption and it continues). Readers: textgrid (audio + Praat TextGrid word tier), "
         "clips (one word per file, label from the name or a CSV), librispeech "
         "(SPEAKER/CHAPTER/UTT.flac + MFA TextGrids), vad (unsegmented audio, split at pauses), "
-        "chunks (equal-length chunks, the paper's baseline F). Files that cannot be used are "
-        "skipped and summarised.")
+        "chunks (equal-length chunks, the paper's baseline F), transcribed (audio folder + TSV "
+        "transcript, words placed by PocketSphinx forced alignment), speechocean762 (that layout: "
+        "train.tsv/test.tsv, audio/*.opus, lexicon.txt; its test speakers are held out), mboshi "
+        "(utterances.tsv + words.tsv with the corpus's own 'silver' word times). Files that "
+        "cannot be used are skipped and summarised.")
     build.add_argument("source", metavar="SOURCE", help="corpus folder (or a CSV for --reader clips)")
     build.add_argument("--reader", choices=list(READERS), default="textgrid", help="how to find words")
     build.add_argument("--out", required=True, metavar="STORE_DIR", help="feature store folder to write")
@@ -61,6 +64,24 @@ def register(sub) -> None:
     build.add_argument("--min-pause", type=float, default=0.1,
                        help="vad: seconds of quiet that separate words")
     build.add_argument("--chunk-seconds", type=float, default=0.5, help="chunks: chunk length")
+    build.add_argument("--split", default="all",
+                       help="speechocean762: train, test or all; mboshi: train, dev or all")
+    build.add_argument("--transcript", default="transcript.tsv", metavar="TSV",
+                       help="transcribed: transcript with a header row (relative to SOURCE)")
+    build.add_argument("--text-column", default="text", help="transcribed: transcript column")
+    build.add_argument("--speaker-column", default="speaker",
+                       help="transcribed: speaker column (absent: no speakers)")
+    build.add_argument("--utterance-column", default="utterance",
+                       help="transcribed: utterance id column (audio file name without extension)")
+    build.add_argument("--audio-folder", default="audio", help="transcribed: audio sub-folder")
+    build.add_argument("--audio-ext", default="", metavar="EXT",
+                       help="transcribed: audio extension; empty = the first known one that exists")
+    build.add_argument("--lexicon", default="", metavar="FILE",
+                       help="transcribed: ARPAbet lexicon for words the aligner's dictionary lacks; "
+                       "empty = none")
+    build.add_argument("--align-workers", type=int, default=0,
+                       help="transcribed, speechocean762: forced-alignment processes (0: in this "
+                       "process)")
     build.add_argument("--synthetic", action="store_true",
                        help="mark the store synthetic (also taken from SOURCE/corpus.json)")
     build.add_argument("--held-out-speakers", default="", metavar="A,B",
@@ -87,7 +108,11 @@ def run_build(args) -> int:
                "lowercase": args.lowercase or None,
                "label_pattern": args.label_regex, "csv_path": args.labels_csv or None,
                "trim": args.trim or None, "vad": args.vad, "aggressiveness": args.aggressiveness,
-               "min_pause": args.min_pause, "chunk_seconds": args.chunk_seconds}
+               "min_pause": args.min_pause, "chunk_seconds": args.chunk_seconds,
+               "split": args.split, "transcript": args.transcript, "text_column": args.text_column,
+               "speaker_column": args.speaker_column, "utterance_column": args.utterance_column,
+               "audio_folder": args.audio_folder, "audio_extension": args.audio_ext,
+               "lexicon": args.lexicon or None, "align_workers": args.align_workers}
     metadata = {}
     if args.synthetic:
         metadata["synthetic"] = True

@@ -32,6 +32,13 @@ FRAME_RATE = 100  # pocketsphinx frames per second (10 ms)
 MIN_FRAMES_PER_PHONE = 3  # each phone is a 3-state left-to-right HMM: at least 3 frames
 UNKNOWN = "<unknown>"  # stand-in word (generic speech filler) for a word without pronunciation
 UNKNOWN_PHONES = "+SPN+"
+# Search beams tried in turn: the model's defaults, then wider ones (some utterances find no
+# path with the defaults; wider beams alone sometimes end the search early, so a result is kept
+# only if it covers the whole transcript).
+RETRY_BEAMS = (None, 1e-60)
+# A deterministic −70 dBFS noise floor added before decoding: stretches of digital silence
+# (zero padding) otherwise upset the model's feature normalisation and the search finds no path.
+DITHER = 3e-4
 # Markers of non-speech in transcripts (<sil>, [noise], +breath+): not words, never labels.
 NON_WORD = re.compile(r"^(<.*>|\[.*\]|\+.*\+)$")
 EDGE_PUNCTUATION = ".,;:!?\"“”„«»()[]{}¡¿…"
@@ -113,12 +120,26 @@ class ForcedAligner:
         except ImportError:  # pragma: no cover - requirements.txt installs it
             raise WordbridgeError("forced alignment needs the pocketsphinx package "
                                   "(pip install pocketsphinx)") from None
-        config = pocketsphinx.Config(loglevel="FATAL")
-        config["samprate"] = SAMPLE_RATE
-        self.decoder = pocketsphinx.Decoder(config)
+        self._pocketsphinx = pocketsphinx
         self.lexicon = lexicon or {}
         self._phones: dict[str, int | None] = {}  # word → phone count (None: no pronunciation)
-        self.decoder.add_word(UNKNOWN, UNKNOWN_PHONES, True)
+        self._added: list[tuple[str, str]] = [(UNKNOWN, UNKNOWN_PHONES)]  # (name, phones) added
+        self._decoders: dict[float | None, object] = {}
+        self.decoder = self._decoder(RETRY_BEAMS[0])
+
+    def _decoder(self, beam: float | None):
+        """The decoder for `beam` (None: the model's defaults), made on first use."""
+        if beam not in self._decoders:
+            config = self._pocketsphinx.Config(loglevel="FATAL")
+            config["samprate"] = SAMPLE_RATE
+            config["cmn"] = "batch"  # normalise over the whole utterance: results independent of order
+            if beam is not None:
+                config["beam"] = config["pbeam"] = config["wbeam"] = beam
+            decoder = self._pocketsphinx.Decoder(config)
+            for name, phones in self._added:
+                decoder.add_word(name, phones, True)
+            self._decoders[beam] = decoder
+        return self._decoders[beam]
 
     def phone_count(self, word: str) -> int | None:
         """Phones in the word's (shortest) pronunciation, adding it from the lexicon if needed;
@@ -135,9 +156,11 @@ class ForcedAligner:
                 for pron in self.lexicon.get(word, []):
                     name = word if added == 0 else f"{word}({added + 1})"
                     try:
-                        self.decoder.add_word(name, pron, True)
+                        for decoder in self._decoders.values():
+                            decoder.add_word(name, pron, True)
                     except RuntimeError:  # a phone the acoustic model does not have
                         continue
+                    self._added.append((name, pron))
                     added += 1
                     n = len(pron.split())
                     count = n if count is None else min(count, n)
@@ -165,8 +188,13 @@ class ForcedAligner:
                              f"lasts {duration:.2f} s")
             return result
         text = [w if c is not None else UNKNOWN for w, c in zip(words, counts)]
-        pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
-        spans = self._decode(text, pcm)
+        noise = np.random.default_rng(0).standard_normal(len(samples)).astype(np.float32) * DITHER
+        pcm = (np.clip(samples + noise, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+        spans = None
+        for beam in RETRY_BEAMS:
+            spans = self._decode(self._decoder(beam), text, pcm)
+            if spans is not None:
+                break
         result.seconds = time.perf_counter() - t0
         if spans is None:
             result.reason = NOT_ALIGNED
@@ -177,8 +205,8 @@ class ForcedAligner:
         result.words = [(w, s, e) for w, s, e in result.words if e > s]
         return result
 
-    def _decode(self, text: list[str], pcm: bytes) -> list[tuple[str, float, float]] | None:
-        d = self.decoder
+    @staticmethod
+    def _decode(d, text: list[str], pcm: bytes) -> list[tuple[str, float, float]] | None:
         try:
             d.set_align_text(" ".join(text))
             d.start_utt()
@@ -225,7 +253,7 @@ class AlignStats:
         return self.wall_seconds / self.audio_seconds if self.audio_seconds else 0.0
 
     def summary(self) -> str:
-        return (f"forced alignment: {self.utterances} utterances, {self.audio_seconds / 3600:.2f} h "
+        return (f"{self.utterances} utterances, {self.audio_seconds / 3600:.2f} h "
                 f"of audio in {self.wall_seconds:.0f} s with {max(1, self.workers)} process(es) "
                 f"(real-time factor {self.real_time_factor:.4f})")
 
