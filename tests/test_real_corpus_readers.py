@@ -86,7 +86,9 @@ def near_espeak(table, utt, timings):
 
 def test_transcribed_places_words_and_counts_skips(tmp_path, speech):
     root = transcribed_folder(tmp_path / "c", speech,
-                              extra_lines=["bad\trow", "u1\tspkA\t30\tzero again", "empty\tspkA\t30\t ... "])
+                              extra_lines=["bad\trow", "u1\tspkA\t30\tzero again", "empty\tspkA\t30\t ... ",
+                                           "broken\tspkB\t40\tone two"])
+    (root / "audio" / "broken.wav").write_bytes(b"RIFF but not really audio")
     table, report = read_corpus(root, "transcribed", lexicon="lexicon.txt")
     check_spans(table, lambda a: sf.info(a).duration)
     near_espeak(table, "u1", speech[U1][1])  # WAV, 16 kHz mono
@@ -98,12 +100,13 @@ def test_transcribed_places_words_and_counts_skips(tmp_path, speech):
     assert all(label == label.lower() and label.split() == [label] for label in table.label)
     assert report.skipped == {"no pronunciation": 1, "transcript longer than audio": 7,
                               "missing audio": 2, "malformed transcript row": 1,
-                              "duplicate utterance": 2, "empty transcript": 1}
+                              "duplicate utterance": 2, "empty transcript": 1, "unreadable audio": 2}
     assert any("short" in e and "0.25 s" in e for e in report.examples["transcript longer than audio"])
     assert any("transcript.tsv:8" in e and "2 fields" in e for e in report.examples["malformed transcript row"])
     assert any("gone.*" in e for e in report.examples["missing audio"])
     assert "qwzxv" in report.examples["no pronunciation"][0]
-    assert report.files_seen == 9 and report.files_used == 4 and report.segments == len(table) == 14
+    assert any("broken.wav" in e for e in report.examples["unreadable audio"])
+    assert report.files_seen == 10 and report.files_used == 4 and report.segments == len(table) == 14
 
 
 def test_transcribed_options_and_input_errors(tmp_path, speech):
@@ -245,3 +248,26 @@ def test_mboshi_given_word_times_and_skips(tmp_path, speech):
     (root / "words.tsv").write_text("utt\tstart\tend\tword\n", encoding="utf-8")
     with pytest.raises(InputFileError, match=r"words.tsv:1: header row lacks column\(s\) utterance, start_s, end_s"):
         read_corpus(root, "mboshi")
+
+
+def test_align_corpus_script_writes_table_and_report(tmp_path, speech):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from core.segments import SegmentTable
+
+    root = so762_folder(tmp_path / "so", speech)
+    out = tmp_path / "out" / "segments_test.tsv"
+    script = Path(__file__).resolve().parents[1] / "scripts" / "align_corpus.py"
+    done = subprocess.run([sys.executable, str(script), str(root), "--reader", "speechocean762",
+                           "--split", "test", "--out", str(out), "--quiet"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert SegmentTable.load(out).label == ["eight", "blorptang", "two"]
+    summary = json.loads(out.with_name(out.name + ".report.json").read_text())
+    assert summary["words_placed"] == 3 and summary["skipped_by_reason"] == {"missing audio": 2}
+    assert summary["metadata"]["held_out_speakers"] == ["0003"]
+    assert 0 < summary["alignment"]["real_time_factor"] < 5
+    bad = subprocess.run([sys.executable, str(script), str(root), "--reader", "speechocean762",
+                          "--split", "dev", "--out", str(out), "--quiet"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("error: speechocean762 split must be")
