@@ -89,6 +89,12 @@ def run_info(args) -> int:
         raise WordbridgeError(f"{project.root}: {len(missing)} file(s) the project refers to are missing: "
                               f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
     if args.check:
+        from core.project.paths import unsafe_references
+
+        unsafe = unsafe_references(project)
+        if unsafe:
+            raise WordbridgeError(f"{project.root}: {len(unsafe)} unsafe path(s): " + "; ".join(unsafe[:3])
+                                  + (" ..." if len(unsafe) > 3 else ""))
         checked = _check_everything(project)
         print(f"checked {checked} item(s): all files load and match the manifest")
     return 0
@@ -150,7 +156,7 @@ def run_add_space(args) -> int:
         raise WordbridgeError(f"--max-words must be 0 (all) or positive, not {args.max_words}")
     max_rows = args.max_words or None
     embeddings = load_vectors(path, max_rows=max_rows, language=args.language, modality=args.kind)
-    provenance = {"file": str(path.resolve()), "added": now(), "max_words": max_rows}
+    provenance = {"file": path.name, "added": now(), "max_words": max_rows}  # a name: no local folder
     sidecar = path.with_suffix(".json")
     if sidecar.is_file() and sidecar != path:
         try:
@@ -175,7 +181,7 @@ def run_add_mapping(args) -> int:
     mapping_id = args.id or f"{args.source}-to-{args.target}"
     entry = project.add_mapping(mapping_id, args.source, args.target, found.W, args.method or found.method,
                                 metrics=found.metrics_summary(), extra_arrays=found.arrays,
-                                metadata={"imported_from": str(found.path.resolve()), "run_config": found.config},
+                                metadata={"imported_from": found.path.name, "run_config": found.config},
                                 header=found.header, replace=args.replace)
     print(f"added mapping {entry.id!r} ({entry.source} → {entry.target}, {entry.method}) to {project.root}")
     return 0

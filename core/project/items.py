@@ -19,6 +19,7 @@ from core.atomic import atomic_path
 from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
 from core.project.manifest import EncoderEntry, MappingEntry, ProjectionEntry, SpaceEntry, now
+from core.project.paths import inside
 from core.project.store import (atomic_pair, check_vocabulary, load_arrays, read_raw_header, read_vocabulary,
                                 vocabulary_text, write_arrays_to)
 
@@ -100,10 +101,16 @@ def write_space(root: Path, stem: str, space_id: str, embeddings: Embeddings, ki
                       bool(synthetic), now())
 
 
+def item_file(root: Path, entry, key: str) -> Path:
+    """The file `entry.files[key]` under `root`, refused (UnsafePathError) when it leads outside."""
+    if key not in entry.files:
+        return root / ""  # reading it fails with the reader's own "missing" message
+    return inside(root, entry.files[key], f"{entry.id} {key}")
+
+
 def read_space(root: Path, entry: SpaceEntry) -> Embeddings:
     """Load a space and check it against its manifest entry and its own vocabulary."""
-    vectors_path = root / entry.files.get("vectors", "")
-    vocab_path = root / entry.files.get("vocab", "")
+    vectors_path, vocab_path = item_file(root, entry, "vectors"), item_file(root, entry, "vocab")
     arrays, metadata = load_arrays(vectors_path, required=["vectors"])
     words = read_vocabulary(vocab_path)
     vectors = arrays["vectors"]
@@ -158,7 +165,7 @@ def write_mapping(root: Path, stem: str, mapping_id: str, source: SpaceEntry, ta
 
 def read_mapping(root: Path, entry: MappingEntry, source: SpaceEntry | None, target: SpaceEntry | None) -> Mapping:
     """Load a mapping and check W against the dimensions of its spaces (when they are known)."""
-    path = root / entry.files.get("arrays", "")
+    path = item_file(root, entry, "arrays")
     arrays, metadata = load_arrays(path, required=["W"])
     W = arrays.pop("W")
     if W.ndim != 2:
@@ -198,8 +205,7 @@ def write_projection(root: Path, stem: str, entry: ProjectionEntry, coords: np.n
 
 def read_projection(root: Path, entry: ProjectionEntry) -> Projection:
     """Load cached coordinates and their row index, checking that they agree."""
-    coords_path = root / entry.files.get("coords", "")
-    index_path = root / entry.files.get("index", "")
+    coords_path, index_path = item_file(root, entry, "coords"), item_file(root, entry, "index")
     arrays, _ = load_arrays(coords_path, required=["coords"])
     coords = arrays.pop("coords")
     if not index_path.is_file():
@@ -237,7 +243,7 @@ def write_encoder(root: Path, stem: str, encoder_id: str, state_dict: dict, conf
 
 def read_encoder(root: Path, entry: EncoderEntry) -> dict[str, np.ndarray]:
     """The encoder's weights as numpy arrays (name → array)."""
-    arrays, _ = load_arrays(root / entry.files.get("weights", ""))
+    arrays, _ = load_arrays(item_file(root, entry, "weights"))
     return arrays
 
 

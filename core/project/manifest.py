@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core.errors import InputFileError, WordbridgeError
+from core.project.paths import path_problem
 
 MANIFEST_NAME = "wordbridge.json"
 FORMAT_NAME = "wordbridge-project"
@@ -80,6 +81,10 @@ class _Reader:
         value = self.get(key, dict)
         if not all(isinstance(v, str) for v in value.values()):
             self.fail(f"{self.where}.{key} must map names to file paths (strings)")
+        for name, relative in value.items():  # a received project must not reach outside its folder
+            problem = path_problem(relative)
+            if problem is not None:
+                self.fail(f"{self.where}.{key}.{name} {relative!r} {problem} (paths stay inside the project)")
         return value
 
 

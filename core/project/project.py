@@ -94,7 +94,8 @@ class Project(ProjectItems, ProjectRecords):
 
         def build(folder: Path) -> None:
             with self._lock:
-                shutil.copytree(self.root, folder, ignore=skip, dirs_exist_ok=True)
+                # links are copied as links, never followed (recordings/leak -> ~/.ssh copies no file)
+                shutil.copytree(self.root, folder, ignore=skip, dirs_exist_ok=True, symlinks=True)
                 self.db.backup_to(folder / DB_NAME)
 
         _build_then_rename(new_path, build)

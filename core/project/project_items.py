@@ -20,6 +20,7 @@ from core.embeddings import Embeddings
 from core.errors import WordbridgeError
 from core.project import items
 from core.project.items import Mapping, Projection, ProjectionGroup
+from core.project.paths import inside, without_local_paths
 from core.project.manifest import (ALIGNMENT_STAGES, PROJECTION_METHODS, SPACE_KINDS, EncoderEntry, Manifest,
                                    MappingEntry, ProjectionEntry, SpaceEntry, now)
 
@@ -67,7 +68,7 @@ class ProjectItems:
             raise WordbridgeError(f"space {space_id!r}: only a speech space can be synthetic")
         if synthetic and not (synthetic_note or self._manifest.synthetic_speech_note):
             raise WordbridgeError(f"space {space_id!r}: say how the synthetic speech was made (synthetic_note)")
-        provenance = items.plain_json(provenance or {})
+        provenance = without_local_paths(items.plain_json(provenance or {}))  # no /home/... in a shared project
         items._check_json(provenance, f"space {space_id!r} provenance")
         def also(m: Manifest) -> None:
             if language and language not in m.languages:
@@ -114,7 +115,7 @@ class ProjectItems:
         source_entry, target_entry = self.space_entry(source), self.space_entry(target)
         return self._store("mappings", mapping_id, replace, lambda stem: items.write_mapping(
             self.root, stem, mapping_id, source_entry, target_entry, W, method, items.plain_json(metrics or {}),
-            extra_arrays, items.plain_json(metadata or {}), header))
+            extra_arrays, without_local_paths(items.plain_json(metadata or {})), header))
 
     def mapping_entry(self, mapping_id: str) -> MappingEntry:
         """The manifest entry of one mapping."""
@@ -169,7 +170,7 @@ class ProjectItems:
     def set_encoder(self, encoder_id: str, state_dict: dict, config: dict, provenance: dict | None = None) -> EncoderEntry:
         """Store (or replace) a speech encoder: its state dict (torch tensors or numpy arrays) and config."""
         check_id(encoder_id, "encoder")
-        config, provenance = items.plain_json(config), items.plain_json(provenance or {})
+        config, provenance = items.plain_json(config), without_local_paths(items.plain_json(provenance or {}))
         return self._store("encoders", encoder_id, True, lambda stem: items.write_encoder(
             self.root, stem, encoder_id, state_dict, config, provenance))
 
@@ -224,6 +225,7 @@ class ProjectItems:
             if old is not None and not replace:
                 raise WordbridgeError(f"this project already has a {what} {item_id!r} (pass replace to overwrite it)")
             stem = self._fresh_stem(section, item_id, old)
+            inside(self.root, stem, what)  # e.g. spaces/ a link out of the project: refused before writing
             try:
                 entry = write(stem)
             except BaseException:
@@ -257,8 +259,9 @@ class ProjectItems:
         raise WordbridgeError(f"{folder}: too many versions of {item_id!r}")
 
     def _delete_files(self, relative_paths) -> None:
+        """Delete files of the project; a path leading outside the folder is refused (UnsafePathError)."""
         for relative in relative_paths:
-            (self.root / relative).unlink(missing_ok=True)
+            inside(self.root, relative, "item file").unlink(missing_ok=True)
 
 
 def _find(entries: list, item_id: str, what: str):

@@ -16,6 +16,7 @@ import numpy as np
 
 from core.project import items
 from core.project.database import ConfirmedPair, Recording, Run, Segment
+from core.project.paths import inside, portable
 from core.project.recordings import RECORDINGS_DIR, new_wav_name, read_audio, write_wav
 
 
@@ -32,7 +33,7 @@ class ProjectRecords:
         A crash between the two leaves only a WAV without a row (see `orphan_recordings`).
         """
         wav_name = new_wav_name()
-        wav_path = self.root / wav_name
+        wav_path = inside(self.root, wav_name, "recording")  # recordings/ may be a link out of the project
         try:
             with self.db.transaction() as conn:
                 duration = write_wav(wav_path, samples, sample_rate)
@@ -46,7 +47,9 @@ class ProjectRecords:
                          speaker: str | None = None) -> int:
         """Copy an audio file (any format soundfile reads) into the project as mono 16-bit WAV; returns its id."""
         samples, rate = read_audio(audio_path)
-        return self.add_recording(samples, rate, source="import", device="", note=note or f"imported from {audio_path}",
+        # the file's name only: a local folder (/home/...) must not travel with a shared project
+        return self.add_recording(samples, rate, source="import", device="",
+                                  note=note or f"imported from {Path(audio_path).name}",
                                   label=label, speaker=speaker)
 
     def recordings(self) -> list[Recording]:
@@ -55,13 +58,14 @@ class ProjectRecords:
 
     def recording_audio(self, recording_id: int) -> tuple[np.ndarray, int]:
         """A recording's samples (float32 mono) and sample rate."""
-        return read_audio(self.root / self.db.recording(recording_id).wav_path)
+        return read_audio(inside(self.root, self.db.recording(recording_id).wav_path, "recording"))
 
     def delete_recording(self, recording_id: int) -> None:
         """Remove a recording, its segments and its WAV file."""
+        inside(self.root, self.db.recording(recording_id).wav_path, "recording")  # refused before the row goes
         with self.db.transaction() as conn:
             wav_name = self.db.delete_recording_row(conn, recording_id)
-        (self.root / wav_name).unlink(missing_ok=True)
+        inside(self.root, wav_name, "recording").unlink(missing_ok=True)
 
     def orphan_recordings(self) -> list[Path]:
         """WAV files under recordings/ that no row refers to (left by a crash between WAV and row)."""
@@ -127,11 +131,8 @@ class ProjectRecords:
         return self.db.runs(kind)
 
     def _relative(self, path: str | os.PathLike) -> str:
-        path = Path(path)
-        try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return str(path)
+        """A run folder as stored: relative to the project, or its name when outside (no local path)."""
+        return portable(self.root, path)
 
 
 @dataclasses.dataclass
