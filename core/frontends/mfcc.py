@@ -35,14 +35,17 @@ class MfccFrontEnd(FrontEnd):
 
     @property
     def dim(self) -> int:
+        """13, 39, 40 or 120: the FeatureConfig's width."""
         return self.features.dim
 
     @property
     def frame_rate(self) -> float:
+        """100 frames/s for the 10-ms hop."""
         return self.features.frame_rate
 
     @property
     def sample_rate(self) -> int:  # type: ignore[override]
+        """The FeatureConfig's sample rate (16000)."""
         return self.features.sample_rate
 
     def config(self) -> dict:

@@ -132,7 +132,8 @@ def convert_openwakeword(out_path, models_dir=None) -> Path:
         digests[role] = hashlib.sha256(path.read_bytes()).hexdigest()
         graph = onnx.load(str(path)).graph
         inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-        nodes = [(n.op_type, list(n.input)) for n in graph.node if n.op_type in ("Conv", "BatchNormalization", "MatMul")]
+        kinds = ("Conv", "BatchNormalization", "MatMul")
+        nodes = [(n.op_type, list(n.input)) for n in graph.node if n.op_type in kinds]
         arrays = [[inits[name] for name in inputs if name in inits] for _, inputs in nodes]
         if role == "mel":
             names = [["stft_real"], ["stft_imag"], ["mel_basis"]]
@@ -188,7 +189,8 @@ def _cached_net(path: str, device: str):
     try:
         state = load_file(path)
     except (SafetensorError, OSError, ValueError) as exc:
-        raise WordbridgeError(f"{path}: not a speech_embedding .safetensors file ({str(exc).splitlines()[0]})") from None
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise WordbridgeError(f"{path}: not a speech_embedding .safetensors file ({reason})") from None
     net = build_net()
     _load_state(net, state, path)
     return net.eval().to(device)
@@ -234,10 +236,12 @@ class SpeechEmbeddingFrontEnd(FrontEnd):
 
     @property
     def dim(self) -> int:
+        """96."""
         return EMBED_DIM
 
     @property
     def frame_rate(self) -> float:
+        """1000 / hop_ms (25 frames/s by default)."""
         return 1000.0 / self.hop_ms
 
     def config(self) -> dict:

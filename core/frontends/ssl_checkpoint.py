@@ -191,10 +191,12 @@ class SslFrontEnd(FrontEnd):
 
     @property
     def dim(self) -> int:
+        """The model's encoder_embed_dim."""
         return self._dim
 
     @property
     def frame_rate(self) -> float:
+        """16000 / the extractor's total stride (50 frames/s for the usual 320)."""
         return self.sample_rate / self.stride
 
     def config(self) -> dict:
@@ -229,7 +231,8 @@ class SslFrontEnd(FrontEnd):
                 for r, i in enumerate(group):
                     stack[r, :len(items[i])] = torch.from_numpy(items[i])
                 lengths = torch.tensor([len(items[i]) for i in group])
-                outputs, out_lengths = model.extract_features(stack.to(device), lengths.to(device), num_layers=self.layer)
+                outputs, out_lengths = model.extract_features(stack.to(device), lengths.to(device),
+                                                              num_layers=self.layer)
                 for r, i in enumerate(group):
                     n = int(out_lengths[r]) if out_lengths is not None else outputs[-1].shape[1]
                     results[i] = outputs[-1][r, :n].float().cpu().numpy()
