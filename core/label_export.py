@@ -18,6 +18,7 @@ from core.atomic import atomic_path
 from core.errors import InputFileError, WordbridgeError
 from core.lexicon_export import Interval, write_audacity_labels, write_textgrid
 from core.progress import Progress, ensure
+from core.project.paths import inside
 
 WORDS_TIER = "words"  # the tier name core/corpus/textgrid.py reads by default
 _IMPORTED = re.compile(r"^imported from (.+)$")
@@ -123,7 +124,7 @@ def export_recording_labels(project, classifier, method: str, folder: str | os.P
         used.add(stem.casefold())
         base = folder / stem
         wav = base.with_suffix(".wav")
-        _copy_wav(project.root / rec.wav_path, wav)
+        _copy_wav(inside(project.root, rec.wav_path, f"recording {rec.id}"), wav)  # never a file outside
         write_textgrid(base.with_suffix(".TextGrid"), {WORDS_TIER: intervals}, max(rec.duration, 1e-3))
         write_eaf(base.with_suffix(".eaf"), {WORDS_TIER: intervals}, wav)
         write_audacity_labels(base.with_suffix(".txt"), intervals)
