@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -250,9 +251,16 @@ def _file_task(task):
     if not compute:
         return "audio", samples, warnings
     if spans is not None:  # an own-audio front end: this file's segments, each from its own audio
-        return "features", make_frontend(config_dict).segment_frames(samples, spans, device="cpu"), warnings
+        return "features", _frontend(json.dumps(config_dict, sort_keys=True)).segment_frames(
+            samples, spans, device="cpu"), warnings
     config = FeatureConfig.from_dict(config_dict)
     return "features", extract_features([samples], config, device="cpu")[0], warnings
+
+
+@lru_cache(maxsize=2)
+def _frontend(config_json: str) -> FrontEnd:
+    """One front end per process and config (an ssl checkpoint is read once, not once per file)."""
+    return make_frontend(json.loads(config_json))
 
 
 def _pool(workers: int):
