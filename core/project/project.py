@@ -24,6 +24,7 @@ from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
 from core.project import items
 from core.project.database import DB_NAME, ProjectDatabase
+from core.project.locking import LOCK_NAME, manifest_lock
 from core.project.manifest import MANIFEST_NAME, Manifest, now, read_manifest
 from core.project.project_items import ProjectItems, check_id
 from core.project.project_records import ProjectRecords
@@ -90,7 +91,7 @@ class Project(ProjectItems, ProjectRecords):
 
         def skip(folder: str, names: list[str]) -> set[str]:
             at_top = Path(folder).resolve() == self.root.resolve()
-            return {n for n in names if n.endswith(".tmp") or at_top and n.startswith(DB_NAME)}
+            return {n for n in names if n.endswith(".tmp") or at_top and (n.startswith(DB_NAME) or n == LOCK_NAME)}
 
         def build(folder: Path) -> None:
             with self._lock:
@@ -151,7 +152,7 @@ class Project(ProjectItems, ProjectRecords):
         """Apply `change` to the manifest on disk (re-read first) and write it atomically."""
         if self.read_only:
             raise WordbridgeError(f"{self.root}: the project is open read-only; save a copy to change it")
-        with self._lock:
+        with self._lock, manifest_lock(self.root):  # other processes too: nothing they write is lost
             updated = read_manifest(self.root / MANIFEST_NAME)
             change(updated)
             updated.modified = now()
