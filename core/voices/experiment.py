@@ -55,13 +55,17 @@ class VoicesConfig:
     workers: int = 0
     text_space: str = "text-en"
     max_vocabulary: int = 0  # 0 = the whole speech vocabulary (smaller: tests and smoke runs)
+    frames_cache: str = ""  # folder for frame caches shared by runs ("" = RUN/frames)
 
 
-def run_voices(cfg: VoicesConfig, run_dir: str | Path, progress: Progress | None = None) -> dict:
-    """Run the experiment into `run_dir` (config.json, frame caches, recognizer, metrics.json)."""
+def run_voices(cfg: VoicesConfig, run_dir: str | Path, stages=("train", "evaluate"),
+               progress: Progress | None = None) -> dict:
+    """Run the experiment into `run_dir` (config.json, frame caches, recognizer, metrics.json).
+
+    "train" makes the training clips, trains the encoder, stores the recognizer and scores the
+    synthetic tests; "evaluate" scores the real test and calibration speakers with the stored
+    recognizer (so training can run on a GPU machine and evaluation where the recordings are)."""
     from core.frontends import make_frontend
-    from core.voices.frameset import FrameSet, featurize
-    from core.voices.recognizer import RecognizerSettings, encode_frameset, train_recognizer, type_centroids
 
     progress = ensure(progress)
     run_dir = Path(run_dir)
@@ -72,60 +76,115 @@ def run_voices(cfg: VoicesConfig, run_dir: str | Path, progress: Progress | None
     device = "cuda" if cfg.device == "auto" and _cuda() else ("cpu" if cfg.device == "auto" else cfg.device)
     vocabulary, speech, type_text = _vocabulary(cfg)
     progress.log(f"vocabulary {len(vocabulary)} words; front end {frontend.describe()}; device {device}")
+    metrics_file = run_dir / "metrics.json"
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {"tests": {}}
+    metrics.update({"config": asdict(cfg), "vocabulary": len(vocabulary), "frontend": frontend.config(),
+                    "frontend_provenance": frontend.provenance()})
+    ctx = _Context(cfg, run_dir, frontend, device, vocabulary, speech, type_text, progress)
+    if "train" in stages:
+        metrics.update(_train_stage(ctx, metrics["tests"]))
+    if "evaluate" in stages and cfg.real_segments:
+        metrics.update(_evaluate_stage(ctx, metrics["tests"]))
+    metrics.setdefault("seconds", {})[",".join(stages)] = round(time.time() - started, 1)
+    write_json(metrics_file, metrics)
+    return metrics
 
-    def cached(name: str, make) -> FrameSet:
-        path = run_dir / "frames" / f"{name}.safetensors"
+
+@dataclass
+class _Context:
+    cfg: VoicesConfig
+    run_dir: Path
+    frontend: object
+    device: str
+    vocabulary: list
+    speech: object
+    type_text: list | None
+    progress: Progress
+
+    def frames(self, name: str, make, copies: int = 0):
+        """The FrameSet `name`, from the frame cache or made now (clips from `make()`). The cache
+        file's name carries a hash of everything its frames depend on, so runs can share a cache."""
+        import hashlib
+
+        from core.voices.frameset import FrameSet, featurize
+
+        c = self.cfg
+        key = json.dumps([name, self.frontend.config(), copies, c.seed, c.voices, c.max_vocabulary, c.project,
+                          c.real_segments, c.calib_speakers], sort_keys=True)
+        folder = Path(c.frames_cache) if c.frames_cache else self.run_dir / "frames"
+        path = folder / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:10]}.safetensors"
         if path.is_file():
             return FrameSet.load(path)
         t = time.time()
         clips = make()
-        frames = featurize(clips, frontend, copies=cfg.copies if name.endswith("train") else 0,
-                           seed=cfg.seed, device=device, progress=progress)
+        frames = featurize(clips, self.frontend, copies=copies, seed=self.cfg.seed, device=self.device,
+                           workers=self.cfg.workers, progress=self.progress)
         frames.save(path)
-        progress.log(f"{name}: {len(clips)} clips ({clips.seconds / 3600:.2f} h), skipped {clips.skipped}, "
-                     f"{len(frames)} rows, {time.time() - t:.0f} s")
+        self.progress.log(f"{name}: {len(clips)} clips ({clips.seconds / 3600:.2f} h), skipped {clips.skipped}, "
+                          f"{len(frames)} rows, {time.time() - t:.0f} s")
         return frames
 
-    sets = {"synthetic_train": cached("synthetic_train", lambda: _synthetic(vocabulary, range(cfg.voices), cfg, progress)),
-            "synthetic_unseen": cached("synthetic_unseen", lambda: _synthetic(
-                _frequent(speech, type_text, 500), range(UNSEEN_VOICE_START, UNSEEN_VOICE_START + 4), cfg, progress))}
-    if cfg.real_segments:
-        real_train, real_calib, real_test = _real_tables(cfg)
-        sets["real_train"] = cached("real_train", lambda: _clips(real_train, "so762", cfg, set(vocabulary)))
-        sets["real_calib"] = cached("real_calib", lambda: _clips(real_calib, "so762", cfg, None))
-        sets["real_test"] = cached("real_test", lambda: _clips(real_test, "so762", cfg, None))
-    train = FrameSet.concat([sets["synthetic_train"]] + ([sets["real_train"]] if cfg.train_real and "real_train" in sets else []))
-    settings = RecognizerSettings(epochs=cfg.epochs, seed=cfg.seed, device=device)
-    model, loop = train_recognizer(train, settings, run_dir / "checkpoints", progress)
-    progress.log(f"encoder trained: {loop.steps} steps, loss {loop.final_loss}, {loop.seconds:.0f} s")
-    encoded = {name: encode_frameset(model, fs, device) for name, fs in sets.items()}
-    enc_train = encode_frameset(model, train, device)
-    centroids, has_clips = type_centroids(enc_train, train.labels, train.sources, vocabulary)
-    counts = Counter(w for w, c in zip(train.labels, train.copy) if c == 0)
-    metrics = {"config": asdict(cfg), "vocabulary": len(vocabulary), "types_with_clips": int(has_clips.sum()),
-               "train_rows": len(train), "train_steps": loop.steps, "final_loss": loop.final_loss,
-               "frontend": frontend.config(), "frontend_provenance": frontend.provenance(), "tests": {}}
-    for name, fs in sets.items():
-        if name.endswith("train"):
-            continue
-        enc, labels = encoded[name], fs.labels
-        result = {"all": word_scores(enc, labels, centroids, vocabulary, counts)}
-        if name == "synthetic_unseen":
-            top30 = set(_frequent(speech, type_text, 30))
-            rows = [i for i, w in enumerate(labels) if w in top30]
-            result["top30_words"] = word_scores(enc[rows], [labels[i] for i in rows], centroids, vocabulary, counts)
-        digit_rows = np.array([vocabulary.index(d) for d in DIGITS if d in vocabulary])
-        result["digits"] = word_scores(enc, labels, centroids, vocabulary, counts, allowed=digit_rows)
-        if type_text is not None:
-            inside = [i for i, w in enumerate(labels) if w in set(vocabulary)]
-            result["text_words"] = text_word_scores(enc[inside], [labels[i] for i in inside], centroids, type_text)
-        metrics["tests"][name] = result
-    if "real_calib" in sets:
-        metrics["confidence"] = _confidence(encoded, sets, centroids, vocabulary)
-    _save_recognizer(run_dir, model, centroids, vocabulary, frontend, metrics.get("confidence", {}).get("calibration"))
-    metrics["seconds"] = round(time.time() - started, 1)
-    write_json(run_dir / "metrics.json", metrics)
-    return metrics
+
+def _train_stage(ctx: _Context, tests: dict) -> dict:
+    from core.voices.frameset import FrameSet
+    from core.voices.recognizer import RecognizerSettings, encode_frameset, train_recognizer, type_centroids
+
+    cfg = ctx.cfg
+    parts = [ctx.frames("synthetic_train", lambda: _synthetic(ctx.vocabulary, range(cfg.voices), cfg, ctx.progress),
+                        copies=cfg.copies)]
+    if cfg.train_real:
+        if not cfg.real_segments:
+            raise WordbridgeError("training on real speech needs the real corpus's segment tables (real_segments)")
+        real_train, _, _ = _real_tables(cfg)
+        parts.append(ctx.frames("real_train", lambda: _clips(real_train, "so762", cfg, set(ctx.vocabulary)),
+                                copies=cfg.copies))
+    train = FrameSet.concat(parts)
+    settings = RecognizerSettings(epochs=cfg.epochs, seed=cfg.seed, device=ctx.device)
+    model, loop = train_recognizer(train, settings, ctx.run_dir / "checkpoints", ctx.progress)
+    ctx.progress.log(f"encoder trained: {loop.steps} steps, loss {loop.final_loss}, {loop.seconds:.0f} s")
+    centroids, has_clips = type_centroids(encode_frameset(model, train, ctx.device), train.labels, train.sources,
+                                          ctx.vocabulary)
+    _save_recognizer(ctx.run_dir, model, centroids, ctx.vocabulary, ctx.frontend)
+    # baseline for synthetic tests: the speech corpus's most frequent word (its vocabulary is by frequency)
+    counts = {w: len(ctx.speech.words) - i for i, w in enumerate(ctx.speech.words)}
+    unseen = ctx.frames("synthetic_unseen", lambda: _synthetic(
+        _frequent(ctx.speech, min(500, cfg.max_vocabulary or 500)), range(UNSEEN_VOICE_START, UNSEEN_VOICE_START + 4), cfg, ctx.progress))
+    tests["synthetic_unseen"] = _scores(ctx, encode_frameset(model, unseen, ctx.device), unseen.labels, centroids, counts)
+    top30 = set(_frequent(ctx.speech, 30))
+    rows = [i for i, w in enumerate(unseen.labels) if w in top30]
+    tests["synthetic_unseen"]["top30_words"] = word_scores(
+        encode_frameset(model, unseen.subset(rows), ctx.device), [unseen.labels[i] for i in rows], centroids,
+        ctx.vocabulary, counts)
+    return {"types_with_clips": int(has_clips.sum()), "train_rows": len(train), "train_steps": loop.steps,
+            "final_loss": loop.final_loss, "train_seconds": round(loop.seconds, 1),
+            "train_sources": dict(Counter(train.sources))}
+
+
+def _evaluate_stage(ctx: _Context, tests: dict) -> dict:
+    from core.voices.recognizer import encode_frameset
+
+    model, centroids = load_recognizer(ctx.run_dir)
+    train, calib, test = _real_tables(ctx.cfg)
+    counts = Counter(train.label)  # baseline: always the real training speakers' most frequent word
+    sets = {"real_calib": ctx.frames("real_calib", lambda: _clips(calib, "so762", ctx.cfg, None)),
+            "real_test": ctx.frames("real_test", lambda: _clips(test, "so762", ctx.cfg, None))}
+    encoded = {name: encode_frameset(model, fs, ctx.device) for name, fs in sets.items()}
+    tests["so762_test"] = _scores(ctx, encoded["real_test"], sets["real_test"].labels, centroids, counts)
+    confidence = _confidence(encoded, sets, centroids, ctx.vocabulary)
+    _save_calibration(ctx.run_dir, confidence["calibration"])
+    return {"confidence": confidence}
+
+
+def _scores(ctx: _Context, enc, labels, centroids, counts) -> dict:
+    """Every score of one test set: whole vocabulary, digits, and through the text map."""
+    result = {"all": word_scores(enc, labels, centroids, ctx.vocabulary, counts)}
+    digit_rows = np.array([ctx.vocabulary.index(d) for d in DIGITS if d in ctx.vocabulary])
+    result["digits"] = word_scores(enc, labels, centroids, ctx.vocabulary, counts, allowed=digit_rows)
+    if ctx.type_text is not None:
+        vocab = set(ctx.vocabulary)
+        inside = [i for i, w in enumerate(labels) if w in vocab]
+        result["text_words"] = text_word_scores(enc[inside], [labels[i] for i in inside], centroids, ctx.type_text)
+    return result
 
 
 def _cuda() -> bool:
@@ -139,7 +198,7 @@ def _vocabulary(cfg: VoicesConfig):
     from core.classify import aligned_space_maps
     from core.project import Project
 
-    project = Project.open(cfg.project)
+    project = Project.open(cfg.project, read_only=True)  # never upgrade or touch the target project
     speech_id = next((s.id for s in project.manifest.spaces if s.kind == "speech"), None)
     if speech_id is None:
         raise WordbridgeError(f"{cfg.project}: the project has no speech space")
@@ -161,17 +220,24 @@ def _vocabulary(cfg: VoicesConfig):
     return vocabulary, speech, type_text
 
 
-def _frequent(speech, type_text, n: int) -> list[str]:
+def _frequent(speech, n: int) -> list[str]:
     """The n most frequent speech types (the speech space's order is by frequency)."""
     return list(speech.words[:n])
+
+
+_SYNTHESISED: dict = {}  # runs in one process (one front end after another) synthesise once
 
 
 def _synthetic(words, indices, cfg: VoicesConfig, progress):
     from core.synth.voices import voice_for_speaker
     from core.voices.clips import synthetic_word_clips
 
-    voices = [voice_for_speaker("en", i, cfg.seed) for i in indices]
-    return synthetic_word_clips(list(words), voices, workers=cfg.workers, progress=progress)
+    key = (tuple(words), tuple(indices), cfg.seed)
+    if key not in _SYNTHESISED:
+        voices = [voice_for_speaker("en", i, cfg.seed) for i in indices]
+        _SYNTHESISED.clear()  # keep one set: they are large
+        _SYNTHESISED[key] = synthetic_word_clips(list(words), voices, workers=cfg.workers, progress=progress)
+    return _SYNTHESISED[key]
 
 
 def _real_tables(cfg: VoicesConfig):
@@ -224,16 +290,39 @@ def _confidence(encoded, sets, centroids, vocabulary) -> dict:
     return out
 
 
-def _save_recognizer(run_dir: Path, model, centroids, vocabulary, frontend, calibration) -> None:
+def _save_recognizer(run_dir: Path, model, centroids, vocabulary, frontend) -> None:
     """recognizer.safetensors (encoder.* + centroids) and recognizer.json (architecture, words, front end)."""
     from safetensors.numpy import save_file
 
     from core.atomic import atomic_path
 
     weights = {"encoder." + k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
-    weights["assign_centroids"] = centroids
+    weights["assign_centroids"] = np.ascontiguousarray(centroids, dtype=np.float32)
     with atomic_path(run_dir / "recognizer.safetensors") as tmp:
         save_file(weights, str(tmp))
     write_json(run_dir / "recognizer.json", {"architecture": model.architecture(), "vocabulary": vocabulary,
-                                              "frontend": frontend.config(), "calibration": calibration})
-    json.dumps(calibration)  # fail here, not later, if it is not JSON
+                                              "frontend": frontend.config(), "calibration": None})
+
+
+def _save_calibration(run_dir: Path, calibration: dict) -> None:
+    meta = json.loads((run_dir / "recognizer.json").read_text())
+    meta["calibration"] = calibration
+    write_json(run_dir / "recognizer.json", meta)
+
+
+def load_recognizer(run_dir: str | Path):
+    """(model on the CPU, centroids) of a run folder's stored recognizer."""
+    import torch
+    from safetensors.numpy import load_file
+
+    from core.speech.type_space import build_model
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "recognizer.safetensors").is_file():
+        raise WordbridgeError(f"{run_dir}: no trained recognizer (run the train stage first)")
+    weights = load_file(str(run_dir / "recognizer.safetensors"))
+    meta = json.loads((run_dir / "recognizer.json").read_text())
+    model = build_model(meta["architecture"])
+    model.load_state_dict({k[len("encoder."):]: torch.from_numpy(v) for k, v in weights.items()
+                           if k.startswith("encoder.")})
+    return model.eval(), weights["assign_centroids"]

@@ -116,13 +116,16 @@ class FrameSet:
 
 
 def featurize(clips, frontend, copies: int = 0, conditions=None, seed: int = 0, device="cpu",
-              batch_clips: int = 512, keep_clean: bool = True, progress: Progress | None = None) -> FrameSet:
+              batch_clips: int = 2048, keep_clean: bool = True, workers: int = 0,
+              progress: Progress | None = None) -> FrameSet:
     """Frames of every clip of a ClipSet through `frontend` (a core.frontends front end).
 
     With `copies` > 0 each clip is also simulated that many times under random microphone
-    conditions (`conditions`, core.voices.microphone; seeded by `seed` and the clip's row), each
-    copy a row of its own with `copy` = 1..copies. `keep_clean` False drops the clip as recorded."""
-    from core.voices.microphone import MicrophoneConditions, simulate
+    conditions (`conditions`, core.voices.microphone; seeded by `seed`, the clip's row and the
+    copy, so the result does not depend on `workers`), each copy a row of its own with `copy` =
+    1..copies. `keep_clean` False drops the clip as recorded. `workers` > 0 simulates the
+    microphones in that many processes (the front end runs in this one, batched on `device`)."""
+    from core.voices.microphone import MicrophoneConditions
 
     progress = ensure(progress)
     conditions = conditions or MicrophoneConditions()
@@ -131,20 +134,37 @@ def featurize(clips, frontend, copies: int = 0, conditions=None, seed: int = 0, 
         raise WordbridgeError("nothing to compute: no clean clips and no simulated copies")
     jobs = [(i, v) for i in range(len(clips)) for v in variants]
     chunks, rows, copy_of = [], [], []
-    for start in range(0, len(jobs), batch_clips):
-        batch = jobs[start:start + batch_clips]
-        signals = []
-        for i, v in batch:
-            x = clips.samples[i]
-            if v > 0:
-                x = simulate(x, np.random.default_rng([seed, i, v]), conditions)
-            signals.append(x)
-        chunks += list(frontend.batch_frames(signals, device=device))
-        rows += [i for i, _ in batch]
-        copy_of += [v for _, v in batch]
-        progress.update(min(start + batch_clips, len(jobs)), len(jobs))
+    pool = None
+    if workers > 0 and copies > 0:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(workers)
+    try:
+        for start in range(0, len(jobs), batch_clips):
+            batch = jobs[start:start + batch_clips]
+            chunks += list(frontend.batch_frames(_simulated(clips, batch, conditions, seed, pool), device=device))
+            rows += [i for i, _ in batch]
+            copy_of += [v for _, v in batch]
+            progress.update(min(start + batch_clips, len(jobs)), len(jobs))
+    finally:
+        if pool is not None:
+            pool.shutdown()
     lengths = np.array([len(c) for c in chunks], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     frames = np.concatenate(chunks).astype(np.float16) if chunks else np.zeros((0, frontend.dim), np.float16)
     return FrameSet(frames, offsets, lengths, [clips.labels[i] for i in rows], [clips.speakers[i] for i in rows],
                     [clips.sources[i] for i in rows], np.array(copy_of, dtype=np.int64), frontend.config())
+
+
+def _simulate_one(args):
+    from core.voices.microphone import simulate
+
+    x, seed, i, v, conditions = args
+    return simulate(x, np.random.default_rng([seed, i, v]), conditions)
+
+
+def _simulated(clips, batch, conditions, seed, pool) -> list[np.ndarray]:
+    """The batch's signals: clean clips as they are, copies through a simulated microphone."""
+    todo = [(clips.samples[i], seed, i, v, conditions) for i, v in batch if v > 0]
+    done = iter(pool.map(_simulate_one, todo, chunksize=64) if pool is not None else map(_simulate_one, todo))
+    return [clips.samples[i] if v == 0 else next(done) for i, v in batch]
