@@ -47,7 +47,7 @@ def word_scores(enc: np.ndarray, labels: list[str], centroids: np.ndarray, vocab
         inside &= np.isin(truth, allowed)
     n_cands = len(vocabulary) if allowed is None else len(allowed)
     if not inside.any():
-        return {"n": 0}
+        return {"n": 0, "candidates": int(n_cands)}
     rows, _ = ranked_types(enc[inside], centroids, 10, allowed)
     scores = hit_rates(rows, truth[inside])
     cand_words = vocabulary if allowed is None else [vocabulary[i] for i in allowed]
