@@ -1,4 +1,5 @@
-"""Wordbridge: `python main.py` opens the desktop app; `python main.py COMMAND ...` is the command line."""
+"""Wordbridge: `python main.py [PROJECT]` opens the desktop app (on PROJECT, a project folder, when given);
+`python main.py COMMAND ...` is the command line."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the app (no arguments, `app [PROJECT]`, or a project folder) or a command; returns the exit code."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv and _is_project_folder(argv[0]):
+        argv = ["app", *argv]  # `python main.py PROJECT` opens that project in the app
     from core.cli import ArgumentParser, HelpFormatter, add_command, build_parser, run
 
     if not argv or argv[0] == "app":
@@ -20,6 +24,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 APP_HELP = "open the desktop app (the default when no command is given)"
+
+
+def _is_project_folder(arg: str) -> bool:
+    """Whether a first argument names a project folder (or its wordbridge.json) rather than a command."""
+    from pathlib import Path
+
+    path = Path(arg)
+    return not arg.startswith("-") and (path / "wordbridge.json").is_file() or \
+        (path.name == "wordbridge.json" and path.is_file())
 
 
 def _add_app_arguments(parser) -> None:

@@ -30,7 +30,8 @@ methods:
 Spaces of different dimensions: the larger one is reduced with PCA to the smaller dimension
 (--no-reduce-dim refuses instead). Sampling limits larger than a vocabulary are clipped, with a
 warning. Adversarial defaults (1M samples x 5 epochs x 3 restarts) are sized for a GPU; on a CPU
-they take hours: use --method selflearn, or fewer/shorter epochs (--adv-epoch-size)."""
+they take hours: without --method a CPU runs selflearn (auto on a GPU); --method auto on a CPU asks for
+the adversarial pipeline anyway (or use fewer/shorter epochs, --adv-epoch-size)."""
 
 
 def register(sub) -> None:
@@ -40,7 +41,8 @@ def register(sub) -> None:
     p.add_argument("src", help="source vectors (word2vec .vec text or .bin)")
     p.add_argument("tgt", help="target vectors (word2vec .vec text or .bin)")
     p.add_argument("--out", required=True, help="run folder to write (created if missing)")
-    p.add_argument("--method", choices=METHODS, default="auto", help="alignment method")
+    p.add_argument("--method", choices=METHODS, default=None,
+                   help="alignment method (default: auto on a GPU, selflearn on a CPU, where auto takes hours)")
     p.add_argument("--seed-dict", default=None, help="seed dictionary 'src tgt' per line, for supervised and semisupervised (default: %(default)s)")
     p.add_argument("--eval-dict", default=None, help="test dictionary for P@1/5/10 in metrics.json (default: %(default)s = no evaluation)")
     p.add_argument("--normalize", default="unit,center,unit", help="normalisation steps before alignment")
@@ -73,10 +75,18 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def default_method(device: str) -> str:
+    """The method when --method is not given: `auto` where it runs on CUDA, else the robust `selflearn`
+    (auto's adversarial defaults take hours on a CPU; the app chooses the same way)."""
+    import torch
+
+    return "auto" if device in ("auto", "cuda") and torch.cuda.is_available() else "selflearn"
+
+
 def config_from_args(args) -> AlignConfig:
     """AlignConfig from the parsed options."""
     return AlignConfig(
-        method=args.method, seed=args.seed, device=args.device, backend=args.backend, normalize=args.normalize,
+        method=args.method or default_method(args.device), seed=args.seed, device=args.device, backend=args.backend, normalize=args.normalize,
         reduce_dim=not args.no_reduce_dim, csls_knn=args.csls_knn, criterion_words=args.criterion_words,
         restarts=args.restarts, n_refinement=args.n_refinement, refine_max_rank=args.refine_max_rank,
         adv_epochs=args.adv_epochs, adv_epoch_size=args.adv_epoch_size, adv_batch_size=args.adv_batch_size,

@@ -20,7 +20,8 @@ Layout (every section but [corpus] and [[text]] is optional; see experiments/smo
     [align]                          # AlignConfig fields of the unsupervised method (default "auto")
     [evaluation]                     # csls_knn, max_test_segments, topk
 
-Paths: `${VAR}` is expanded (WORDBRIDGE_DATA defaults to /work/shared/data), `~` too, and a
+Paths: `${VAR}` is expanded (WORDBRIDGE_DATA defaults to
+the repository's ../shared/data), `~` too, and a
 relative path is taken from the config file's folder. Every error is one line naming the file.
 """
 
@@ -34,7 +35,8 @@ from pathlib import Path
 
 from core.errors import InputFileError, WordbridgeError
 
-DEFAULT_DATA = "/work/shared/data"
+# the repository's sibling folder ../shared/data, wherever the repository was cloned
+DEFAULT_DATA = str(Path(__file__).resolve().parents[2].parent / "shared" / "data")
 CONFIGURATIONS = ("A*", "A", "B", "VAD", "F")
 # which corpus reader cuts the segments of each configuration, and its speech grouping
 READER_OF = {"A*": "textgrid", "A": "textgrid", "B": "textgrid", "VAD": "vad", "F": "chunks"}
