@@ -263,13 +263,18 @@ _WORKER: ForcedAligner | None = None
 
 def _init_worker(lexicon: dict[str, list[str]] | None) -> None:
     global _WORKER
+    _WORKER = ForcedAligner(lexicon)
+
+
+def _init_pool_worker(lexicon: dict[str, list[str]] | None) -> None:
+    """A worker process: one thread for torch (resampling), then its own aligner."""
     try:
         import torch
 
         torch.set_num_threads(1)
     except ImportError:  # pragma: no cover
         pass
-    _WORKER = ForcedAligner(lexicon)
+    _init_worker(lexicon)
 
 
 def _align_job(job: AlignJob) -> AlignResult:
@@ -293,7 +298,6 @@ def align_files(jobs: list[AlignJob], lexicon: dict[str, list[str]] | None = Non
     Progress goes to `progress` (stage "forced alignment", with the real-time factor so far);
     `stats`, if given, is filled in as results arrive.
     """
-    global _WORKER
     progress = ensure(progress)
     if workers < 0:
         raise WordbridgeError(f"alignment workers must be 0 or more, got {workers}")
@@ -305,7 +309,7 @@ def align_files(jobs: list[AlignJob], lexicon: dict[str, list[str]] | None = Non
     if workers > 0 and len(jobs) > 1:
         import multiprocessing
 
-        pool = multiprocessing.get_context("spawn").Pool(min(workers, len(jobs)), initializer=_init_worker,
+        pool = multiprocessing.get_context("spawn").Pool(min(workers, len(jobs)), initializer=_init_pool_worker,
                                                          initargs=(lexicon,))
         results = pool.imap(_align_job, jobs, chunksize=4)
     else:
