@@ -195,7 +195,18 @@ class JointSpaceView(QWidget):
             parts.append("PC1 {:.1f}%, PC2 {:.1f}% of variance".format(*[100 * v for v in e.explained_variance[:2]]))
         if e.params.get("sampled"):
             parts.append(f"⚠ sampled down from {e.params.get('total_points')} points (most frequent words kept)")
+        if self.is_stale():
+            parts.append("⚠ stale: drawn with a map that has since been replaced (Align, Refine or Revert) — "
+                         "click Recompute")
         self.info.setText(" · ".join(parts))
+
+    def is_stale(self) -> bool:
+        """True when the layout shown was drawn with a map that has since been replaced."""
+        from core.mapping_history import stale_layouts
+
+        project = self.session.project
+        return project is not None and proj.projection_id(self.method_box.currentText(), self.aligned) \
+            in stale_layouts(project)
 
     def redraw(self) -> None:
         """Draw one scatter item per space (symbol by modality, colour by space), visible rows only."""
@@ -302,7 +313,9 @@ class JointSpaceView(QWidget):
         if project is None or (self.worker is not None and self.worker.is_running()):
             return None
         method, aligned = self.method_box.currentText(), self.aligned
-        worker = Worker(proj.compute_joint_projection, project, method, aligned, parent=self)
+        from core.mapping_history import recompute_layout
+
+        worker = Worker(recompute_layout, project, method, aligned, parent=self)
         worker.finished.connect(lambda _e: self.load())
         worker.failed.connect(self.info.setText)
         worker.cancelled.connect(lambda: self.info.setText("Recomputing was cancelled; the old layout is kept."))

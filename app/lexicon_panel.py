@@ -189,11 +189,11 @@ class LexiconPanel(QWidget):
 
     def refine(self) -> Worker | None:
         """Run semi-supervised Procrustes with the user's pairs in the background."""
-        from core.refine_pairs import refine_with_pairs
+        from core.mapping_history import refine_keeping_previous
 
         if self.session.project is None or self.busy():
             return None
-        worker = Worker(refine_with_pairs, self.session.project, parent=self)
+        worker = Worker(refine_keeping_previous, self.session.writable_project(), parent=self)
         worker.finished.connect(self._refined)
         worker.failed.connect(lambda m: self.criterion.setText(f"Refinement failed: {m}"))
         worker.cancelled.connect(lambda: self.criterion.setText("Refinement cancelled; the mapping is unchanged."))
@@ -213,12 +213,33 @@ class LexiconPanel(QWidget):
         worker.start()
 
     def _refined(self, result) -> None:
+        """Keep the refined map only if the criterion did not drop; otherwise ask (No reverts it)."""
         self.last_refine = result
         skipped = f"; {len(result.skipped)} pairs not in the spaces were skipped" if result.skipped else ""
-        self.criterion.setText(f"Criterion (mean CSLS cosine): {result.criterion_before:.4f} → "
-                               f"<b>{result.criterion_after:.4f}</b> with {result.n_pairs} of your pairs{skipped} "
-                               f"(kept the map started from {result.start})")
+        text = (f"Criterion (mean CSLS cosine): {result.criterion_before:.4f} → <b>{result.criterion_after:.4f}</b> "
+                f"with {result.n_pairs} of your pairs{skipped} (kept the map started from {result.start})")
+        if result.criterion_after < result.criterion_before and not self.ask_keep_worse(result):
+            from core.mapping_history import revert_mapping
+
+            try:
+                revert_mapping(self.session.project, result.mapping_id)
+                text = (f"The refined map scored lower ({result.criterion_before:.4f} → "
+                        f"{result.criterion_after:.4f}); the previous map was put back.")
+            except WordbridgeError as exc:
+                text += f"; could not put the previous map back: {exc}"
+        self.criterion.setText(text)
         self.session.after_mapping_change()
+
+    def ask_keep_worse(self, result) -> bool:
+        """Ask whether to keep a refined map whose criterion dropped (No: the previous map comes back)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(
+            self, "Keep the refined map?",
+            f"The unsupervised criterion dropped from {result.criterion_before:.4f} to {result.criterion_after:.4f} "
+            f"with your {result.n_pairs} pairs. Keep the refined map anyway? (No puts the previous map back.)",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
 
     def export_csv(self, path: str | None = None) -> str | None:
         """Write the lexicon with each pair's status; the path is confirmed in the status bar."""

@@ -96,11 +96,16 @@ class MainWindow(QMainWindow):
         train.addAction("Build speech &corpus…", lambda: self.corpus_dialog(), "Ctrl+Shift+B")
         train.addAction("Train &speech space…", lambda: self.train_speech_dialog(), "Ctrl+Shift+T")
         train.addAction("&Align spaces…", lambda: self.align_dialog(), "Ctrl+Shift+A")
+        train.addAction("&Revert alignment", lambda: self.revert_alignment()).setToolTip(
+            "Put back the map that the last Align, Refine or Revert replaced")
+        text = self.menuBar().addMenu("Te&xt")
+        text.addAction("&Add text space…", lambda: self.text_space_dialog()).setToolTip(
+            "Train a skip-gram text space from a corpus file, or import .vec/.bin word vectors")
         tools = self.menuBar().addMenu("&Tools")
         tools.addAction("Recompute joint layout", lambda: self.workspace and self.joint.recompute())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&About Wordbridge", lambda: self.about())
-        for bar_menu in (menu, train, tools, help_menu):
+        for bar_menu in (menu, train, text, tools, help_menu):
             bar_menu.setToolTipsVisible(True)
 
     def _fill_recent(self) -> None:
@@ -237,16 +242,49 @@ class MainWindow(QMainWindow):
         return dialog
 
     def align_dialog(self):
-        from app.training_dialog import TrainingDialog
-        from core.refine_pairs import align_project
+        """Train ▸ Align spaces…: the form (method, options, help); a replaced map is kept for Revert."""
+        from app.align_dialog import AlignDialog
 
         if self.session.project is None:
+            self.statusBar().showMessage("Open or create a project first.", 8000)
             return None
-        dialog = TrainingDialog("Align spaces", align_project, self.session.project, parent=self)
-        dialog.worker.finished.connect(lambda _r: self.session.after_mapping_change())
+        project = self.session.writable_project()
+        dialog = AlignDialog(project, parent=self)
+        dialog.aligned.connect(lambda _r: self.session.after_mapping_change())
         dialog.show()
-        dialog.start()
         return dialog
+
+    def text_space_dialog(self):
+        """Text ▸ Add text space…: train from a corpus file or import word vectors, in the background."""
+        from app.text_space_dialog import TextSpaceDialog
+
+        if self.session.project is None:
+            self.statusBar().showMessage("Open or create a project first.", 8000)
+            return None
+        dialog = TextSpaceDialog(self.session.writable_project(), parent=self)
+        dialog.added.connect(lambda _r: self.session.after_mapping_change())
+        dialog.show()
+        return dialog
+
+    def revert_alignment(self) -> bool:
+        """Train ▸ Revert alignment: the map the last Align/Refine/Revert replaced comes back."""
+        from core.mapping_history import revert_mapping
+        from core.projection import default_mapping
+
+        project = self.session.project
+        mapping_id = default_mapping(project) if project is not None else None
+        try:
+            if mapping_id is None:
+                raise WordbridgeError("this project has no map to revert")
+            result = revert_mapping(self.session.writable_project(), mapping_id)
+        except WordbridgeError as exc:
+            self.statusBar().showMessage(f"Cannot revert: {exc}", 8000)
+            return False
+        criterion = result["metrics"].get("criterion")
+        self.statusBar().showMessage(f"Reverted to the previous map “{result['method']}”"
+                                     + (f" (criterion {criterion:.4f})" if criterion is not None else ""), 8000)
+        self.session.after_mapping_change()
+        return True
 
     def about(self):
         """Help ▸ About: purpose, version and the honesty notes."""

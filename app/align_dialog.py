@@ -1,0 +1,160 @@
+"""Train ▸ Align spaces…: a form (text space, method, options, each with its help), a confirmation
+before an existing map is replaced, then the alignment in a TrainingDialog through
+core.mapping_history.align_keeping_previous (the replaced map is kept: Train ▸ Revert alignment)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QMessageBox, QSpinBox,
+                               QVBoxLayout)
+
+from app.training_dialog import job_from_form
+from core.errors import WordbridgeError
+
+METHOD_HELP = {
+    "default": "The paper's adversarial pipeline on a GPU; robust self-learning on a CPU, where the "
+               "adversarial defaults take hours.",
+    "auto": "Adversarial training, Procrustes refinement and a self-learning fallback, the best by the "
+            "unsupervised criterion (MUSE + VecMap). Sized for a GPU.",
+    "adversarial": "The paper's method: a discriminator tells mapped speech from text, then Procrustes "
+                   "refinement (MUSE). Hours on a CPU.",
+    "selflearn": "Robust self-learning from a similarity-distribution start (VecMap): no GPU needed, minutes.",
+}
+NORMALIZE_CHOICES = ("unit,center,unit", "unit", "center", "none")
+
+
+class AlignDialog(QDialog):
+    """The alignment form; `start()` checks it, confirms a replacement, runs the job."""
+
+    aligned = Signal(object)  # the result dict of align_keeping_previous
+
+    def __init__(self, project, parent=None):
+        super().__init__(parent)
+        from core.alignment.base import AlignConfig
+
+        defaults = AlignConfig()
+        self.project = project
+        self.job = None
+        self.setWindowTitle("Align spaces")
+        spaces = project.manifest.spaces
+        speech = next((s for s in spaces if s.kind == "speech"), None)
+        self.speech = QLabel(f"{speech.id} ({speech.dim}-d, {speech.n_words} types)" if speech else
+                             "<i>no speech space yet: Train ▸ Train speech space…</i>")
+        self.speech.setToolTip("The project's speech space (the source of the map)")
+        self.text = QComboBox()
+        for s in spaces:
+            if s.kind == "text":
+                self.text.addItem(f"{s.id} ({s.language or '?'}, {s.dim}-d, {s.n_words} words)", s.id)
+        if speech is not None:
+            same = next((i for i in range(self.text.count())
+                         if project.space_entry(self.text.itemData(i)).language == speech.language), None)
+            if same is not None:
+                self.text.setCurrentIndex(same)
+        self.text.setToolTip("The text space the speech space is mapped onto (Text ▸ Add text space… adds one). "
+                             "Default: the one in the speech's language.")
+        self.method = QComboBox()
+        self.method.addItems(list(METHOD_HELP))
+        self.method.setToolTip("\n".join(f"{k}: {v}" for k, v in METHOD_HELP.items()))
+        self.method_help = QLabel("")
+        self.method_help.setWordWrap(True)
+        self.seed = self._spin(0, 2**31 - 1, defaults.seed, "Random seed of every restart.")
+        self.restarts = self._spin(0, 100, 0, "Restarts from different seeds; the best by the criterion is kept "
+                                   "(0: 3 for adversarial, auto and selflearn).")
+        self.knn = self._spin(1, 100, defaults.csls_knn, "Neighbours in CSLS (the hubness correction).")
+        self.normalize = QComboBox()
+        self.normalize.addItems(list(NORMALIZE_CHOICES))
+        self.normalize.setToolTip("Normalisation of both spaces before aligning (VecMap: unit, center, unit). "
+                                  f"Default: {defaults.normalize}.")
+        self.device = QComboBox()
+        self.device.addItems(["auto", "cpu", "cuda"])
+        self.device.setToolTip("auto: the GPU when torch sees one, else the CPU. Default: auto.")
+        self.current = QLabel(self._current_text())
+        self.current.setWordWrap(True)
+        self.current.setToolTip("The map this alignment replaces; it is kept so Train ▸ Revert alignment restores it")
+        form = QFormLayout()
+        form.addRow("Speech space", self.speech)
+        form.addRow("Text space", self.text)
+        form.addRow("Method", self.method)
+        form.addRow(self.method_help)
+        form.addRow("Seed", self.seed)
+        form.addRow("Restarts", self.restarts)
+        form.addRow("CSLS neighbours", self.knn)
+        form.addRow("Normalisation", self.normalize)
+        form.addRow("Device", self.device)
+        form.addRow(self.current)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Cancel)
+        self.align_button = self.buttons.addButton("Align", QDialogButtonBox.AcceptRole)
+        self.align_button.setToolTip("Align in the background (progress, criterion plot, Cancel)")
+        self.buttons.accepted.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.method.currentTextChanged.connect(lambda m: self.method_help.setText(METHOD_HELP[m]))
+        self.text.currentIndexChanged.connect(lambda _i: self.current.setText(self._current_text()))
+        self.method_help.setText(METHOD_HELP[self.method.currentText()])
+
+    def _spin(self, low: int, high: int, value: int, help_text: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(low, high)
+        spin.setValue(value)
+        spin.setToolTip(f"{help_text} Default: {value}.")
+        return spin
+
+    def mapping_id(self) -> str | None:
+        """The id of the map this alignment writes (None without a speech space or a text space)."""
+        speech = next((s for s in self.project.manifest.spaces if s.kind == "speech"), None)
+        if speech is None or self.text.currentData() is None:
+            return None
+        return f"{speech.id}__{self.text.currentData()}"
+
+    def _current_text(self) -> str:
+        mapping_id = self.mapping_id()
+        existing = {m.id: m for m in self.project.manifest.mappings}
+        if mapping_id not in existing:
+            return "No map yet: this alignment makes the first one."
+        m = existing[mapping_id]
+        criterion = m.metrics.get("criterion")
+        return (f"Replaces the current map “{m.method}”" + (f" (criterion {criterion:.4f})" if criterion else "")
+                + "; it is kept, and Train ▸ Revert alignment restores it.")
+
+    def request(self) -> dict:
+        """Keyword arguments of `align_keeping_previous`; a WordbridgeError says what is wrong."""
+        from core.mapping_history import speech_and_text
+
+        speech_id, text_id = speech_and_text(self.project, self.text.currentData())
+        if self.project.space_entry(speech_id).dim != self.project.space_entry(text_id).dim:
+            raise WordbridgeError(f"the speech space has {self.project.space_entry(speech_id).dim} dimensions and "
+                                  f"the text space {self.project.space_entry(text_id).dim}: they must be equal")
+        if self.device.currentText() == "cuda":
+            import torch
+
+            if not torch.cuda.is_available():
+                raise WordbridgeError("device cuda chosen but torch sees no CUDA GPU here (choose auto or cpu)")
+        return {"text_id": text_id, "method": self.method.currentText(), "seed": self.seed.value(),
+                "restarts": self.restarts.value() or None, "csls_knn": self.knn.value(),
+                "normalize": self.normalize.currentText(), "device": self.device.currentText()}
+
+    def confirm_replace(self) -> bool:
+        """Ask before an existing map is replaced (True when there is none)."""
+        if self.mapping_id() not in {m.id for m in self.project.manifest.mappings}:
+            return True
+        answer = QMessageBox.question(self, "Replace the map?", self._current_text() + "\n\nAlign now?",
+                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
+
+    def start(self):
+        """Check the form, confirm a replacement, then align; returns the job dialog (None when stopped)."""
+        from core.mapping_history import align_keeping_previous
+
+        if not self.confirm_replace():
+            return None
+        return job_from_form(self, "Cannot align", lambda r: f"Align spaces → {r['text_id']}", align_keeping_previous)
+
+    def _finished(self, job, result: dict) -> None:
+        stale = result.get("stale_layouts") or []
+        job.report(f"{result['method_used']}: criterion {result['criterion']:.4f}"
+                   + (f"; layouts to recompute: {', '.join(stale)}" if stale else ""))
+        job.status.setText("The map is in the project" + (" (the previous one is kept: Train ▸ Revert alignment)."
+                                                          if result.get("previous_kept") else "."))
+        self.aligned.emit(result)

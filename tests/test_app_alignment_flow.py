@@ -1,0 +1,149 @@
+"""Text ▸ Add text space (train from a corpus / import vectors, in a worker with Cancel), Align as a
+form with a confirmation before a map is replaced, Revert, stale layouts after alignment, and a
+Refine whose criterion drops asking before it keeps the map (offscreen)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+pytestmark = pytest.mark.gui
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import make_fixture_project as fixture  # noqa: E402
+
+MAP = "speech-en__text-en"
+
+
+@pytest.fixture
+def project(tmp_path):
+    project = fixture.build_fixture_project(tmp_path / "proj", n_words=12, n_distractors=4)
+    from core.projection import compute_joint_projection
+
+    compute_joint_projection(project, "pca", aligned=True)
+    return project
+
+
+@pytest.fixture
+def window(qtbot, app_settings, project):
+    from app.main_window import MainWindow
+
+    w = MainWindow(app_settings)
+    qtbot.addWidget(w)
+    assert w.open_project(project.root)
+    qtbot.waitUntil(lambda: w.session.classifier is not None, timeout=20000)
+    return w
+
+
+@pytest.fixture
+def answers(monkeypatch):
+    """QMessageBox.question answers from this list (recorded questions in .asked)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    class Answers(list):
+        asked: list = []
+
+    replies = Answers()
+
+    def question(parent, title, text, *a, **k):
+        replies.asked.append(title)
+        return replies.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: replies.asked.append(text))
+    return replies
+
+
+def _corpus(tmp_path) -> Path:
+    rng = np.random.default_rng(0)
+    vocab = [f"w{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(30)]
+    path = tmp_path / "mbo.txt"
+    path.write_text("\n".join(" ".join(rng.choice(vocab, 10)) for _ in range(200)))
+    return path
+
+
+def test_text_menu_trains_a_text_space_from_a_corpus_file(qtbot, window, tmp_path):
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert "Te&xt" in titles
+    dialog = window.text_space_dialog()
+    assert dialog.dim.value() == 50 and dialog.window.value() == 5  # the paper's settings
+    assert all(w.toolTip() for w in (dialog.mode, dialog.path, dialog.language, dialog.dim, dialog.window))
+    dialog.path.setText(str(_corpus(tmp_path)))
+    dialog.language.setText("mbo")
+    assert dialog.space_id.text() == "text-mbo"
+    job = dialog.start()
+    assert job is not None and job.progress is not None
+    qtbot.waitUntil(lambda: job.state != "running", timeout=30000)
+    assert job.state == "done", job.log.toPlainText()
+    entry = window.session.project.space_entry("text-mbo")
+    assert entry.kind == "text" and entry.dim == 50 and entry.language == "mbo"
+
+
+def test_text_space_import_and_bad_file_message(qtbot, window, tmp_path, answers):
+    from core.vectors import save_vectors
+
+    save_vectors(window.session.project.space("text-fr"), tmp_path / "fr.vec")
+    dialog = window.text_space_dialog()
+    dialog.mode.setCurrentIndex(1)
+    assert not dialog.dim.isEnabled() and dialog.max_rows.isEnabled()
+    dialog.path.setText(str(tmp_path / "missing.vec"))
+    assert dialog.start() is None and "choose an existing file" in answers.asked[-1]
+    dialog.path.setText(str(tmp_path / "fr.vec"))
+    dialog.language.setText("fr")
+    job = dialog.start()
+    qtbot.waitUntil(lambda: job.state != "running", timeout=20000)
+    assert job.state == "done", job.log.toPlainText()
+    assert window.session.project.space_entry("text-fr-2").n_words == 12
+
+
+def test_align_form_asks_before_replacing_then_revert_restores(qtbot, window, answers):
+    project = window.session.project
+    before = project.mapping(MAP).W.copy()
+    dialog = window.align_dialog()
+    assert dialog.text.currentData() == "text-en" and "Replaces the current map" in dialog.current.text()
+    assert all(w.toolTip() for w in (dialog.text, dialog.method, dialog.seed, dialog.restarts, dialog.knn))
+    from PySide6.QtWidgets import QMessageBox
+
+    answers.append(QMessageBox.No)
+    assert dialog.start() is None and answers.asked == ["Replace the map?"]
+    assert np.array_equal(project.mapping(MAP).W, before)
+    answers.append(QMessageBox.Yes)
+    dialog.method.setCurrentText("selflearn")
+    dialog.restarts.setValue(1)
+    dialog.device.setCurrentText("cpu")
+    job = dialog.start()
+    qtbot.waitUntil(lambda: job.state != "running", timeout=60000)
+    assert job.state == "done", job.log.toPlainText()
+    assert "joint-pca-after" in project.settings["stale_layouts"]
+    window.joint.method_box.setCurrentText("pca")
+    qtbot.waitUntil(lambda: "stale" in window.joint.info.text(), timeout=20000)
+    assert window.revert_alignment()
+    assert np.array_equal(project.mapping(MAP).W, before)
+
+
+def test_refine_whose_criterion_drops_asks_and_no_puts_the_old_map_back(qtbot, window, monkeypatch):
+    import core.refine_pairs as refine_pairs
+    from core.refine_pairs import RefineResult
+
+    project = window.session.project
+    before = project.mapping(MAP).W.copy()
+
+    def worse_refine(project, mapping_id, progress=None):
+        e = project.mapping_entry(mapping_id)
+        project.add_mapping(mapping_id, e.source, e.target, np.eye(before.shape[0], dtype=np.float32), "worse",
+                            replace=True)
+        return RefineResult(mapping_id, 0.8422, 0.8421, 3)
+
+    monkeypatch.setattr(refine_pairs, "refine_with_pairs", worse_refine)
+    asked = []
+    monkeypatch.setattr(window.lexicon, "ask_keep_worse", lambda result: asked.append(result) or False)
+    worker = window.lexicon.refine()
+    with qtbot.waitSignal(worker.done, timeout=20000):
+        pass
+    qtbot.waitUntil(lambda: bool(asked), timeout=5000)
+    assert np.array_equal(project.mapping(MAP).W, before)
+    assert "put back" in window.lexicon.criterion.text()
