@@ -59,6 +59,8 @@ class Classification:
     seconds: float = 0.0  # time spent in `classify_vector` (and embedding, for `classify_clip`)
     # every candidate vector the lists were made from (nearest type first); re-ranking uses them all
     vectors: list[np.ndarray] = field(default_factory=list)
+    # how sure the clip → speech type step is (core.speech.encode.ClipEncoder.candidates), or None
+    confidence: dict | None = None
 
 
 def _non_increasing(candidates: list[Candidate]) -> list[Candidate]:
@@ -302,11 +304,15 @@ class ClipClassifier:
         if self.embed is None:
             raise WordbridgeError("this project has no speech encoder to embed new clips")
         started = time.perf_counter()
-        if hasattr(self.embed, "candidate_vectors"):
+        confidence = None
+        if hasattr(self.embed, "candidates"):
+            vectors, confidence = self.embed.candidates(samples, sr, TYPE_CANDIDATES)
+        elif hasattr(self.embed, "candidate_vectors"):
             vectors = self.embed.candidate_vectors(samples, sr, TYPE_CANDIDATES)
         else:
             vectors = [self.embed(samples, sr)]
         result = self.classify_vectors(vectors, k, method)
+        result.confidence = confidence
         result.seconds = time.perf_counter() - started
         return result
 
@@ -320,6 +326,7 @@ class ClipClassifier:
         vectors = classification.vectors or [classification.vector]
         result = self.classify_vectors(vectors, k, method)
         result.seconds = classification.seconds
+        result.confidence = classification.confidence
         return result
 
     # whole vocabularies

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "speech",
     "align",
     "evaluate",
+    "classify",
     "project",
     "experiment",
 ]

@@ -149,3 +149,23 @@ def test_bad_inputs_have_clear_errors():
         ClipEncoder({**weights, "encoder.out.weight": np.zeros((3, 3), np.float32)}, config)
     with pytest.raises(WordbridgeError, match="features of 39 dims"):
         ClipEncoder(weights, {**config, "features": FeatureConfig(deltas=True).to_dict()})
+
+
+def test_candidates_carry_a_calibrated_confidence_and_no_match():
+    from core.voices.confidence import Calibration
+
+    weights, config = pack_type_space(_type_space("unit-skipgram"), FEATURES)
+    plain = ClipEncoder(weights, config)
+    vectors, conf = plain.candidates(_word_clip(), 16000, 3)
+    assert len(vectors) == 3 and conf["probability"] is None and conf["no_match"] is False
+    assert -1.0 <= conf["best"] <= 1.0 and conf["margin"] >= 0.0
+    sure = Calibration(w_best=10.0, w_margin=0.0, bias=-100.0, no_match_below=-1.0)  # p ≈ 0 everywhere
+    _, conf = ClipEncoder(weights, {**config, "calibration": sure.to_dict()}).candidates(_word_clip(), 16000, 3)
+    assert conf["probability"] < 0.01 and conf["no_match"] is False
+    far = Calibration(no_match_below=1.01)  # nothing reaches a cosine above 1: every clip is "no good match"
+    _, conf = ClipEncoder(weights, {**config, "calibration": far.to_dict()}).candidates(_word_clip(), 16000, 3)
+    assert conf["no_match"] is True
+    with pytest.raises(WordbridgeError, match="calibration is malformed"):
+        ClipEncoder(weights, {**config, "calibration": {"w_best": "high"}})
+    _, conf = ClipEncoder(*pack_type_space(_type_space("speech2vec"), FEATURES)).candidates(_word_clip(), 16000, 1)
+    assert conf is None

@@ -109,6 +109,10 @@ class ClipEncoder:
         if self.type_vectors is not None and len(self.type_vectors) != len(self.centroids):
             raise WordbridgeError(f"stored encoder: {len(self.centroids)} centroids but "
                                   f"{len(self.type_vectors)} type vectors")
+        from core.voices.confidence import Calibration
+
+        # calibrated on held-out real speech by core.voices (None: scores are shown uncalibrated)
+        self.calibration = Calibration.from_dict(config.get("calibration"))
 
     def encode_features(self, frames: np.ndarray) -> np.ndarray:
         """The encoder output of one segment's features [T, feat_dim] (cut at the run's frame cap)."""
@@ -144,6 +148,23 @@ class ClipEncoder:
     def vector_from_features(self, frames: np.ndarray) -> np.ndarray:
         """A segment's vector in the aligned speech space, from its features (its nearest type's)."""
         return self.vectors_from_features(frames, 1)[0]
+
+    def candidates(self, samples: np.ndarray, sr: int, m: int) -> tuple[list[np.ndarray], dict | None]:
+        """(`candidate_vectors`, confidence): the confidence of a type encoder's decision is
+        {"best": cosine to the nearest type, "margin": to the second, "probability": calibrated
+        chance that the nearest type is right or None, "no_match": True when the clip is farther
+        from every type than right answers were on held-out real speech}; None for speech2vec."""
+        frames = self.clip_features(samples, sr)
+        if self.learner == "speech2vec" or len(self.centroids) < 2:
+            return self.vectors_from_features(frames, m), None
+        encoding = self.encode_features(frames)
+        ranked = self.nearest_types(encoding, max(m, 2))
+        best, margin = ranked[0][1], ranked[0][1] - ranked[1][1]
+        cal = self.calibration
+        confidence = {"best": round(best, 4), "margin": round(margin, 4),
+                      "probability": round(float(cal.probability(best, margin)), 4) if cal else None,
+                      "no_match": bool(cal.no_match(best)) if cal else False}
+        return [self.type_vectors[row].copy() for row, _ in ranked[:m]], confidence
 
     def candidate_vectors(self, samples: np.ndarray, sr: int, m: int) -> list[np.ndarray]:
         """A clip's candidate vectors (`vectors_from_features` of its features), nearest type first."""

@@ -1,0 +1,71 @@
+"""`classify`: which text word (and translation) is each recorded word — the app's result list on the
+command line, with how sure the decision is and "no good match" for a clip unlike every word."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from core.cli import add_command
+from core.errors import WordbridgeError
+
+
+def register(sub) -> None:
+    """Add the `classify` subcommand."""
+    p = add_command(sub, "classify", help="the nearest text words (and translations) of recorded words",
+                    description="Classify word recordings (any rate, channels, level; silence around the "
+                    "word is trimmed) with a project's speech encoder and alignment.")
+    p.add_argument("project", help="project folder (e.g. resources/demo)")
+    p.add_argument("clips", nargs="+", help="audio files, one word each (WAV, FLAC, OGG, ...)")
+    p.add_argument("-k", type=int, default=5, help="words listed per text space")
+    p.add_argument("--method", choices=("csls", "nn"), default="csls", help="retrieval: CSLS or plain cosine")
+    p.add_argument("--json", action="store_true", help="one JSON object per clip instead of text")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Classify every clip; a clip that cannot be read or holds no speech is one error line, the others
+    still run; exit code 2 if any clip failed."""
+    from core.audio import load_audio
+    from core.classify import ClipClassifier, clip_embedder
+    from core.project import Project
+
+    if args.k < 1:
+        raise WordbridgeError(f"-k must be at least 1, got {args.k}")
+    project = Project.open(args.project, read_only=True)
+    embed = clip_embedder(project)
+    if embed is None:
+        raise WordbridgeError(f"{args.project}: the project has no speech encoder to embed recordings")
+    classifier = ClipClassifier.load(project, embed=embed)
+    failed = 0
+    for path in args.clips:
+        try:
+            samples, sr = load_audio(path)
+            result = classifier.classify_clip(samples, sr, k=args.k, method=args.method)
+        except WordbridgeError as exc:
+            message = str(exc)
+            print(f"error: {message if path in message else f'{path}: {message}'}", file=sys.stderr)
+            failed += 1
+            continue
+        print(json.dumps(_as_dict(path, result)) if args.json else _as_text(path, result))
+    return 2 if failed else 0
+
+
+def _as_dict(path: str, result) -> dict:
+    return {"clip": path, "method": result.method, "confidence": result.confidence,
+            "words": {space: [{"word": c.word, "score": round(c.score, 4), **({"via": c.via} if c.via else {})}
+                              for c in cands] for space, cands in result.by_space.items()}}
+
+
+def _as_text(path: str, result) -> str:
+    conf = result.confidence or {}
+    lines = [f"{path}:"]
+    if conf.get("no_match"):
+        lines.append("  no good match: the clip is unlike every word this project knows "
+                     f"(closest type at cosine {conf['best']:.2f})")
+    elif conf.get("probability") is not None:
+        lines.append(f"  confidence {conf['probability']:.0%} (calibrated on held-out real speakers)")
+    for space, cands in result.by_space.items():
+        words = ", ".join(f"{c.word} {c.score:.2f}" + (f" (via {c.via})" if c.via else "") for c in cands)
+        lines.append(f"  {space}: {words}")
+    return "\n".join(lines)
