@@ -42,6 +42,7 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0, help="seed of voices, microphones and training")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--workers", type=int, default=0, help="processes for synthesis and microphone simulation")
+    p.add_argument("--frames-cache", default="", help="folder of frame caches shared by runs (default: OUT/frames)")
     p.add_argument("--max-vocabulary", type=int, default=0, help="only the most frequent N speech types (smoke runs)")
     p.add_argument("--stages", default="train,evaluate", help="train, evaluate or both")
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -55,7 +56,8 @@ def main(argv=None) -> int:
         cfg = VoicesConfig(project=args.project, frontend=frontend, voices=args.voices, copies=args.copies,
                            train_real=args.train_real, real_segments=args.real_segments, real_audio=args.real_audio,
                            calib_speakers=args.calib_speakers, epochs=args.epochs, seed=args.seed, device=args.device,
-                           workers=args.workers, max_vocabulary=args.max_vocabulary)
+                           workers=args.workers, max_vocabulary=args.max_vocabulary,
+                           frames_cache=args.frames_cache)
         progress = Progress(None if args.quiet else _print_messages)
         metrics = run_voices(cfg, args.out, stages, progress)
     except (WordbridgeError, json.JSONDecodeError) as exc:

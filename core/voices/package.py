@@ -1,0 +1,52 @@
+"""Put a trained word recogniser (a core.voices run folder) into a project as its speech encoder.
+
+The recogniser replaces only the clip → speech type step: its encoder and type centroids (one per
+speech type of the project's speech space, in the space's order) go into the project's encoder
+entry with the front end, the confidence calibration and where it came from; the speech space,
+its type vectors and every mapping stay as they are. Its config says what it was trained on, which
+the app's About box and banner show.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import WordbridgeError
+from core.speech.encode import ENCODER_KIND, ENCODER_PREFIX
+
+
+def recognizer_encoder(run_dir: str | Path, speech, trained_on: str) -> tuple[dict[str, np.ndarray], dict]:
+    """(weights, config) for `Project.set_encoder` from a run folder's recognizer and the project's
+    speech space `speech` (core.embeddings.Embeddings). Every speech type needs a centroid."""
+    from safetensors.numpy import load_file
+
+    from core.frontends import make_frontend
+
+    run_dir = Path(run_dir)
+    try:
+        meta = json.loads((run_dir / "recognizer.json").read_text(encoding="utf-8"))
+        weights = load_file(str(run_dir / "recognizer.safetensors"))
+    except (OSError, ValueError) as exc:
+        raise WordbridgeError(f"{run_dir}: no readable trained recognizer ({exc})") from None
+    index = {w: i for i, w in enumerate(meta["vocabulary"])}
+    missing = [w for w in speech.words if w not in index]
+    if missing:
+        raise WordbridgeError(f"the recogniser has no centroid for {len(missing)} speech types (e.g. {missing[0]!r})")
+    rows = np.array([index[w] for w in speech.words])
+    centroids = np.ascontiguousarray(weights["assign_centroids"][rows], dtype=np.float32)
+    if not np.isfinite(centroids).all() or (np.linalg.norm(centroids, axis=1) == 0).any():
+        raise WordbridgeError("the recogniser's centroids are not finite unit rows for every speech type")
+    frontend = make_frontend(meta["frontend"])
+    out = {k: v for k, v in weights.items() if k.startswith(ENCODER_PREFIX)}
+    out["assign_centroids"] = centroids
+    out["type_vectors"] = np.ascontiguousarray(speech.vectors, dtype=np.float32)
+    arch = meta["architecture"]
+    config = {"kind": ENCODER_KIND, "learner": "unit-skipgram", "grouping": "A", "architecture": arch,
+              "features": None, "frontend": frontend.config(), "max_frames": 120, "feat_dim": int(arch["feat_dim"]),
+              "n_types": len(speech), "dim": int(speech.dim), "trim_silence": True, "cmvn_context_s": 0.25,
+              "synthetic": False, "calibration": meta.get("calibration"),
+              "trained_on": trained_on, "frontend_provenance": frontend.provenance()}
+    return out, config
