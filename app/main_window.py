@@ -121,18 +121,21 @@ class MainWindow(QMainWindow):
         from app.joint_view import JointSpaceView
         from app.lexicon_panel import LexiconPanel
         from app.recorder_widget import RecorderWidget
+        from app.recordings_panel import RecordingsPanel
         from app.results_panel import ResultsPanel
 
         self.recorder = RecorderWidget()
         self.results = ResultsPanel()
         self.joint = JointSpaceView(self.session)
         self.lexicon = LexiconPanel(self.session)
+        self.recordings = RecordingsPanel(self.session)
         left = QSplitter(Qt.Vertical)
         left.addWidget(self.recorder)
         left.addWidget(self.results)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.joint, "Joint space")
         self.tabs.addTab(self.lexicon, "Lexicon")
+        self.tabs.addTab(self.recordings, "Recordings")
         self.workspace = QSplitter(Qt.Horizontal)
         self.workspace.addWidget(left)
         self.workspace.addWidget(self.tabs)

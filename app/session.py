@@ -36,6 +36,7 @@ class ProjectSession(QObject):
     classified = Signal(object)  # ClipResult
     mapping_changed = Signal()
     pairs_changed = Signal()
+    recordings_changed = Signal()  # a clip was stored, or its results / fields changed
     message = Signal(str)
 
     def __init__(self, settings: Settings, parent=None):
@@ -49,6 +50,7 @@ class ProjectSession(QObject):
         self.k = int(settings.get("top_k", 10))
         self._worker: Worker | None = None
         self._pending: ClipResult | None = None
+        self._late: ClipResult | None = None
         self._generation = 0
 
     def open(self, path, read_only: bool | None = None) -> object:
@@ -94,6 +96,7 @@ class ProjectSession(QObject):
         self.classifier_ready.emit(classifier)
         if self._pending is not None:
             pending, self._pending = self._pending, None
+            self._late = pending
             self._classify(pending)
 
     def _classifier_failed(self, message: str) -> None:
@@ -133,7 +136,39 @@ class ProjectSession(QObject):
                     project.add_segments(result.recording_id, [(clip.trim[0] / sr, clip.trim[1] / sr, None)])
             except (WordbridgeError, OSError) as exc:
                 self.message.emit(f"The clip was not stored: {exc}")
+            self._remember(result)
         return result
+
+    def add_word_clip(self, samples, sample_rate: int, word: str, speaker: str = "", language: str = "") -> int | None:
+        """Store a clip recorded from a word list (file named by the word, label = the word), classify
+        it and list it; returns its recording id (None, with a message, when it cannot be stored)."""
+        from core.recording_list import add_word_recording
+
+        try:
+            rid = add_word_recording(self.writable_project(), samples, sample_rate, word, speaker, language)
+        except (WordbridgeError, OSError) as exc:
+            self.message.emit(f"The clip of “{word}” was not stored: {exc}")
+            return None
+        from core.audio import trim_silence
+
+        result = ClipResult(_WordClip(samples, sample_rate, word, trim=trim_silence(samples, sample_rate)), rid, None)
+        if self.classifier is not None and self.classifier.embed is not None:
+            self._classify(result)
+        self._remember(result)
+        return rid
+
+    def _remember(self, result: ClipResult) -> None:
+        """Store a stored clip's results in the project (the recordings list reads them) and say so."""
+        if result.recording_id is None:
+            return
+        if result.classification is not None:
+            from core.recording_list import store_result
+
+            try:
+                store_result(self.project, result.recording_id, result.classification)
+            except (WordbridgeError, OSError) as exc:
+                self.message.emit(f"The clip's results were not stored: {exc}")
+        self.recordings_changed.emit()
 
     def writable_project(self):
         """The project recordings go to: the open one, or for a read-only project (the bundled demo) a
@@ -167,6 +202,9 @@ class ProjectSession(QObject):
             return
         self.latest = result
         self.classified.emit(result)
+        if result is self._late:  # classified after the classifier loaded: its results are stored now
+            self._late = None
+            self._remember(result)
 
     def set_method(self, method: str) -> None:
         """Switch NN/CSLS and re-rank the latest clip (all its candidate vectors are kept)."""
@@ -181,3 +219,19 @@ class ProjectSession(QObject):
         self.mapping_changed.emit()
         self.classifier_problem = "loading…"
         self.reload_classifier()
+
+
+@dataclass
+class _WordClip:
+    """The shape of a recorder Clip for a word-list recording (the whole clip is the word)."""
+
+    samples: object
+    sample_rate: int
+    name: str
+    source: str = "microphone"
+    trim: tuple | None = None
+    problem: str | None = None
+
+    @property
+    def word(self):
+        return self.samples if self.trim is None else self.samples[self.trim[0]:self.trim[1]]

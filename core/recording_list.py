@@ -1,0 +1,188 @@
+"""The project's recordings as a list, the way Lingua Libre keeps a word list: one row per clip with
+its label, speaker, language, top results and confidence, all in the project's database so the
+list survives a restart.
+
+Top results and language live in the table `recording_results` of `project.sqlite` (created on
+first write; a database without it reads as "no results yet"):
+`recording_results (recording_id PRIMARY KEY → recordings.id ON DELETE CASCADE, language TEXT,
+method TEXT, top TEXT (JSON [[word, score], ...]), confidence REAL NULL, updated TEXT)`.
+Confidence stays NULL while the classification has none. Clips recorded from a word list are
+stored as `recordings/<word>-<time>-<rand>.wav` with the word as their label.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import WordbridgeError
+from core.progress import Progress, ensure
+
+TOP_N = 3
+_CREATE = """CREATE TABLE IF NOT EXISTS recording_results (
+    recording_id INTEGER PRIMARY KEY REFERENCES recordings(id) ON DELETE CASCADE,
+    language     TEXT NOT NULL DEFAULT '',
+    method       TEXT NOT NULL DEFAULT '',
+    top          TEXT NOT NULL DEFAULT '[]',
+    confidence   REAL,
+    updated      TEXT NOT NULL
+)"""
+
+
+@dataclass(frozen=True)
+class RecordingRow:
+    """One clip as the list shows it; `top` is [(word, score)], `confidence` None when unknown."""
+
+    id: int
+    file: str
+    duration: float
+    source: str
+    label: str
+    speaker: str
+    language: str
+    top: list
+    confidence: float | None
+    note: str
+
+
+def _has_table(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'recording_results'").fetchone() is not None
+
+
+def recording_rows(project) -> list[RecordingRow]:
+    """Every recording of the project with its stored results, oldest first."""
+    results = {}
+    with project.db.transaction(write=False) as conn:
+        if _has_table(conn):
+            for rid, language, top, confidence in conn.execute(
+                    "SELECT recording_id, language, top, confidence FROM recording_results"):
+                results[rid] = (language, [tuple(t) for t in json.loads(top)], confidence)
+    rows = []
+    for r in project.recordings():
+        language, top, confidence = results.get(r.id, ("", [], None))
+        rows.append(RecordingRow(r.id, Path(r.wav_path).name, r.duration, r.source, r.label or "", r.speaker or "",
+                                 language, top, confidence, r.note))
+    return rows
+
+
+def _upsert(project, recording_id: int, **fields) -> None:
+    from core.project.manifest import now
+
+    with project.db.transaction() as conn:
+        conn.execute(_CREATE)
+        conn.execute("INSERT OR IGNORE INTO recording_results (recording_id, updated) VALUES (?, ?)",
+                     (int(recording_id), now()))
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        conn.execute(f"UPDATE recording_results SET {sets}, updated = ? WHERE recording_id = ?",
+                     (*fields.values(), now(), int(recording_id)))
+
+
+def top_of(classification, n: int = TOP_N) -> list[tuple[str, float]]:
+    """The first `n` words of the classification's first text-space list, with their scores."""
+    if classification is None or not classification.by_space:
+        return []
+    first = next(iter(classification.by_space.values()))
+    return [(c.word, round(float(c.score), 4)) for c in first[:n]]
+
+
+def store_result(project, recording_id: int, classification, language: str | None = None) -> None:
+    """Remember a clip's top results (and the classification's confidence, when it has one)."""
+    confidence = getattr(classification, "confidence", None)
+    fields = {"top": json.dumps(top_of(classification)), "method": getattr(classification, "method", "") or "",
+              "confidence": None if confidence is None else float(confidence)}
+    if language is not None:
+        fields["language"] = language
+    _upsert(project, recording_id, **fields)
+
+
+def set_row_fields(project, recording_id: int, label: str | None = None, speaker: str | None = None,
+                   language: str | None = None) -> None:
+    """Change a clip's label, speaker (in `recordings`) or language (in `recording_results`)."""
+    fields = {k: v for k, v in (("label", label), ("speaker", speaker)) if v is not None}
+    if fields:
+        project.db.update_recording(recording_id, **fields)
+    if language is not None:
+        _upsert(project, recording_id, language=language)
+
+
+def word_file_name(word: str) -> str:
+    """recordings/<word>-<UTC time>-<random>.wav, the word kept readable (Lingua Libre names files by word)."""
+    from core.project.recordings import new_wav_name
+
+    slug = re.sub(r"[^\w-]+", "_", word.strip(), flags=re.UNICODE).strip("_")[:60] or "word"
+    folder, name = new_wav_name().split("/", 1)
+    return f"{folder}/{slug}-{name}"
+
+
+def add_word_recording(project, samples: np.ndarray, sample_rate: int, word: str, speaker: str = "",
+                       language: str = "", source: str = "microphone", device: str = "") -> int:
+    """Store a clip of `word` (file named by the word, label = the word) and its language; returns its id."""
+    from core.project.recordings import write_wav
+
+    if not word.strip():
+        raise WordbridgeError("a word-list clip needs its word")
+    wav_name = word_file_name(word)
+    wav_path = project.root / wav_name
+    wav_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with project.db.transaction() as conn:
+            duration = write_wav(wav_path, samples, sample_rate)
+            rid = project.db.insert_recording(conn, wav_name, sample_rate, duration, source, device,
+                                              f"word list: {word}", word.strip(), speaker or None)
+    except BaseException:
+        wav_path.unlink(missing_ok=True)
+        raise
+    if language:
+        _upsert(project, rid, language=language)
+    return rid
+
+
+def read_word_list(path: str | Path) -> list[str]:
+    """Words to record, one per line (blank lines and lines starting with # skipped, order kept, no repeats)."""
+    from core.errors import InputFileError
+
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(path, f"cannot read the word list ({exc})") from None
+    words = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return list(dict.fromkeys(words))
+
+
+def import_and_classify(project, paths: list, classifier=None, method: str = "csls", language: str = "",
+                        progress: Progress | None = None) -> dict:
+    """Import audio files as recordings, trim each word, classify it (when a classifier with an
+    embedder is given) and store its results; a bad file is listed, not fatal. Cancel stops between files."""
+    from core.audio import load_audio, trim_silence
+
+    progress = ensure(progress)
+    progress.set_stage("importing recordings")
+    added, problems = [], []
+    for n, path in enumerate(paths):
+        progress.check()
+        progress.update(n, len(paths))
+        try:
+            samples, sr = load_audio(path)
+            rid = project.add_recording(samples, sr, source="import", note=f"imported from {Path(path).name}")
+        except (WordbridgeError, OSError) as exc:
+            problems.append(str(exc))
+            continue
+        trim = trim_silence(samples, sr)
+        if trim is not None:
+            project.add_segments(rid, [(trim[0] / sr, trim[1] / sr, None)])
+        word = samples if trim is None else samples[trim[0]:trim[1]]
+        classification = None
+        if classifier is not None and getattr(classifier, "embed", None) is not None:
+            try:
+                classification = classifier.classify_clip(word, sr, 10, method)
+            except WordbridgeError as exc:
+                problems.append(f"{Path(path).name}: no results ({exc})")
+        store_result(project, rid, classification, language or None)
+        added.append(rid)
+    progress.update(len(paths), len(paths))
+    return {"added": added, "problems": problems}
