@@ -41,6 +41,8 @@ if [ -z "${WORDBRIDGE_DATA:-}" ]; then
   done
 fi
 echo "data: ${WORDBRIDGE_DATA:-missing}"
+# the speech-embedding front end's weights (scripts/convert_speech_embedding.py carry/...), if carried
+[ -f carry/speech_embedding.safetensors ] && export WORDBRIDGE_SPEECH_EMBEDDING=$PWD/carry/speech_embedding.safetensors
 
 # 1. Wheels: pip without network; if pip is missing, unpack them onto PYTHONPATH (all are
 #    pre-built, so unpacking is enough).

@@ -11,7 +11,8 @@ Layout (every section but [corpus] and [[text]] is optional; see experiments/smo
     chapters = "odd"                 # ... any core.synth SynthConfig field, plus `workers`
     # path = "corpora/mine"          # ... or read an existing corpus (WAV + TextGrid, corpus.json)
 
-    [features]                       # FeatureConfig fields + workers, chunk_seconds (F), vad options
+    [features]                       # FeatureConfig fields + workers, chunk_seconds (F), vad options;
+                                     # frontend = "speech-embedding" (or a table) instead of MFCC
     [speech]                         # learners, configurations ("A*", "A", "B", "VAD", "F")
     [speech.speech2vec]              # SpeechConfig fields over the "paper" preset, plus `seeds`
     [speech.unit-skipgram]           # SpeechConfig fields over the "unit-skipgram" preset
@@ -47,7 +48,7 @@ LEARNER_PRESET = {"speech2vec": "paper", "unit-skipgram": "unit-skipgram"}
 CORPUS_KEYS = {"text", "path", "language", "chapters", "max_tokens", "max_verses", "speakers",
                "held_out_speakers", "repeats", "noise_snr", "reverb", "pad", "seed", "workers",
                "isolated_words"}
-FEATURE_KEYS = {"kind", "deltas", "cmvn", "n_mfcc", "n_mels", "win_ms", "hop_ms", "workers",
+FEATURE_KEYS = {"frontend", "kind", "deltas", "cmvn", "n_mfcc", "n_mels", "win_ms", "hop_ms", "workers",
                 "shard_files", "chunk_seconds", "vad", "aggressiveness", "min_pause", "pause_level",
                 "min_word", "max_word", "merge_gap"}
 TEXT_TRAINING_KEYS = {"dim", "window", "min_count", "negative", "epochs", "sample", "seed", "workers",

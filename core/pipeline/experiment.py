@@ -168,15 +168,20 @@ def _features_stage(cfg: ExperimentConfig, rt: Runtime, corpus: Stage, reader: s
     if reader == "chunks":
         options = {"chunk_seconds": f.get("chunk_seconds", 0.5)}
     settings = {"reader": reader, "features": feat, "options": options, "shard_files": f.get("shard_files", 200)}
+    frontend = f.get("frontend")
+    if frontend is not None:  # only in the key when set, so MFCC runs stay cached
+        settings["frontend"] = {"name": frontend} if isinstance(frontend, str) else dict(frontend)
 
     def run(folder: Path, progress: Progress) -> dict:
         from core.corpus.build import build_feature_store
         from core.features import FeatureConfig
+        from core.frontends import make_frontend
 
         source = _corpus_path(corpus, folder.parent.parent)
+        chosen = make_frontend(settings["frontend"]) if "frontend" in settings else None
         result = build_feature_store(source, folder / "store", reader, options, FeatureConfig(**feat),
                                      workers=rt.feature_workers, shard_files=settings["shard_files"],
-                                     device=_torch_device(rt.device), progress=progress)
+                                     device=_torch_device(rt.device), progress=progress, frontend=chosen)
         return {"store": str(folder / "store"), "segments": result.n_segments,
                 "read_report": result.read_report.to_dict()}
 

@@ -50,6 +50,8 @@ class VoicesConfig:
     real_audio: str = ""  # folder the segment tables' audio paths are relative to (if relative)
     calib_speakers: int = 15
     epochs: int = 10
+    hidden: int = 256  # encoder width (128 trains ~4x faster on a CPU)
+    real_repeat: int = 4  # each recorded clip this many times per epoch
     seed: int = 0
     device: str = "auto"
     workers: int = 0
@@ -139,7 +141,8 @@ def _train_stage(ctx: _Context, tests: dict) -> dict:
         parts.append(ctx.frames("real_train", lambda: _clips(real_train, "so762", cfg, set(ctx.vocabulary)),
                                 copies=cfg.copies))
     train = FrameSet.concat(parts)
-    settings = RecognizerSettings(epochs=cfg.epochs, seed=cfg.seed, device=ctx.device)
+    settings = RecognizerSettings(epochs=cfg.epochs, hidden=cfg.hidden, real_repeat=cfg.real_repeat, seed=cfg.seed,
+                                  device=ctx.device)
     model, loop = train_recognizer(train, settings, ctx.run_dir / "checkpoints", ctx.progress)
     ctx.progress.log(f"encoder trained: {loop.steps} steps, loss {loop.final_loss}, {loop.seconds:.0f} s")
     centroids, has_clips = type_centroids(encode_frameset(model, train, ctx.device), train.labels, train.sources,
