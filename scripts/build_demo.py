@@ -271,6 +271,9 @@ def main(argv=None) -> int:
     p.add_argument("--test-words", type=int, default=30, help="frequent words for the unseen-voice check")
     p.add_argument("--test-voices", type=int, default=3, help="unseen voices for that check")
     p.add_argument("--no-umap", action="store_true", help="cache PCA layouts only")
+    p.add_argument("--recognizer", default=None,
+                   help="a people's-voices run folder (scripts/voices_experiment.py, recognizer.* inside): its "
+                        "word recogniser (front end, encoder, centroids, confidence) replaces the MFCC encoder")
     args = p.parse_args(argv)
     import torch
 
@@ -390,6 +393,11 @@ def main(argv=None) -> int:
             t = time.time()
             compute_joint_projection(project, method, aligned, progress=progress)
             log(f"projection {method} ({'after' if aligned else 'before'} alignment) in {time.time() - t:.0f}s")
+
+    if args.recognizer:
+        from core.voices.package import install_recognizer
+
+        log(f"word recogniser from {args.recognizer}: trained on {install_recognizer(project, args.recognizer)}")
 
     # 4. honest check: isolated words by voices never used in the build
     from core.classify import ClipClassifier, clip_embedder

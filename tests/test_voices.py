@@ -168,8 +168,37 @@ def test_voices_experiment_trains_and_scores_synthetic_words(tmp_path):
     assert 12 < metrics["vocabulary"] <= 22  # 12 speech types + the digit words they lack
     assert 0.0 <= unseen["top30_words"]["top1"] <= 1.0 and unseen["top30_words"]["candidates"] == metrics["vocabulary"]
     assert unseen["digits"]["candidates"] == 10
-    assert (out / "recognizer.safetensors").is_file()
-    assert json.loads((out / "recognizer.json").read_text())["frontend"]["name"] == "mfcc"
+    meta = json.loads((out / "recognizer.json").read_text())
+    assert meta["frontend"]["name"] == "mfcc"
+    _install_and_classify(tmp_path, out, meta["vocabulary"])
+
+
+def _install_and_classify(tmp_path, run_dir, vocabulary):
+    """The run's recogniser becomes a project's encoder; a new clip then finds one of its types."""
+    from core.embeddings import Embeddings
+    from core.project import Project
+    from core.speech.encode import ClipEncoder
+    from core.synth.synthesize import synthesize_utterance
+    from core.synth.voices import voice_for_speaker
+    from core.voices.package import install_recognizer
+
+    project = Project.create(tmp_path / "proj", "voices test")
+    words = vocabulary[:5]
+    rng = np.random.default_rng(0)
+    project.add_space("speech-en", Embeddings(words, rng.normal(size=(5, 8)).astype(np.float32), modality="speech"),
+                      kind="speech", language="en")
+    text = install_recognizer(project, run_dir, "speech-en")
+    assert "SYNTHETIC" in text and project.manifest.synthetic_speech
+    weights, config = project.encoder("speech-en-encoder")
+    assert config["frontend"]["name"] == "mfcc" and weights["assign_centroids"].shape[0] == 5
+    audio, _ = synthesize_utterance(words[0], voice_for_speaker("en", 600), pad_s=0.3)
+    vectors, confidence = ClipEncoder(weights, config).candidates(audio, 16000, 3)
+    assert len(vectors) == 3 and 0.0 < confidence["best"] <= 1.0
+    bigger = Project.create(tmp_path / "proj2", "voices test 2")
+    bigger.add_space("speech-en", Embeddings(words + ["notaword"], rng.normal(size=(6, 8)).astype(np.float32),
+                                             modality="speech"), kind="speech", language="en")
+    with pytest.raises(WordbridgeError, match="no centroid for 1 speech types"):
+        install_recognizer(bigger, run_dir, "speech-en")
 
 
 def test_voices_experiment_reports_bad_input_in_one_line(tmp_path, capsys):

@@ -50,3 +50,31 @@ def recognizer_encoder(run_dir: str | Path, speech, trained_on: str) -> tuple[di
               "synthetic": False, "calibration": meta.get("calibration"),
               "trained_on": trained_on, "frontend_provenance": frontend.provenance()}
     return out, config
+
+
+def trained_on(run_dir: str | Path) -> str:
+    """One sentence on what a voices run trained on, from its metrics.json."""
+    metrics = json.loads((Path(run_dir) / "metrics.json").read_text(encoding="utf-8"))
+    cfg, sources = metrics["config"], metrics.get("train_sources", {})
+    parts = [f"every word said alone by {cfg['voices']} SYNTHETIC espeak-ng voices"]
+    if cfg.get("train_real"):
+        parts.append(f"{sources.get('so762', 0):,} word clips (with simulated-microphone copies) of the "
+                     "speechocean762 training speakers (real non-native English speakers, CC BY 4.0; its "
+                     "test speakers never trained on)")
+    return "; ".join(parts) + f"; front end {metrics['frontend']['name']}"
+
+
+def install_recognizer(project, run_dir: str | Path, space_id: str = "speech-en") -> str:
+    """Make the run's recogniser `project`'s encoder for `space_id` and say so in the project's
+    synthetic-speech note; returns the one-line description of what it was trained on."""
+    run_dir = Path(run_dir)
+    speech = project.space(space_id)
+    text = trained_on(run_dir)
+    weights, config = recognizer_encoder(run_dir, speech, text)
+    project.set_encoder(f"{space_id}-encoder", weights, config,
+                        provenance={"recogniser_run": run_dir.name, "trained_on": text,
+                                    "frontend": config["frontend_provenance"]})
+    note = ("speech space from SYNTHETIC speech (espeak-ng voices); word recogniser trained on " + text
+            + f". It knows only the speech space's {len(speech):,} words (KJV English) and English speech.")
+    project.set_synthetic_speech(True, note)
+    return text
