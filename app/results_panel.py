@@ -27,6 +27,17 @@ def score_tip(cand, method: str) -> str:
     return f"{name} {score_text(cand.score)}"
 
 
+def confidence_summary(best: str | None, confidence: dict | None) -> str:
+    """The summary's first part: the best word, with its calibrated confidence or "no good match"."""
+    if confidence and confidence.get("no_match"):
+        return (f"<b>No good match</b>: the clip is unlike every word this project knows "
+                f"(closest: {best or '—'})")
+    text = f"Best: <b>{best or '—'}</b>"
+    if confidence and confidence.get("probability") is not None:
+        text += f" · confidence {100 * confidence['probability']:.0f} %"
+    return text
+
+
 class ResultsPanel(QWidget):
     """One section per text space: the clip's own language first, then translations."""
 
@@ -114,8 +125,11 @@ class ResultsPanel(QWidget):
                 self.tree.setItemWidget(item, 2, bar)
         best = next((c.by_space[sid][0] for sid in order if c.by_space[sid]), None)
         ms = 1000 * (result.latency_s or c.seconds)
-        self.summary.setText(f"Best: <b>{best.word if best else '—'}</b> · {c.method.upper()} · "
-                             f"results in {ms:.0f} ms" + (f" · {speech_language}" if speech_language else ""))
+        tail = f"{c.method.upper()} · results in {ms:.0f} ms" + (f" · {speech_language}" if speech_language else "")
+        self.summary.setText(confidence_summary(best.word if best else None, c.confidence) + " · " + tail)
+        self.summary.setToolTip("Confidence: the chance that the first word is right, calibrated on real speakers "
+                                "the recogniser never trained on; 'no good match' when the clip is farther from "
+                                "every word than right answers were")
 
     def words(self, space_id: str) -> list[str]:
         """The words currently listed for `space_id` (tests, lines in the joint view)."""

@@ -68,3 +68,13 @@ def test_score_text_and_bars():
     assert score_text(-0.0004) == "0.000" and score_text(-0.0006) == "-0.001" and score_text(float("nan")) == ""
     assert [bar_value(s) for s in (-0.2, 0.0, 0.25, 1.0, 1.7)] == [0, 0, 250, 1000, 1000]
     assert bar_value(np.float32(0.5)) == 500
+
+
+def test_summary_shows_the_confidence_or_no_good_match():
+    from app.results_panel import confidence_summary
+
+    assert confidence_summary("water", None) == "Best: <b>water</b>"
+    assert confidence_summary("water", {"probability": 0.634, "no_match": False}) == \
+        "Best: <b>water</b> · confidence 63 %"
+    far = confidence_summary("water", {"probability": 0.9, "no_match": True})
+    assert far.startswith("<b>No good match</b>") and "closest: water" in far and "confidence" not in far
