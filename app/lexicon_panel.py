@@ -29,6 +29,7 @@ BUTTON_TIPS = {
     "Clear": "Forget the decision on the selected pairs (unreviewed again)",
     "Undo": "Take back the last decision (Ctrl+Z)",
     "Redo": "Make the last undone decision again (Ctrl+Shift+Z)",
+    "▶ Examples": "Play the selected speech type's example clips, one per click (double-click a speech type too)",
     "Refine with my pairs": "Re-align the spaces seeded with your confirmed and corrected pairs",
     "Export CSV…": "Write the lexicon with each pair's status to a CSV file",
     "Export labels…": "Write a TextGrid (tier \"words\"), an ELAN .eaf and Audacity labels per recording, "
@@ -82,6 +83,9 @@ class LexiconPanel(QWidget):
         self.buttons["Clear"].clicked.connect(lambda: self.decide_selected("unreviewed"))
         self.buttons["Undo"].clicked.connect(self.undo)
         self.buttons["Redo"].clicked.connect(self.redo)
+        self.buttons["▶ Examples"].clicked.connect(lambda: self.play_examples())
+        self.table.doubleClicked.connect(lambda index: index.column() == 0 and self.play_examples())
+        self._example_turn: dict[str, int] = {}
         self.buttons["Refine with my pairs"].clicked.connect(self.refine)
         self.buttons["Export CSV…"].clicked.connect(lambda: self.export_csv())
         self.buttons["Export labels…"].clicked.connect(lambda: self.start_export_labels())
@@ -186,6 +190,30 @@ class LexiconPanel(QWidget):
         self.model.refresh()
         self._decided()
         self.session.pairs_changed.emit()
+
+    def play_examples(self, speech_type: str | None = None) -> int:
+        """Play the next example clip of `speech_type` (default: the selected row's); returns how many it has."""
+        from app import audio_io
+        from core.recording_list import clip_audio, example_clips
+
+        types = [speech_type] if speech_type else self.selected_types()
+        project = self.session.project
+        if not types or project is None:
+            return 0
+        examples = example_clips(project, types[0])
+        if not examples:
+            self._say(f"No clips of “{types[0]}” in this project yet.")
+            return 0
+        turn = self._example_turn.get(types[0], 0) % len(examples)
+        self._example_turn[types[0]] = turn + 1
+        try:
+            samples, sr = clip_audio(project, *examples[turn])
+        except (WordbridgeError, OSError) as exc:
+            self._say(f"Cannot play the clip: {exc}")
+            return len(examples)
+        problem = audio_io.play(samples, sr)
+        self.info.setText(problem or f"“{types[0]}”: example {turn + 1} of {len(examples)}")
+        return len(examples)
 
     def refine(self) -> Worker | None:
         """Run semi-supervised Procrustes with the user's pairs in the background."""

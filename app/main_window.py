@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox,
                                QPushButton, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
+from app.project_actions import ProjectActions
 from app.settings import Settings
 from app.window_state import restore_splitters, restore_window, save_window
 from core.errors import WordbridgeError
@@ -48,7 +49,7 @@ class StartScreen(QWidget):
         layout.addStretch(2)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ProjectActions, QMainWindow):
     """Builds the heavy panels (pyqtgraph) only when a project is first opened."""
 
     def __init__(self, settings: Settings | None = None):
@@ -88,6 +89,8 @@ class MainWindow(QMainWindow):
         menu.addAction("&New…", lambda: self.new_project(), "Ctrl+N")
         menu.addAction("&Open…", lambda: self.open_dialog(), "Ctrl+O")
         menu.addAction("Save &As…", lambda: self.save_as(), "Ctrl+Shift+S")
+        menu.addAction("&Import annotated recording…", lambda: self.import_annotated()).setToolTip(
+            "A Praat TextGrid (tier \"words\") or ELAN .eaf with its WAV beside it: the audio and its word segments")
         self.recent_menu = menu.addMenu("Recent projects")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         menu.addSeparator()
@@ -243,51 +246,6 @@ class MainWindow(QMainWindow):
         dialog.trained.connect(lambda _r: self.session.after_mapping_change())
         dialog.show()
         return dialog
-
-    def align_dialog(self):
-        """Train ▸ Align spaces…: the form (method, options, help); a replaced map is kept for Revert."""
-        from app.align_dialog import AlignDialog
-
-        if self.session.project is None:
-            self.statusBar().showMessage("Open or create a project first.", 8000)
-            return None
-        project = self.session.writable_project()
-        dialog = AlignDialog(project, parent=self)
-        dialog.aligned.connect(lambda _r: self.session.after_mapping_change())
-        dialog.show()
-        return dialog
-
-    def text_space_dialog(self):
-        """Text ▸ Add text space…: train from a corpus file or import word vectors, in the background."""
-        from app.text_space_dialog import TextSpaceDialog
-
-        if self.session.project is None:
-            self.statusBar().showMessage("Open or create a project first.", 8000)
-            return None
-        dialog = TextSpaceDialog(self.session.writable_project(), parent=self)
-        dialog.added.connect(lambda _r: self.session.after_mapping_change())
-        dialog.show()
-        return dialog
-
-    def revert_alignment(self) -> bool:
-        """Train ▸ Revert alignment: the map the last Align/Refine/Revert replaced comes back."""
-        from core.mapping_history import revert_mapping
-        from core.projection import default_mapping
-
-        project = self.session.project
-        mapping_id = default_mapping(project) if project is not None else None
-        try:
-            if mapping_id is None:
-                raise WordbridgeError("this project has no map to revert")
-            result = revert_mapping(self.session.writable_project(), mapping_id)
-        except WordbridgeError as exc:
-            self.statusBar().showMessage(f"Cannot revert: {exc}", 8000)
-            return False
-        criterion = result["metrics"].get("criterion")
-        self.statusBar().showMessage(f"Reverted to the previous map “{result['method']}”"
-                                     + (f" (criterion {criterion:.4f})" if criterion is not None else ""), 8000)
-        self.session.after_mapping_change()
-        return True
 
     def about(self):
         """Help ▸ About: purpose, version and the honesty notes."""

@@ -5,7 +5,8 @@ list survives a restart.
 Top results and language live in the table `recording_results` of `project.sqlite` (created on
 first write; a database without it reads as "no results yet"):
 `recording_results (recording_id PRIMARY KEY → recordings.id ON DELETE CASCADE, language TEXT,
-method TEXT, top TEXT (JSON [[word, score], ...]), confidence REAL NULL, updated TEXT)`.
+method TEXT, top TEXT (JSON [[word, score], ...]), confidence REAL NULL, speech_type TEXT NULL (the
+nearest speech type, so a type's example clips can be played), updated TEXT)`.
 Confidence stays NULL while the classification has none. Clips recorded from a word list are
 stored as `recordings/<word>-<time>-<rand>.wav` with the word as their label.
 """
@@ -30,6 +31,7 @@ _CREATE = """CREATE TABLE IF NOT EXISTS recording_results (
     method       TEXT NOT NULL DEFAULT '',
     top          TEXT NOT NULL DEFAULT '[]',
     confidence   REAL,
+    speech_type  TEXT,
     updated      TEXT NOT NULL
 )"""
 
@@ -94,7 +96,9 @@ def store_result(project, recording_id: int, classification, language: str | Non
     """Remember a clip's top results (and the classification's confidence, when it has one)."""
     confidence = getattr(classification, "confidence", None)
     fields = {"top": json.dumps(top_of(classification)), "method": getattr(classification, "method", "") or "",
-              "confidence": None if confidence is None else float(confidence)}
+              "confidence": None if confidence is None else float(confidence),
+              "speech_type": classification.speech_types[0].word if getattr(classification, "speech_types", None)
+              else None}
     if language is not None:
         fields["language"] = language
     _upsert(project, recording_id, **fields)
@@ -186,3 +190,33 @@ def import_and_classify(project, paths: list, classifier=None, method: str = "cs
         added.append(rid)
     progress.update(len(paths), len(paths))
     return {"added": added, "problems": problems}
+
+
+def example_clips(project, speech_type: str, limit: int = 5) -> list[tuple[int, float | None, float | None]]:
+    """Clips of a speech type as (recording id, start, end) seconds (None: the whole recording):
+    segments labelled with it, recordings labelled with it, then clips whose nearest type it was."""
+    found: list[tuple[int, float | None, float | None]] = []
+    for seg in project.segments():
+        if seg.label == speech_type and len(found) < limit:
+            found.append((seg.recording_id, seg.start, seg.end))
+    seen = {f[0] for f in found}
+    for rec in project.recordings():
+        if rec.label == speech_type and rec.id not in seen and len(found) < limit:
+            found.append((rec.id, None, None))
+            seen.add(rec.id)
+    with project.db.transaction(write=False) as conn:
+        if _has_table(conn) and len(found) < limit:
+            for (rid,) in conn.execute("SELECT recording_id FROM recording_results WHERE speech_type = ? "
+                                       "ORDER BY recording_id", (speech_type,)):
+                if rid not in seen and len(found) < limit:
+                    found.append((rid, None, None))
+                    seen.add(rid)
+    return found
+
+
+def clip_audio(project, recording_id: int, start: float | None = None, end: float | None = None):
+    """The samples of a recording, or of [start, end) seconds of it, and the sample rate."""
+    samples, sr = project.recording_audio(recording_id)
+    if start is None:
+        return samples, sr
+    return samples[int(start * sr):int(end * sr) if end is not None else None], sr

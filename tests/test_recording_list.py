@@ -65,3 +65,18 @@ def test_read_word_list(tmp_path):
     path = tmp_path / "words.txt"
     path.write_text("# Mboshi\nmbá\n\nngá\nmbá\n")
     assert read_word_list(path) == ["mbá", "ngá"]
+
+
+def test_example_clips_of_a_speech_type(project):
+    from core.classify import Candidate, Classification
+    from core.recording_list import clip_audio, example_clips
+
+    a = project.add_recording(fixture.tone_clip(1), 16000, label="s001")
+    b = project.add_recording(fixture.tone_clip(2), 16000)
+    project.add_segments(b, [(0.1, 0.3, "s001")])
+    c = project.add_recording(fixture.tone_clip(1), 16000)
+    store_result(project, c, Classification("csls", {}, [Candidate("s001", 0.9)], {}, set()))
+    assert example_clips(project, "s001") == [(b, 0.1, 0.3), (a, None, None), (c, None, None)]
+    assert example_clips(project, "nothing") == []
+    samples, sr = clip_audio(project, b, 0.1, 0.3)
+    assert len(samples) == int(0.2 * sr)
