@@ -13,6 +13,9 @@ Systems (word labels are read only to build the reference and for the gold-label
   energy_kmeans_all         ours: energy-valley segments, the same k-means (K), every segment
   energy_kmeans_confident   ours: only the segments closest to their centroid (--keep share),
                             in clusters that keep >= 2 members
+  energy_dtw_graph          ours: the same segments, each linked to its 5 nearest segments of other
+                            utterances, the cheapest 25 % of those pairs by DTW on the front end's
+                            frames kept, connected components (<= 50 members) as clusters
 K = segments // --segments-per-cluster.
 """
 
@@ -132,6 +135,14 @@ def main(argv=None) -> int:
     keep &= sizes[labels] >= 2
     score("energy_kmeans_confident", clusters_from_labels(utts, spans, labels, keep=keep), k=k,
           kept_share=float(keep.sum() / ok.sum()))
+    # ours, DTW-verified nearest-neighbour graph (connected components)
+    from core.discovery.term_discovery import dtw_graph_clusters
+
+    good = np.flatnonzero(ok)
+    groups, info = dtw_graph_clusters(seg_emb[good], [seg_frames[i] for i in good], [utts[i] for i in good])
+    labels = np.full(len(utts), -1)
+    labels[good] = groups
+    score("energy_dtw_graph", clusters_from_labels(utts, spans, labels, keep=labels >= 0), **info)
     metrics["time_s"] = round(time.time() - t0, 1)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return 0

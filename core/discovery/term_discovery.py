@@ -108,3 +108,31 @@ def clusters_from_labels(utterances, spans, labels, keep=None) -> list[list]:
         if keep is None or keep[i]:
             groups.setdefault(int(c), []).append((u, float(s), float(e)))
     return [groups[c] for c in sorted(groups)]
+
+
+def dtw_graph_clusters(emb: np.ndarray, frames: list, utterances, neighbours: int = 5,
+                       keep_share: float = 0.25, max_group: int = 50) -> tuple[np.ndarray, dict]:
+    """Clusters from a DTW-verified nearest-neighbour graph (the classic term-discovery recipe):
+    each segment's `neighbours` most similar segments of *other* utterances by `emb` (unit rows),
+    every such pair scored by length-normalised cosine DTW over `frames`, the cheapest
+    `keep_share` of the pairs kept as edges, connected components as clusters; components larger
+    than `max_group` (chains through frequent sounds) and unpaired segments get -1."""
+    from core.discovery.same_different import dtw_distances
+    from core.speech.pair_mining import pair_groups
+
+    utt_codes = np.unique(np.asarray(utterances, dtype=object).astype(str), return_inverse=True)[1]
+    sims = emb @ emb.T
+    sims[utt_codes[:, None] == utt_codes[None, :]] = -3.0
+    k = min(neighbours, len(emb) - 1)
+    nearest = np.argpartition(-sims, k, axis=1)[:, :k]
+    a = np.repeat(np.arange(len(emb)), k)
+    b = nearest.reshape(-1)
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    pairs = np.unique(np.stack([a, b], 1), axis=0)
+    a, b = pairs[:, 0], pairs[:, 1]
+    cost = dtw_distances(frames, a, b)
+    keep = cost <= np.quantile(cost, keep_share)
+    groups = pair_groups(len(emb), a[keep], b[keep], max_group=max_group)
+    info = {"candidate_pairs": int(len(a)), "kept_pairs": int(keep.sum()),
+            "grouped_segments": int((groups >= 0).sum()), "groups": int(len(np.unique(groups[groups >= 0])))}
+    return groups, info
