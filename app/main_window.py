@@ -41,11 +41,15 @@ class StartScreen(QWidget):
         self.open_button = QPushButton("Open project…")
         self.new_button.setToolTip("Create an empty project folder (Ctrl+N)")
         self.open_button.setToolTip("Open an existing project folder (Ctrl+O)")
+        from app.progress_panel import ProgressPanel
+
+        self.progress = ProgressPanel()  # opening a project in the background
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(self.label)
         for b in (self.new_button, self.open_button):
             layout.addWidget(b, 0, Qt.AlignCenter)
+        layout.addWidget(self.progress)
         layout.addStretch(2)
 
 
@@ -82,6 +86,7 @@ class MainWindow(ProjectActions, QMainWindow):
         self.session.project_changed.connect(self._project_changed)
         self._build_menus()
         self._closing = False
+        self._opening = None  # the worker opening a project in the background
         restore_window(self)
 
     def _build_menus(self) -> None:
@@ -114,7 +119,7 @@ class MainWindow(ProjectActions, QMainWindow):
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for path in self.settings.recent_projects:
-            self.recent_menu.addAction(path, lambda p=path: self.open_project(p))
+            self.recent_menu.addAction(path, lambda p=path: self.open_in_background(p))
         if not self.settings.recent_projects:
             self.recent_menu.addAction("(none)").setEnabled(False)
 
@@ -183,16 +188,46 @@ class MainWindow(ProjectActions, QMainWindow):
             return False
         return True
 
+    def open_in_background(self, path):
+        """Open a project without blocking the window: the libraries (torch, pyqtgraph) and the
+        project load in a worker, with progress on the start screen; the panels appear when done."""
+        from app.workers import Worker
+
+        if self._opening is not None and self._opening.is_running():
+            return None
+        read_only = True if Path(path).resolve() == DEMO_PROJECT.resolve() else None
+        worker = Worker(load_project, path, read_only, parent=self)
+        worker.finished.connect(self._loaded)
+        worker.failed.connect(lambda m: (self._show_start(), QMessageBox.warning(self, "Cannot open project", m)))
+        worker.cancelled.connect(self._show_start)
+        self.start.label.setText(f"<h2>Wordbridge</h2><p>Opening {path}…</p>")
+        self.stack.setCurrentWidget(self.start)
+        self.start.progress.attach(worker, "Opening the project")
+        self._opening = worker
+        worker.start()
+        return worker
+
+    def _loaded(self, project) -> None:
+        self._ensure_workspace()
+        self.session.set_project(project)
+        self.settings.add_recent(project.root)
+
+    def _show_start(self) -> None:
+        self.start.label.setText("<h2>Wordbridge</h2><p>Align spoken words with written words without a "
+                                 "parallel lexicon.</p>")
+        if self.session.project is not None:
+            self.stack.setCurrentWidget(self.workspace)
+
     def open_dialog(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open project folder")
         if path:
-            self.open_project(path)
+            self.open_in_background(path)
 
     def new_project(self, path: str | None = None, name: str | None = None) -> bool:
         """Create an empty project folder and open it."""
         from core.project.project import Project
 
-        path = path or QFileDialog.getSaveFileName(self, "New project folder", "", "")[0]
+        path = path or QFileDialog.getExistingDirectory(self, "New project: choose or create an empty folder")
         if not path:
             return False
         if name is None:
@@ -278,6 +313,24 @@ class MainWindow(ProjectActions, QMainWindow):
         super().closeEvent(event)
 
 
+def load_project(path, read_only, progress=None):
+    """Import the heavy libraries and open the project (a Worker job: nothing here touches widgets)."""
+    from core.project.project import Project
+
+    if progress is not None:
+        progress.set_stage("loading libraries")
+    import torch  # noqa: F401 - 3 s on a 2-core CPU: never on the GUI thread
+    import pyqtgraph  # noqa: F401
+
+    import app.joint_view  # noqa: F401 - imports core.projection / retrieval
+    import core.classify  # noqa: F401
+
+    if progress is not None:
+        progress.set_stage("reading the project")
+        progress.check()
+    return Project.open(path, read_only=read_only)
+
+
 def initial_project(project_path, settings: Settings):
     """The project to open at start: the argument, else the last one, else the demo, else None."""
     if project_path:
@@ -306,9 +359,10 @@ def seconds_since_process_start() -> float:
 def _open_and_report(window: MainWindow, path) -> None:
     import os
 
-    window.open_project(path)
-    if os.environ.get("WORDBRIDGE_REPORT_STARTUP"):
-        print(f"startup: project shown {seconds_since_process_start():.2f} s after the process started", flush=True)
+    worker = window.open_in_background(path)
+    if os.environ.get("WORDBRIDGE_REPORT_STARTUP") and worker is not None:
+        worker.finished.connect(lambda _p: print(f"startup: project shown {seconds_since_process_start():.2f} s "
+                                                 "after the process started", flush=True))
 
 
 def run_app(project_path=None, screenshot: str | None = None) -> int:
@@ -336,6 +390,9 @@ def run_app(project_path=None, screenshot: str | None = None) -> int:
         from PySide6.QtCore import QTimer
 
         def grab_and_quit():
+            if window._opening is not None:  # the project opens in the background: let it finish
+                window._opening.wait(60000)
+                app.processEvents()
             window.session.wait_ready(20000)
             app.processEvents()
             QApplication.primaryScreen().grabWindow(0).save(screenshot, "PNG")

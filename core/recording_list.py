@@ -92,11 +92,20 @@ def top_of(classification, n: int = TOP_N) -> list[tuple[str, float]]:
     return [(c.word, round(float(c.score), 4)) for c in first[:n]]
 
 
+def confidence_of(classification) -> float | None:
+    """The classification's calibrated probability that its first answer is right (None when it has none:
+    core.speech.encode gives {"best", "margin", "probability", "no_match"} or None)."""
+    confidence = getattr(classification, "confidence", None)
+    if isinstance(confidence, dict):
+        confidence = confidence.get("probability")
+    return None if confidence is None else float(confidence)
+
+
 def store_result(project, recording_id: int, classification, language: str | None = None) -> None:
     """Remember a clip's top results (and the classification's confidence, when it has one)."""
-    confidence = getattr(classification, "confidence", None)
+    confidence = confidence_of(classification)
     fields = {"top": json.dumps(top_of(classification)), "method": getattr(classification, "method", "") or "",
-              "confidence": None if confidence is None else float(confidence),
+              "confidence": confidence,
               "speech_type": classification.speech_types[0].word if getattr(classification, "speech_types", None)
               else None}
     if language is not None:

@@ -42,9 +42,12 @@ def test_results_and_confidence_stored_per_clip(project):
     store_result(project, rid, c)
     row = recording_rows(Project.open(project.root))[0]
     assert row.top == [("fire", 0.9), ("stone", 0.5)] and row.confidence is None
-    c.confidence = 0.75
+    c.confidence = {"best": 0.8, "margin": 0.1, "probability": 0.75, "no_match": False}  # core.speech.encode's
     store_result(project, rid, c)
     assert recording_rows(project)[0].confidence == 0.75
+    c.confidence = {"best": 0.8, "margin": 0.1, "probability": None, "no_match": False}  # not calibrated
+    store_result(project, rid, c)
+    assert recording_rows(project)[0].confidence is None
 
 
 def test_batch_import_classifies_each_file_and_lists_bad_ones(project, tmp_path):

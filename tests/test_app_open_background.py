@@ -1,0 +1,63 @@
+"""Opening a project never runs its heavy part on the GUI thread: the libraries (torch, pyqtgraph)
+and the project load in a worker with progress on the start screen; New asks for a folder (a
+folder dialog, not a save-file dialog). scripts/bench_ui_stall.py measures the stalls themselves."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+pytest.importorskip("pytestqt")
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, app_settings):
+    from app.main_window import MainWindow
+
+    w = MainWindow(app_settings)
+    qtbot.addWidget(w)
+    return w
+
+
+def test_open_loads_libraries_and_project_in_a_worker(qtbot, window, tmp_path, monkeypatch):
+    import app.main_window as main_window
+    from core.project.project import Project
+
+    Project.create(tmp_path / "proj", "background")
+    threads = []
+    real = main_window.load_project
+    monkeypatch.setattr(main_window, "load_project", lambda *a, **k: threads.append(threading.current_thread())
+                        or real(*a, **k))
+    worker = window.open_in_background(str(tmp_path / "proj"))
+    assert worker is not None and window.stack.currentWidget() is window.start
+    assert "Opening" in window.start.label.text()
+    with qtbot.waitSignal(worker.finished, timeout=60000):
+        pass
+    qtbot.waitUntil(lambda: window.session.project is not None, timeout=5000)
+    assert threads and threads[0] is not threading.main_thread()
+    assert window.session.project.name == "background" and window.stack.currentWidget() is window.workspace
+
+
+def test_open_in_background_reports_a_bad_folder(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: shown.append(text))
+    worker = window.open_in_background(str(tmp_path / "nowhere"))
+    with qtbot.waitSignal(worker.done, timeout=60000):
+        pass
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert "no such project folder" in shown[0] and window.session.project is None
+
+
+def test_new_project_uses_a_folder_dialog(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: pytest.fail("a save-file dialog"))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    assert window.new_project(name="Fresh")
+    assert window.session.project.name == "Fresh"
