@@ -2,12 +2,15 @@
 
 Writes to --out: mapping.safetensors (W and the preprocessing to replay), dictionary.txt (the
 induced translation of every source word: "source target csls_score"), metrics.json, config.json
-and align.log.
+and align.log. The folder is built in a hidden temporary folder next to --out and renamed into
+place when complete (core.run_folder), so a killed rerun never leaves a new map beside old metrics;
+--out is checked (not a file, writable, no foreign files, no other run writing it) before computing.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 
 from core.alignment.base import METHODS, AlignConfig
@@ -15,6 +18,9 @@ from core.atomic import write_json, write_text
 from core.cli import add_command
 from core.errors import WordbridgeError
 from core.retrieval import BACKENDS, DEVICES
+from core.run_folder import staged_run_folder
+
+OUTPUT_FILES = ("mapping.safetensors", "dictionary.txt", "metrics.json", "config.json", "align.log")
 
 DESCRIPTION = """Learn a mapping W from the source space to the target space (target ≈ source @ W.T).
 
@@ -111,16 +117,30 @@ def seed_pairs_for(path, src, tgt):
 
 def run(args) -> int:
     """Run the alignment and write the run folder."""
-    from core.alignment import align
-    from core.evaluation import evaluate_mapping, export_induced_dictionary, format_metrics
-    from core.progress import Progress, TqdmListener
-    from core.vectors import load_vectors
+    from core.evaluation import format_metrics
 
     cfg = config_from_args(args)
     cfg.validate()
     if cfg.method in ("supervised", "semisupervised") and not args.seed_dict:
         raise WordbridgeError(f"--method {cfg.method} needs --seed-dict")
     out = Path(args.out)
+    with staged_run_folder(out, OUTPUT_FILES) as stage:  # checks --out before any computing
+        result, metrics, cfg, eval_pairs = _align_into(stage, args, cfg)
+    print(f"{result.method_used}: criterion {result.criterion:.4f}"
+          + (f" (fallback: {result.fallback_reason})" if result.fallback else ""))
+    if eval_pairs is not None:
+        print(format_metrics(metrics["eval"]))
+    print(f"wrote {out}/mapping.safetensors, dictionary.txt, metrics.json, config.json, align.log")
+    return 0
+
+
+def _align_into(stage: Path, args, cfg: AlignConfig):
+    """Load, align, evaluate and write every output file into the staging folder `stage`."""
+    from core.alignment import align
+    from core.evaluation import evaluate_mapping, export_induced_dictionary
+    from core.progress import Progress, TqdmListener
+    from core.vectors import load_vectors
+
     t0 = time.perf_counter()
     src = load_vectors(args.src, max_rows=args.max_vocab)
     tgt = load_vectors(args.tgt, max_rows=args.max_vocab)
@@ -144,9 +164,11 @@ def run(args) -> int:
     finally:
         listener.close()
 
-    result.mapping.save(out / "mapping.safetensors")
-    export_induced_dictionary(result.dictionary, result.dictionary_scores, src, tgt, out / "dictionary.txt")
-    metrics = {"src": str(args.src), "tgt": str(args.tgt), **result.summary()}
+    run_id = uuid.uuid4().hex  # stamped on every file: the mapping's header says which run it is
+    result.mapping.meta.update(run_id=run_id, supervised=result.method_used in ("supervised", "semisupervised"))
+    result.mapping.save(stage / "mapping.safetensors")
+    export_induced_dictionary(result.dictionary, result.dictionary_scores, src, tgt, stage / "dictionary.txt")
+    metrics = {"run_id": run_id, "src": str(args.src), "tgt": str(args.tgt), **result.summary()}
     metrics["timings_s"]["load"] = load_s
     if seed_stats is not None:
         metrics["seed_dict"] = {"path": str(args.seed_dict), **seed_stats}
@@ -156,14 +178,9 @@ def run(args) -> int:
                            **evaluate_mapping(src, tgt, result.mapping, eval_pairs, knn=cfg.csls_knn,
                                               backend=cfg.backend, device=cfg.device)}
         metrics["timings_s"]["evaluate"] = time.perf_counter() - t1
-    write_json(out / "metrics.json", metrics)
-    write_json(out / "config.json", {"command": "align", "src": str(args.src), "tgt": str(args.tgt),
-                                     "seed_dict": args.seed_dict, "eval_dict": args.eval_dict,
-                                     "max_vocab": args.max_vocab, **cfg.to_dict()})
-    write_text(out / "align.log", "\n".join(result.log) + "\n")
-    print(f"{result.method_used}: criterion {result.criterion:.4f}"
-          + (f" (fallback: {result.fallback_reason})" if result.fallback else ""))
-    if eval_pairs is not None:
-        print(format_metrics(metrics["eval"]))
-    print(f"wrote {out}/mapping.safetensors, dictionary.txt, metrics.json, config.json, align.log")
-    return 0
+    write_json(stage / "metrics.json", metrics)
+    write_json(stage / "config.json", {"command": "align", "run_id": run_id, "src": str(args.src),
+                                       "tgt": str(args.tgt), "seed_dict": args.seed_dict,
+                                       "eval_dict": args.eval_dict, "max_vocab": args.max_vocab, **cfg.to_dict()})
+    write_text(stage / "align.log", "\n".join(result.log) + "\n")
+    return result, metrics, cfg, eval_pairs

@@ -57,7 +57,7 @@ def register(sub) -> None:
     mapping.add_argument("--target", required=True, help="id of the target space")
     mapping.add_argument("--id", default="", help="mapping id (empty: SOURCE-to-TARGET)")
     mapping.add_argument("--method", default="",
-                         help="alignment method to record (empty: read from the run's metrics.json or config.json)")
+                         help="alignment method to record (empty: read from the mapping file's own header)")
     mapping.add_argument("--replace", action="store_true", help="overwrite a mapping with the same id")
     mapping.set_defaults(func=run_add_mapping)
 

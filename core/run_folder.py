@@ -1,0 +1,120 @@
+"""Run folders written as a whole: built in a temporary folder next to the final one, then renamed.
+
+A command that writes several files into `--out` (`align`: mapping, dictionary, metrics, config,
+log) used to write them one by one into the folder, so a run killed halfway (kill -9, power cut)
+left its new mapping beside the previous run's metrics. `staged_run_folder(out)`:
+
+* checks BEFORE any computing that `out` is not a file, that its parent can be written, and that an
+  existing `out` holds only files this command writes (nothing of the user's is ever replaced);
+* holds a lock across processes (`.<name>.lock` next to `out`, the `filelock` library), so two runs
+  into one folder are refused instead of mixed, and removes what a killed run left (hidden
+  `.<name>.run-*.tmp` / `.<name>.old-*.tmp` folders);
+* yields a hidden temporary folder next to `out` to write into; when the block succeeds the old
+  folder is moved aside, the new one renamed into place and the old one deleted. A kill at any
+  moment leaves either the old run or the new one under `out`, never a mix (between the two renames
+  `out` is briefly absent and the old run survives as `.<name>.old-*.tmp`, put back by the next run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from core.errors import WordbridgeError
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+@contextlib.contextmanager
+def staged_run_folder(out: str | os.PathLike, owned: Iterable[str]) -> Iterator[Path]:
+    """Yield a temporary folder whose content replaces the folder `out` as a whole on success.
+
+    `owned` names the files the command writes; an existing `out` holding anything else is refused.
+    Problems (out is a file, parent not writable, another run holds the folder) are one-line
+    `WordbridgeError`s raised before the caller computes anything.
+    """
+    out = Path(out)
+    check_run_folder(out, owned)
+    parent = out.parent
+    with _run_lock(out):
+        _restore_and_clean(out)
+        check_run_folder(out, owned)
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.run-", suffix=".tmp", dir=parent))
+        except OSError as exc:
+            raise WordbridgeError(f"{out}: cannot write the run folder here ({exc.strerror or exc})") from None
+        try:
+            yield staging
+            _swap_into_place(staging, out)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+
+def check_run_folder(out: Path, owned: Iterable[str]) -> None:
+    """Refuse an `out` that is a file, lies under a file, holds foreign files or cannot be written."""
+    owned = set(owned)
+    if out.exists() and not out.is_dir():
+        raise WordbridgeError(f"{out}: --out is an existing file; give a folder for the run")
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WordbridgeError(f"{out}: cannot create the run folder's parent ({exc.strerror or exc})") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise WordbridgeError(f"{out}: cannot write in {parent} (read-only or no permission)")
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in owned)
+        if foreign:
+            raise WordbridgeError(f"{out}: the folder holds files this command does not write "
+                                  f"({', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}); "
+                                  "give a new or empty folder, or an earlier run folder of this command")
+
+
+@contextlib.contextmanager
+def _run_lock(out: Path):
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(out.parent / f".{out.name}.lock"), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise WordbridgeError(f"{out}: another run is writing this folder; wait for it or choose another --out") from None
+    except OSError as exc:
+        raise WordbridgeError(f"{out}: cannot write in {out.parent} ({exc.strerror or exc})") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _restore_and_clean(out: Path) -> None:
+    """Under the lock: put back an old run a kill left aside, and delete stale temporary folders."""
+    olds = sorted(out.parent.glob(f".{out.name}.old-*.tmp"))
+    if olds and not out.exists():
+        os.replace(olds.pop(), out)
+    for stale in olds + sorted(out.parent.glob(f".{out.name}.run-*.tmp")):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    """Rename `staging` to `out`; an existing `out` is moved aside first and deleted afterwards."""
+    os.chmod(staging, 0o777 & ~_UMASK)  # mkdtemp makes 0700 folders; give the usual permissions
+    old = None
+    try:
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", suffix=".tmp", dir=out.parent))
+            os.replace(out, old)  # an empty folder is replaced by the rename
+        os.replace(staging, out)
+    except OSError as exc:
+        if old is not None and not out.exists() and old.exists():
+            os.replace(old, out)
+        raise WordbridgeError(f"{out}: cannot put the run folder in place ({exc.strerror or exc}); "
+                              "the previous run is unchanged") from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
