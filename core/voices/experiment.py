@@ -111,8 +111,11 @@ class _Context:
         from core.voices.frameset import FrameSet, featurize
 
         c = self.cfg
-        key = json.dumps([name, self.frontend.config(), copies, c.seed, c.voices, c.max_vocabulary, c.project,
-                          c.real_segments, c.calib_speakers], sort_keys=True)
+        if name in ("real_calib", "real_test"):  # every word of those speakers, whatever the training
+            key = json.dumps([name, self.frontend.config(), copies, c.seed, c.real_segments, c.calib_speakers])
+        else:
+            key = json.dumps([name, self.frontend.config(), copies, c.seed, c.voices, c.max_vocabulary, c.project,
+                              c.real_segments, c.calib_speakers], sort_keys=True)
         folder = Path(c.frames_cache) if c.frames_cache else self.run_dir / "frames"
         path = folder / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:10]}.safetensors"
         if path.is_file():
