@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QVBoxLayout, QWidget)
 
 from core.corpus.readers import READERS
+from core.corpus.real_corpora import SPLITS_MBOSHI, SPLITS_SO762
 from app.training_dialog import job_from_form, with_button
 from core.errors import WordbridgeError
 from core.features import FEATURE_KINDS, FeatureConfig
@@ -33,6 +34,12 @@ READER_HELP = {
            "unlabelled word-like segments (configuration VAD).",
     "chunks": "Unsegmented recordings cut into equal-length unlabelled chunks: the paper's floor baseline "
               "(configuration F).",
+    "transcribed": "Audio files with a TSV transcript (header row); words placed by forced alignment "
+                   "(configurations A, B).",
+    "speechocean762": "speechocean762 (train.tsv / test.tsv, audio/*.opus); words placed by forced alignment, "
+                      "its test speakers held out (configurations A, B).",
+    "mboshi": "The Mboshi corpus layout (utterances.tsv, words.tsv, audio/*.opus): the corpus's own word times "
+              "(\"silver\" forced alignment); choose its train or dev split (configurations A, B).",
 }
 # reader parameter → (label, help); the widget follows the default's type (or a choice list)
 OPTIONS = {
@@ -54,8 +61,11 @@ OPTIONS = {
     "max_word": ("Longest word (s)", "Longer segments are split at their quietest point."),
     "merge_gap": ("Merge gap (s)", "Speech regions the VAD finds closer than this are joined into one."),
     "chunk_seconds": ("Chunk length (s)", "Length of each chunk; a last chunk under half this is dropped."),
+    "split": ("Split", "Which part of the corpus to read: its own training or held-out split, or all of it."),
 }
 CHOICES = {"vad": ("webrtc", "silero")}
+# choices that depend on the reader: (reader, option) → values (the reader's own list)
+READER_CHOICES = {("mboshi", "split"): SPLITS_MBOSHI, ("speechocean762", "split"): SPLITS_SO762}
 PATH_OPTIONS = {"alignments": "folder", "csv_path": "file"}
 
 
@@ -92,9 +102,10 @@ class ReaderOptions(QWidget):
             form.addRow(QLabel("This reader has no options."))
 
     def _widget(self, name: str, default) -> QWidget:
-        if name in CHOICES:
+        choices = READER_CHOICES.get((self.reader, name)) or CHOICES.get(name)
+        if choices:
             w = QComboBox()
-            w.addItems(CHOICES[name])
+            w.addItems(choices)
             w.setCurrentText(str(default))
         elif isinstance(default, bool):
             w = QCheckBox()
