@@ -56,6 +56,10 @@ def load_audio(path: str | os.PathLike, target_sr: int = TARGET_SR,
     if filled == 0:
         raise _error(path, "empty audio", "audio is empty (0 samples)")
     mono = mono[:filled]
+    if not np.isfinite(mono).all():
+        bad = int((~np.isfinite(mono)).sum())
+        raise _error(path, "non-finite audio", f"{bad} sample(s) are NaN or infinite (damaged float audio); "
+                                               "re-export the file")
     samples = resample(mono, info.samplerate, target_sr)
     duration = len(samples) / float(target_sr)
     if duration < min_seconds:

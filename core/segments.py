@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,17 +143,30 @@ class SegmentTable:
 
 def _read_jsonl(path: Path) -> list[Segment]:
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                d = json.loads(line)
-                rows.append(Segment(str(d["audio"]), float(d["start"]), float(d["end"]),
-                                    d.get("label"), d.get("speaker"), str(d["utterance"]),
-                                    int(d["position"])))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise InputFileError(path, f"bad segment line ({_why(exc)})", line_no) from None
+    try:
+        lines = path.read_bytes().decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise InputFileError(path, "not UTF-8 text (damaged segment table)", line) from None
+    for line_no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            if not isinstance(d, dict):
+                raise TypeError("not a JSON object")
+            for key in ("label", "speaker"):
+                if d.get(key) is not None and not isinstance(d[key], str):
+                    raise TypeError(f"{key} must be text or null")
+            segment = Segment(str(d["audio"]), float(d["start"]), float(d["end"]), d.get("label"),
+                              d.get("speaker"), str(d["utterance"]), int(d["position"]))
+            if not (math.isfinite(segment.start) and math.isfinite(segment.end)) or segment.end < segment.start:
+                raise ValueError(f"times {segment.start}..{segment.end} are not a span")
+            if not 0 <= segment.position < 2**63:
+                raise ValueError(f"position {segment.position} is out of range")
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:
+            raise InputFileError(path, f"bad segment line ({_why(exc)})", line_no) from None
+        rows.append(segment)
     return rows
 
 

@@ -25,6 +25,9 @@ from core.errors import InputFileError, WordbridgeError
 NORMALIZATION_STEPS = ("unit", "center", "none")
 
 
+INT64_MAX = 2**63 - 1
+
+
 def counts_path(path: str | os.PathLike) -> Path:
     """The side file holding corpus counts for the vectors at `path` (`x.vec` → `x.counts`)."""
     return Path(path).with_suffix(".counts")
@@ -55,6 +58,7 @@ def load_vectors(path: str | os.PathLike, max_rows: int | None = None, language:
         n_words, dim = _read_header(path, fh.readline())
         n_rows = n_words if max_rows is None else min(n_words, max_rows)
         body_start = fh.tell()
+        _check_header_fits(path, n_rows, dim, os.fstat(fh.fileno()).st_size - body_start)
         first_line = fh.readline(1 << 16)
         fh.seek(body_start)
         if _looks_like_text_row(first_line, dim):
@@ -76,6 +80,19 @@ def _read_header(path: Path, raw: bytes) -> tuple[int, int]:
     if n_words < 1 or dim < 1:
         raise InputFileError(path, f"bad header: {n_words} words of dimension {dim}", 1)
     return n_words, dim
+
+
+def _check_header_fits(path: Path, n_rows: int, dim: int, body_bytes: int) -> None:
+    """Refuse a header claiming more rows × dimensions than the file can hold, before allocating.
+
+    The smallest row either format can hold is a 1-byte word and `dim` 1-character values with
+    separators (text: 2·dim + 1 bytes; binary needs 4·dim + 2), so `n_rows` rows need at least
+    n_rows · (2·dim + 1) bytes.
+    """
+    needed = n_rows * (2 * dim + 1)
+    if needed > body_bytes + 1:
+        raise InputFileError(path, f"bad header: {n_rows} rows of {dim} values need at least {needed} bytes "
+                                   f"but the file holds {body_bytes} after its header (damaged or wrong header)", 1)
 
 
 def _looks_like_text_row(line: bytes, dim: int) -> bool:
@@ -220,6 +237,8 @@ def _read_counts(path: Path, words: list[str]) -> np.ndarray | None:
                 count = int(fields[1])
             except ValueError:
                 raise InputFileError(side, "expected 'word count'", line_no) from None
+            if not 0 <= count <= INT64_MAX:
+                raise InputFileError(side, f"count {count} is out of range (0 to {INT64_MAX})", line_no)
             if word != words[n]:
                 raise InputFileError(side, f"word {word!r} does not match row {n + 1} of "
                                            f"{path.name} ({words[n]!r}); delete or fix the stale "

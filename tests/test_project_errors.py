@@ -109,10 +109,13 @@ def test_foreign_sqlite_database(project):
         Project.open(project.root)
 
 
-def test_missing_database_is_created(project):
+def test_missing_database_is_an_error_not_recreated_empty(project):
+    """Issue 17: a deleted project.sqlite used to be recreated empty (recordings and runs silently gone)."""
     for p in project.root.glob("project.sqlite*"):
         p.unlink()
-    assert Project.open(project.root).db.counts()["recordings"] == 0
+    with pytest.raises(InputFileError, match=r"project.sqlite: the project's database is missing"):
+        Project.open(project.root)
+    assert not (project.root / "project.sqlite").exists()
 
 
 def test_truncated_safetensors(project):

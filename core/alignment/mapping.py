@@ -102,6 +102,21 @@ def preprocess_pair(src: np.ndarray, tgt: np.ndarray, steps: str, reduce_dim: bo
     return src_pre, tgt_pre, _unit(x), _unit(y)
 
 
+def _checked_steps(steps: dict, side: str, n_means: int) -> str:
+    """The `{side}_steps` entry, checked: known steps only, one stored mean per "center" step."""
+    value = steps.get(f"{side}_steps")
+    if not isinstance(value, str):
+        raise WordbridgeError(f"the header lacks '{side}_steps' (the normalisation to replay)")
+    names = [s.strip() for s in value.split(",") if s.strip() and s.strip() != "none"]
+    unknown = sorted({n for n in names if n not in ("unit", "center")})
+    if unknown:
+        raise WordbridgeError(f"'{side}_steps' names unknown step(s) {', '.join(unknown)} (known: unit, center, none)")
+    if names.count("center") != n_means:
+        raise WordbridgeError(f"'{side}_steps' has {names.count('center')} centring step(s) but the file holds "
+                              f"{n_means} mean(s)")
+    return value
+
+
 @dataclass
 class Mapping:
     """W (d × d; target ≈ source @ W.T) plus each side's preprocessing."""
@@ -156,16 +171,35 @@ class Mapping:
             raise InputFileError(path, f"not a readable safetensors mapping ({exc})") from None
         if metadata.get("format") != FORMAT or "W" not in tensors:
             raise InputFileError(path, "not a Wordbridge mapping (written by `align`)")
-        return cls.from_arrays(tensors["W"], tensors, metadata, json.loads(metadata.get("meta", "{}")))
+        try:
+            meta = json.loads(metadata.get("meta", "{}"))
+        except json.JSONDecodeError as exc:
+            raise InputFileError(path, f"header 'meta' is not JSON ({exc.msg})") from None
+        if not isinstance(meta, dict):
+            raise InputFileError(path, "header 'meta' must be a JSON object")
+        try:
+            return cls.from_arrays(tensors["W"], tensors, metadata, meta)
+        except WordbridgeError as exc:
+            raise InputFileError(path, str(exc)) from None
 
     @classmethod
     def from_arrays(cls, W: np.ndarray, arrays: dict, steps: dict, meta: dict | None = None) -> "Mapping":
-        """Rebuild a mapping from W, the arrays of `preprocessing_arrays` and {"src_steps", "tgt_steps"}."""
+        """Rebuild a mapping from W, the arrays of `preprocessing_arrays` and {"src_steps", "tgt_steps"}.
+
+        Checked (WordbridgeError, one line): both step lists present and made of known steps, one
+        centring mean per "center" step, a 2-D W, and every array finite (a NaN map is refused)."""
+        W = np.asarray(W)
+        if W.ndim != 2:
+            raise WordbridgeError(f"W must be a matrix, not of shape {tuple(W.shape)}")
         sides = {}
         for side in ("src", "tgt"):
             means = []
             while f"{side}.center_mean.{len(means)}" in arrays:
                 means.append(arrays[f"{side}.center_mean.{len(means)}"])
-            sides[side] = SidePreprocess(steps[f"{side}_steps"], means,
+            step_list = _checked_steps(steps, side, len(means))
+            sides[side] = SidePreprocess(step_list, means,
                                          arrays.get(f"{side}.pca_mean"), arrays.get(f"{side}.pca_components"))
+        for name, array in [("W", W), *arrays.items()]:
+            if isinstance(array, np.ndarray) and array.dtype.kind == "f" and not np.isfinite(array).all():
+                raise WordbridgeError(f"array {name!r} holds NaN or infinite values (a failed run?)")
         return cls(W, sides["src"], sides["tgt"], meta or {})

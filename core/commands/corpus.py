@@ -143,6 +143,7 @@ def run_info(args) -> int:
     from core.corpus.feature_store import FeatureStore
 
     store = FeatureStore.open(args.store)
+    store.table  # noqa: B018 - reads segments.jsonl: a damaged table is reported here, not in training
     if args.json:
         print(json.dumps(store.header, indent=2, ensure_ascii=False))
         return 0

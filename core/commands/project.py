@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from core.cli import add_command
@@ -156,7 +157,8 @@ def run_add_space(args) -> int:
         raise WordbridgeError(f"--max-words must be 0 (all) or positive, not {args.max_words}")
     max_rows = args.max_words or None
     embeddings = load_vectors(path, max_rows=max_rows, language=args.language, modality=args.kind)
-    provenance = {"file": path.name, "added": now(), "max_words": max_rows}  # a name: no local folder
+    shown_name = os.fsencode(path.name).decode("utf-8", "replace")  # a name not valid UTF-8 fits JSON too
+    provenance = {"file": shown_name, "added": now(), "max_words": max_rows}  # a name: no local folder
     sidecar = path.with_suffix(".json")
     if sidecar.is_file() and sidecar != path:
         try:

@@ -47,7 +47,7 @@ def read_clips(source: str | os.PathLike, label_pattern: str = DEFAULT_LABEL_PAT
             raise WordbridgeError(f"label pattern {label_pattern!r} is not a valid regular expression: {exc}") from None
         root = source
         entries = []
-        for path in find_audio_files(source):
+        for path in find_audio_files(source, report):
             label = _label_from_name(path.stem, pattern)
             if label is None:
                 report.files_seen += 1

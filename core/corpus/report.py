@@ -82,15 +82,35 @@ class ReadReport:
                    {k: list(v) for k, v in d.get("examples", {}).items()}, dict(d.get("warnings", {})))
 
 
-def find_audio_files(source: str | os.PathLike) -> list[Path]:
-    """Audio files under a folder (recursively, sorted), or [source] when it is one file."""
+def find_audio_files(source: str | os.PathLike, report: ReadReport | None = None) -> list[Path]:
+    """Audio files under a folder (recursively, sorted), or [source] when it is one file.
+
+    A file whose path is not valid UTF-8 (a name from another system's encoding) cannot be stored in
+    the segment table or a project: it is left out, counted in `report` as "file name not UTF-8"."""
     source = Path(source)
     if source.is_file():
         return [source]
     if not source.is_dir():
         raise InputFileError(source, "folder not found")
-    return sorted(p for p in source.rglob("*")
-                  if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file() and not p.name.startswith("."))
+    found = sorted(p for p in source.rglob("*")
+                   if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file() and not p.name.startswith("."))
+    usable = []
+    for path in found:
+        if utf8_name(path):
+            usable.append(path)
+        elif report is not None:
+            report.files_seen += 1
+            report.skip("file name not UTF-8", ascii(str(path)))
+    return usable
+
+
+def utf8_name(path: str | os.PathLike) -> bool:
+    """Whether `path` is valid UTF-8 (Python keeps undecodable bytes as lone surrogates)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def probe_duration(path: Path, report: ReadReport, min_seconds: float = 0.0) -> float | None:

@@ -32,7 +32,7 @@ def read_textgrid_corpus(source: str | os.PathLike, tier: str = "words",
     root = Path(source)
     report = ReadReport(reader="textgrid")
 
-    table = _read_pairs(root, find_audio_files(root), lambda audio: folder_speaker(audio, root), tier, alignments, skip_labels,
+    table = _read_pairs(root, find_audio_files(root, report), lambda audio: folder_speaker(audio, root), tier, alignments, skip_labels,
                         lowercase, report, progress)
     if root.is_dir():
         for tg in sorted(p for p in root.rglob("*") if p.suffix.lower() == ".textgrid"):
@@ -58,7 +58,7 @@ def read_librispeech(source: str | os.PathLike, tier: str = "words",
         parts = Path(relative_id(audio, root)).parts
         return parts[0] if len(parts) > 1 else None
 
-    table = _read_pairs(root, find_audio_files(root), speaker_of, tier, alignments, skip_labels,
+    table = _read_pairs(root, find_audio_files(root, report), speaker_of, tier, alignments, skip_labels,
                         lowercase, report, progress, utterance_of=lambda a: a.stem)
     return table, report
 
@@ -99,6 +99,10 @@ def read_textgrid_words(textgrid: Path, duration: float, tier: str, skip_labels=
     for e in entries:
         label = e.label.strip()
         if not label or label.lower() in skip or e.end <= e.start:
+            continue
+        if any(ch.isspace() for ch in label):  # a vocabulary holds one word per line, no spaces
+            report.skip("label with spaces or line breaks",
+                        f"{textgrid}: {label!r} at {float(e.start):.2f} s (one word per interval)")
             continue
         words.append((float(e.start), min(float(e.end), duration), label.lower() if lowercase else label))
     return words

@@ -36,7 +36,7 @@ def read_vad(source: str | os.PathLike, vad: str = "webrtc", aggressiveness: int
     progress.set_stage("voice activity detection")
     root = Path(source)
     report = ReadReport(reader="vad")
-    files = find_audio_files(root)
+    files = find_audio_files(root, report)
     segments: list[Segment] = []
     for k, path in enumerate(files):
         progress.check()
@@ -76,7 +76,7 @@ def read_chunks(source: str | os.PathLike, chunk_seconds: float = 0.5,
     progress.set_stage("chunking")
     root = Path(source)
     report = ReadReport(reader="chunks")
-    files = find_audio_files(root)
+    files = find_audio_files(root, report)
     segments: list[Segment] = []
     for k, path in enumerate(files):
         progress.check()

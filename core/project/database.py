@@ -153,11 +153,16 @@ class Run:
 class ProjectDatabase:
     """The project's SQLite file; `ProjectDatabase(path)` creates or upgrades it and checks it."""
 
-    def __init__(self, path: str | Path, read_only: bool = False):
+    def __init__(self, path: str | Path, read_only: bool = False, create: bool = True):
         """`read_only`: open the file as immutable (nothing is written, no side files are made), for a
-        project in a folder that is not writable or that must not change (the bundled demo)."""
+        project in a folder that is not writable or that must not change (the bundled demo).
+        `create=False` (opening a project): a missing file is an error, never silently recreated empty."""
         self.path = Path(path)
         self.read_only = bool(read_only)
+        if not create and not self.path.exists():
+            raise InputFileError(self.path, "the project's database is missing (deleted?): its recordings, "
+                                            "segments, reviewed pairs and runs cannot be read; restore the file "
+                                            "from a copy of the project")
         self._prepare()
 
     @contextlib.contextmanager

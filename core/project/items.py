@@ -21,7 +21,7 @@ from core.errors import InputFileError, WordbridgeError
 from core.project.manifest import EncoderEntry, MappingEntry, ProjectionEntry, SpaceEntry, now
 from core.project.paths import inside
 from core.project.store import (atomic_pair, check_vocabulary, load_arrays, read_raw_header, read_vocabulary,
-                                vocabulary_text, write_arrays_to)
+                                require_finite, vocabulary_text, write_arrays_to)
 
 MAPPING_RESERVED = ("W",)
 
@@ -112,6 +112,7 @@ def read_space(root: Path, entry: SpaceEntry) -> Embeddings:
     """Load a space and check it against its manifest entry and its own vocabulary."""
     vectors_path, vocab_path = item_file(root, entry, "vectors"), item_file(root, entry, "vocab")
     arrays, metadata = load_arrays(vectors_path, required=["vectors"])
+    require_finite(vectors_path, arrays)
     words = read_vocabulary(vocab_path)
     vectors = arrays["vectors"]
     if vectors.ndim != 2 or vectors.dtype.kind != "f":
@@ -167,6 +168,7 @@ def read_mapping(root: Path, entry: MappingEntry, source: SpaceEntry | None, tar
     """Load a mapping and check W against the dimensions of its spaces (when they are known)."""
     path = item_file(root, entry, "arrays")
     arrays, metadata = load_arrays(path, required=["W"])
+    require_finite(path, arrays)
     W = arrays.pop("W")
     if W.ndim != 2:
         raise InputFileError(path, f"'W' must be a matrix, not shape {W.shape}")
@@ -207,6 +209,7 @@ def read_projection(root: Path, entry: ProjectionEntry) -> Projection:
     """Load cached coordinates and their row index, checking that they agree."""
     coords_path, index_path = item_file(root, entry, "coords"), item_file(root, entry, "index")
     arrays, _ = load_arrays(coords_path, required=["coords"])
+    require_finite(coords_path, arrays)
     coords = arrays.pop("coords")
     if not index_path.is_file():
         raise InputFileError(index_path, "file is missing")

@@ -79,7 +79,7 @@ class Project(ProjectItems, ProjectRecords):
         if read_only is None:
             db_file = path / DB_NAME
             read_only = not os.access(path, os.W_OK) or (db_file.exists() and not os.access(db_file, os.W_OK))
-        return cls(path, manifest, ProjectDatabase(path / DB_NAME, read_only=read_only))
+        return cls(path, manifest, ProjectDatabase(path / DB_NAME, read_only=read_only, create=False))
 
     def save_as(self, new_path: str | os.PathLike) -> "Project":
         """Copy the whole project to `new_path` (built in a temporary folder, then renamed); returns the copy."""

@@ -69,6 +69,14 @@ def load_arrays(path: str | os.PathLike, required: Iterable[str] = ()) -> tuple[
     return arrays, metadata
 
 
+def require_finite(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
+    """Refuse float arrays holding NaN or infinity (a space or map from a failed run) on load."""
+    for name, array in arrays.items():
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            bad = int((~np.isfinite(array)).sum())
+            raise InputFileError(path, f"array {name!r} holds {bad} NaN or infinite value(s) (from a failed run?)")
+
+
 def read_raw_header(path: str | os.PathLike) -> dict[str, str]:
     """The safetensors header's str → str entries other than Wordbridge's JSON metadata."""
     from safetensors import SafetensorError, safe_open

@@ -90,7 +90,9 @@ class SpeechConfig:
         self.validate()
 
     def validate(self) -> None:
-        """Raise WordbridgeError naming the first setting that is out of range."""
+        """Raise WordbridgeError naming the first setting of a wrong type or out of range."""
+        for f in dataclasses.fields(self):
+            _check_type(f.name, getattr(self, f.name), type(f.default))
         choices = {"learner": LEARNERS, "grouping": GROUPINGS, "precision": ("bf16", "fp32"),
                    "s2v_mode": ("skipgram", "cbow"), "optimizer": ("sgd", "adam"),
                    "ac_encoder": ("conv", "gru"), "ac_positives": ("views", "labels", "pairs", "auto"),
@@ -121,14 +123,21 @@ class SpeechConfig:
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "speech config") -> "SpeechConfig":
-        """Build from a dict; unknown keys are an error naming them."""
+        """Build from a dict; unknown keys and wrongly typed values are errors naming them."""
+        if not isinstance(data, dict):
+            raise WordbridgeError(f"{source}: must hold a table of settings (a JSON object), not {type(data).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         # sg_lr set the removed Adam skip-gram's rate; run folders written before still store it
         data = {k: v for k, v in data.items() if k != "sg_lr"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise WordbridgeError(f"{source}: unknown setting(s): {', '.join(unknown)}")
-        return cls(**data)
+        try:
+            return cls(**data)
+        except WordbridgeError as exc:
+            if source == "speech config":
+                raise
+            raise WordbridgeError(f"{source}: {exc}") from None
 
     def replace(self, **changes) -> "SpeechConfig":
         """A copy with some settings changed (None values are ignored)."""
@@ -139,6 +148,16 @@ class SpeechConfig:
         from core.atomic import write_json
 
         write_json(path, self.to_dict())
+
+
+def _check_type(name: str, value, kind: type) -> None:
+    """A setting must have its default's type (an int is accepted for a float; a bool never for a number)."""
+    ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        ok = True
+    if not ok:
+        wanted = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}.get(kind, kind.__name__)
+        raise WordbridgeError(f"speech config: {name} must be {wanted}, not {value!r}")
 
 
 def load_config(path: str | Path) -> SpeechConfig:

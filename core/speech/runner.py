@@ -19,7 +19,7 @@ import torch
 
 from core.atomic import atomic_path, write_json, write_text
 from core.embeddings import Embeddings
-from core.errors import WordbridgeError
+from core.errors import InputFileError, WordbridgeError
 from core.progress import Progress, ensure
 from core.speech import clustering, metrics
 from core.speech.batching import load_frames
@@ -56,7 +56,14 @@ def check_run_dir(run_dir: Path, cfg: SpeechConfig, resume: bool) -> None:
         if resume:
             raise WordbridgeError(f"{run_dir}: nothing to resume (no config.json)")
         return
-    stored = json.loads(path.read_text(encoding="utf-8")).get("speech", {})
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFileError(path, f"damaged run config, not JSON ({getattr(exc, 'msg', exc)}); "
+                                   "use another --out folder or delete this one", getattr(exc, "lineno", None)) from None
+    stored = data.get("speech", {}) if isinstance(data, dict) else None
+    if not isinstance(stored, dict):
+        raise InputFileError(path, "damaged run config: expected a JSON object with a 'speech' table")
     # read through from_dict so that settings retired since (sg_lr) do not count as a change
     old = SpeechConfig.from_dict(stored, str(path)).to_dict() if stored else {}
     new = cfg.to_dict()
