@@ -1,7 +1,10 @@
 """Atomic file writes: write to a temporary file in the same folder, fsync, then rename.
 
 A crash or a full disk never leaves a half-written file under the final name; the previous
-version stays intact. A full disk becomes a one-line `WordbridgeError`.
+version stays intact. A full disk, a quota, a file-size limit (`ulimit -f`, errno 27) or a
+read-only folder becomes a one-line `WordbridgeError`, also when safetensors reports it in its own
+error type: every safetensors file is written by `save_safetensors` / `write_safetensors` and read
+by `load_safetensors`, which turn safetensors' errors (and a truncated file) into those lines.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
@@ -77,9 +81,97 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def save_safetensors(path: str | os.PathLike, tensors: dict, metadata: dict[str, str] | None = None) -> None:
+    """Atomically write `tensors` (numpy arrays or torch tensors, not mixed) as a safetensors file."""
+    with atomic_path(path) as tmp:
+        write_safetensors(tmp, tensors, metadata, shown_as=path)
+
+
+def write_safetensors(tmp: str | os.PathLike, tensors: dict, metadata: dict[str, str] | None = None,
+                      shown_as: str | os.PathLike | None = None) -> None:
+    """Write a safetensors file at `tmp` (a temporary path the caller renames); safetensors' own
+    errors for a full disk, a quota, a file-size limit or a read-only folder become one line."""
+    from safetensors import SafetensorError
+
+    torch_tensors = any(type(v).__module__.startswith("torch") for v in tensors.values())
+    if torch_tensors:
+        from safetensors.torch import save_file
+    else:
+        from safetensors.numpy import save_file
+    try:
+        save_file(tensors, str(tmp), metadata=metadata)
+    except (SafetensorError, OSError) as exc:
+        code = exc.errno if isinstance(exc, OSError) else _errno_in(str(exc))
+        if not code:
+            raise
+        error = _as_user_error(Path(shown_as or tmp), OSError(code, os.strerror(code)))
+        if isinstance(error, WordbridgeError):
+            raise error from None
+        raise WordbridgeError(f"{shown_as or tmp}: cannot write ({os.strerror(code)})") from None
+
+
+def load_safetensors(path: str | os.PathLike, torch: bool = False) -> dict:
+    """Read every tensor of a safetensors file (numpy arrays, or torch tensors with `torch`); a
+    missing, truncated or damaged file is a one-line InputFileError naming it."""
+    from safetensors import SafetensorError
+
+    from core.errors import InputFileError
+
+    if torch:
+        from safetensors.torch import load_file
+    else:
+        from safetensors.numpy import load_file
+    if not os.path.isfile(path):
+        raise InputFileError(path, "file is missing")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, ValueError, OSError, RuntimeError) as exc:
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise InputFileError(path, f"damaged or truncated safetensors file ({reason})") from None
+
+
+# What an interrupted write leaves: ours (".name.XXXX.tmp", Save As's ".copy.*.tmp"), and the
+# ".tmpXXXX" names of other libraries' temporary files (safetensors, tempfile).
+_TEMP_NAME = re.compile(r"^\..*\.tmp$|\.tmp[A-Za-z0-9_]{4,}$")
+STALE_AFTER_S = 600.0  # a temporary file being written has a fresh modification time
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether a file name is one an interrupted atomic write leaves behind."""
+    return bool(_TEMP_NAME.search(name))
+
+
+def remove_stale_temp_files(root: str | os.PathLike, older_than_s: float = STALE_AFTER_S) -> list[str]:
+    """Delete temporary files left by killed writes under `root` (links are not followed, files
+    modified in the last `older_than_s` seconds, maybe still being written, are kept); returns
+    their paths relative to `root`."""
+    import time
+
+    root = Path(root)
+    removed = []
+    limit = time.time() - older_than_s
+    for folder, dirs, files in os.walk(root):  # os.walk does not follow links into folders
+        for name in files:
+            path = Path(folder) / name
+            if is_temp_name(name) and not path.is_symlink():
+                with contextlib.suppress(OSError):
+                    if path.stat().st_mtime < limit:
+                        path.unlink()
+                        removed.append(path.relative_to(root).as_posix())
+    return removed
+
+
+def _errno_in(message: str) -> int | None:
+    """The errno in a safetensors error text ("... (os error 27)", "IoError(Os { code: 28, ...")."""
+    found = re.search(r"os error (\d+)|code: (\d+)", message)
+    return int(found.group(1) or found.group(2)) if found else None
+
+
 def _as_user_error(path: Path, exc: OSError) -> Exception:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return WordbridgeError(f"{path}: disk full; nothing was overwritten (free some space and retry)")
+    if exc.errno == errno.EFBIG:
+        return WordbridgeError(f"{path}: file-size limit reached (ulimit -f or a quota); nothing was overwritten")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return WordbridgeError(f"{path}: cannot write here ({exc.strerror})")
     return exc

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.atomic import atomic_path
+from core.atomic import save_safetensors
 from core.errors import InputFileError, WordbridgeError
 from core.vectors import unit_rows
 
@@ -147,14 +147,11 @@ class Mapping:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the mapping atomically as safetensors (tensors + JSON metadata)."""
-        from safetensors.numpy import save_file
-
         tensors = {"W": np.ascontiguousarray(self.W, np.float32), **self.preprocessing_arrays()}
         metadata = {"format": FORMAT, "convention": "target ~ source @ W.T",
                     "src_steps": self.src.steps, "tgt_steps": self.tgt.steps,
                     "meta": json.dumps(self.meta)}
-        with atomic_path(path) as tmp:
-            save_file(tensors, str(tmp), metadata=metadata)
+        save_safetensors(path, tensors, metadata)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Mapping":

@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-from core.atomic import write_json
+from core.atomic import is_temp_name, remove_stale_temp_files, write_json
 from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
 from core.project import items
@@ -79,6 +79,8 @@ class Project(ProjectItems, ProjectRecords):
         if read_only is None:
             db_file = path / DB_NAME
             read_only = not os.access(path, os.W_OK) or (db_file.exists() and not os.access(db_file, os.W_OK))
+        if not read_only:
+            remove_stale_temp_files(path)  # what killed writes left (.x.tmp, safetensors' .tmpXXXX)
         return cls(path, manifest, ProjectDatabase(path / DB_NAME, read_only=read_only, create=False))
 
     def save_as(self, new_path: str | os.PathLike) -> "Project":
@@ -91,7 +93,7 @@ class Project(ProjectItems, ProjectRecords):
 
         def skip(folder: str, names: list[str]) -> set[str]:
             at_top = Path(folder).resolve() == self.root.resolve()
-            return {n for n in names if n.endswith(".tmp") or at_top and (n.startswith(DB_NAME) or n == LOCK_NAME)}
+            return {n for n in names if n.endswith(".tmp") or is_temp_name(n) or at_top and (n.startswith(DB_NAME) or n == LOCK_NAME)}
 
         def build(folder: Path) -> None:
             with self._lock:

@@ -16,7 +16,7 @@ from typing import Iterable
 
 import numpy as np
 
-from core.atomic import atomic_path
+from core.atomic import atomic_path, write_safetensors
 from core.errors import InputFileError, WordbridgeError
 
 # Key in the safetensors header (str → str) under which Wordbridge keeps its JSON metadata.
@@ -36,8 +36,6 @@ def write_arrays_to(tmp: str | os.PathLike, arrays: dict[str, np.ndarray], metad
     `header` adds raw str → str entries to the safetensors header next to the JSON `metadata`
     (used to keep another module's own header, e.g. an alignment mapping's, loadable as it was).
     """
-    from safetensors.numpy import save_file
-
     prepared = {}
     for name, value in arrays.items():
         array = np.ascontiguousarray(value)
@@ -46,7 +44,7 @@ def write_arrays_to(tmp: str | os.PathLike, arrays: dict[str, np.ndarray], metad
         prepared[name] = array
     raw = {str(k): str(v) for k, v in (header or {}).items() if k != METADATA_KEY}
     raw[METADATA_KEY] = json.dumps(metadata or {}, ensure_ascii=False)
-    save_file(prepared, str(tmp), metadata=raw)
+    write_safetensors(tmp, prepared, raw, shown_as=shown_as)
 
 
 def load_arrays(path: str | os.PathLike, required: Iterable[str] = ()) -> tuple[dict[str, np.ndarray], dict]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.atomic import atomic_path, write_json, write_text
+from core.atomic import load_safetensors, save_safetensors, write_json, write_text
 from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
 from core.progress import Progress, ensure
@@ -236,8 +236,6 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
 
 
 def _encode_and_group(cfg, store, frames, encoder, train_idx, device, run_dir, progress, log):
-    from safetensors.torch import save_file
-
     from core.speech.speech2vec import embed_segments
 
     progress.set_stage("encoding segments")
@@ -259,15 +257,12 @@ def _encode_and_group(cfg, store, frames, encoder, train_idx, device, run_dir, p
     tensors = {"embedding": torch.from_numpy(seg_emb), "type_of": torch.from_numpy(grouping.type_of)}
     if grouping.centroids is not None:
         tensors["centroids"] = torch.from_numpy(np.ascontiguousarray(grouping.centroids))
-    with atomic_path(run_dir / SEGMENTS_FILE) as tmp:
-        save_file(tensors, str(tmp))
+    save_safetensors(run_dir / SEGMENTS_FILE, tensors)
     write_json(run_dir / GROUPING_FILE, {"names": grouping.names, "counts": grouping.counts.tolist()})
 
 
 def _read_grouping(run_dir: Path):
-    from safetensors.torch import load_file
-
-    tensors = load_file(str(run_dir / SEGMENTS_FILE))
+    tensors = load_safetensors(run_dir / SEGMENTS_FILE, torch=True)
     info = json.loads((run_dir / GROUPING_FILE).read_text(encoding="utf-8"))
     centroids = tensors["centroids"].numpy() if "centroids" in tensors else None
     return (tensors["embedding"].numpy(), tensors["type_of"].numpy(), info["names"],

@@ -28,8 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.atomic import atomic_path, write_json
-from core.errors import WordbridgeError
+from core.atomic import load_safetensors, save_safetensors, write_json
+from core.errors import InputFileError, WordbridgeError
 from core.progress import Progress, ensure
 from core.speech.batching import shard_plan
 
@@ -262,8 +262,6 @@ def _mean_over_ranks(value: torch.Tensor, ctx: DistContext) -> float:
 
 def save_checkpoint(ckpt_dir: Path, model: nn.Module, optimizer: torch.optim.Optimizer, info: dict) -> None:
     """Write weights + optimizer tensors + RNG states (safetensors), then the JSON that names them."""
-    from safetensors.torch import save_file
-
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     tensors = {f"model/{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     opt = optimizer.state_dict()
@@ -279,8 +277,7 @@ def save_checkpoint(ckpt_dir: Path, model: nn.Module, optimizer: torch.optim.Opt
         for i, s in enumerate(torch.cuda.get_rng_state_all()):
             tensors[f"rng/cuda{i}"] = s
     weights = f"ckpt-{info['step']:09d}.safetensors"
-    with atomic_path(ckpt_dir / weights) as tmp:
-        save_file(tensors, str(tmp))
+    save_safetensors(ckpt_dir / weights, tensors)  # a full disk or ulimit -f: one line
     write_json(ckpt_dir / CHECKPOINT_JSON, {**info, "weights": weights,
                                             "optimizer": {"param_groups": opt["param_groups"],
                                                           "state_plain": opt_plain}})
@@ -303,12 +300,12 @@ def load_checkpoint(ckpt_dir: Path, model: nn.Module, optimizer: torch.optim.Opt
     path = Path(ckpt_dir) / CHECKPOINT_JSON
     if not path.is_file():
         return {}
-    from safetensors.torch import load_file
-
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
-        tensors = load_file(str(Path(ckpt_dir) / info["weights"]))
-    except (OSError, ValueError, KeyError) as exc:
+        tensors = load_safetensors(Path(ckpt_dir) / info["weights"], torch=True)
+    except InputFileError as exc:
+        raise WordbridgeError(f"{exc}; delete the folder {ckpt_dir} to start over") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise WordbridgeError(f"{path}: damaged checkpoint ({exc}); delete the folder to start over") from None
     device = next(model.parameters()).device
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model/")})
@@ -331,8 +328,5 @@ def load_checkpoint(ckpt_dir: Path, model: nn.Module, optimizer: torch.optim.Opt
 
 def save_model(model: nn.Module, path: str | Path, architecture: dict) -> None:
     """Model weights as safetensors with the architecture in the file's metadata."""
-    from safetensors.torch import save_file
-
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={"architecture": json.dumps(architecture)})
+    save_safetensors(path, tensors, metadata={"architecture": json.dumps(architecture)})

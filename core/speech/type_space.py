@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.atomic import atomic_path, write_json
+from core.atomic import load_safetensors, save_safetensors, write_json
 from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
 from core.speech.batching import SegmentFrames
@@ -80,25 +80,21 @@ class SpeechTypeSpace:
 
 def save_type_space(run_dir: str | Path, space: SpeechTypeSpace) -> None:
     """Write the four files of a type space into `run_dir` (each atomically)."""
-    from safetensors.torch import save_file
-
     from core.speech.training import save_model
     from core.vectors import save_vectors
 
     run_dir = Path(run_dir)
     save_vectors(space.embeddings, run_dir / TYPES_VEC)
     save_model(space.encoder, run_dir / ENCODER_FILE, space.encoder.architecture())
-    with atomic_path(run_dir / ASSIGN_FILE) as tmp:
-        save_file({"assign_centroids": torch.from_numpy(np.ascontiguousarray(space.assign_centroids,
-                                                                             dtype=np.float32))}, str(tmp))
+    save_safetensors(run_dir / ASSIGN_FILE, {"assign_centroids": torch.from_numpy(
+        np.ascontiguousarray(space.assign_centroids, dtype=np.float32))})
     write_json(run_dir / INFO_FILE, {**space.info, "n_types": len(space.embeddings),
                                      "dim": space.embeddings.dim})
 
 
 def load_type_space(run_dir: str | Path) -> SpeechTypeSpace:
     """Read a type space written by `save_type_space` (or by `train-speech`)."""
-    from safetensors import safe_open
-    from safetensors.torch import load_file
+    from safetensors import SafetensorError, safe_open
 
     from core.vectors import load_vectors
 
@@ -111,9 +107,9 @@ def load_type_space(run_dir: str | Path) -> SpeechTypeSpace:
         with safe_open(str(run_dir / ENCODER_FILE), "pt") as fh:
             arch = json.loads(fh.metadata()["architecture"])
         model = build_model(arch)
-        model.load_state_dict(load_file(str(run_dir / ENCODER_FILE)))
-        centroids = load_file(str(run_dir / ASSIGN_FILE))["assign_centroids"].numpy()
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        model.load_state_dict(load_safetensors(run_dir / ENCODER_FILE, torch=True))
+        centroids = load_safetensors(run_dir / ASSIGN_FILE, torch=True)["assign_centroids"].numpy()
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
         raise InputFileError(run_dir, f"damaged type space ({str(exc).splitlines()[0]})") from None
     emb = load_vectors(run_dir / TYPES_VEC, modality="speech")
     return SpeechTypeSpace(emb, model, centroids, info)
