@@ -37,13 +37,17 @@ def synthetic_utterances(hours: float, seconds: float, seed: int = 0) -> list[np
     return out
 
 
-def bench(waves, config, device: str, batch_seconds: float, repeats: int) -> dict:
-    """Time extract_features over all waves on one device (best of `repeats`, after a warm-up)."""
+def bench(waves, config, device: str, batch_seconds: float, repeats: int, frontend=None) -> dict:
+    """Time extract_features (or a front end's batch_frames) over all waves on one device (best of
+    `repeats`, after a warm-up)."""
     import torch
 
     from core.features import extract_features
 
     batch = int(batch_seconds * 16000)
+    if frontend is not None:
+        def extract_features(w, _config, device, max_batch_samples):  # noqa: F811 - same call, other front end
+            return frontend.batch_frames(w, device=device, max_batch_samples=max_batch_samples)
     extract_features(waves[:4], config, device=device, max_batch_samples=batch)  # warm-up
     best = float("inf")
     for _ in range(repeats):
@@ -66,6 +70,8 @@ def main(argv=None) -> int:
     parser.add_argument("--hours", type=float, default=1.0, help="hours of synthetic audio")
     parser.add_argument("--utterance-seconds", type=float, default=10.0, help="utterance length")
     parser.add_argument("--kind", choices=["mfcc", "logmel"], default="mfcc", help="feature kind")
+    parser.add_argument("--frontend", default=None,
+                        help="time this core.frontends front end instead (e.g. speech-embedding)")
     parser.add_argument("--deltas", action="store_true", help="append deltas (39 dims)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     parser.add_argument("--batch-seconds", type=float, default=600.0,
@@ -84,10 +90,15 @@ def main(argv=None) -> int:
                if args.devices == "auto" else args.devices.split(","))
     config = FeatureConfig(kind=args.kind, deltas=args.deltas)
     waves = synthetic_utterances(args.hours, args.utterance_seconds)
+    frontend = None
+    if args.frontend:
+        from core.frontends import make_frontend
+
+        frontend = make_frontend({"name": args.frontend})
     for device in devices:
-        result = bench(waves, config, device, args.batch_seconds, args.repeats)
+        result = bench(waves, config, device, args.batch_seconds, args.repeats, frontend)
         result.update({
-            "feature_config": config.to_dict(), "utterance_seconds": args.utterance_seconds,
+            "feature_config": frontend.config() if frontend else config.to_dict(), "utterance_seconds": args.utterance_seconds,
             "batch_seconds": args.batch_seconds, "torch_threads": torch.get_num_threads(),
             "cpu_count": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
             "torch": torch.__version__,
