@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 from core.cli import add_command
@@ -124,9 +126,11 @@ def run_train(args) -> int:
 
         text = load_vectors(args.text_vec)
     listener = TqdmListener(disable=args.quiet)
+    progress = Progress(listener)
     try:
-        metrics = train_speech_space(store, cfg, args.out, Progress(listener), resume=args.resume,
-                                     store_path=str(Path(args.store).resolve()), text_vectors=text)
+        with _ctrl_c_cancels(progress):
+            metrics = train_speech_space(store, cfg, args.out, progress, resume=args.resume,
+                                         store_path=str(Path(args.store).resolve()), text_vectors=text)
     finally:
         listener.close()
         _leave_process_group()
@@ -135,6 +139,30 @@ def run_train(args) -> int:
         print(f"{args.out}: {metrics.get('types')} types; same-different AP "
               f"{sd.get('ap', float('nan')):.3f} (chance {sd.get('chance', float('nan')):.3f})")
     return 0
+
+
+@contextlib.contextmanager
+def _ctrl_c_cancels(progress):
+    """The first Ctrl-C cancels between two training steps (a checkpoint is written), a second one
+    interrupts at once."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_interrupt(signum, frame):
+        if progress._cancel.is_set():  # noqa: SLF001 - a second Ctrl-C
+            raise KeyboardInterrupt
+        print("\ninterrupted: writing a checkpoint (Ctrl-C again to stop at once)", file=sys.stderr)
+        progress.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _leave_process_group() -> None:

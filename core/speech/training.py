@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from core.atomic import load_safetensors, save_safetensors, write_json
-from core.errors import InputFileError, WordbridgeError
+from core.errors import Cancelled, InputFileError, WordbridgeError
 from core.progress import Progress, ensure
 from core.speech.batching import shard_plan
 
@@ -148,6 +148,8 @@ def train(task, settings: LoopSettings, ckpt_dir: str | Path, progress: Progress
         return TrainResult(state["step"], state["epoch"], True, state["history"])
     step, epoch, batch_in_epoch = state.get("step", 0), state.get("epoch", 0), state.get("batch", 0)
     history = state.get("history", [])
+    if step:
+        progress.log(f"{settings.name}: resumed from step {step} (epoch {epoch + 1}, checkpoint {ckpt_dir})")
     net = model
     if ctx.world > 1:
         from torch.nn.parallel import DistributedDataParallel
@@ -178,7 +180,13 @@ def train(task, settings: LoopSettings, ckpt_dir: str | Path, progress: Progress
         per_epoch = len(plan)
         total = per_epoch * settings.epochs
         for spec, batch in _batches(task, plan, batch_in_epoch, step, settings, ctx, device):
-            progress.check()
+            try:
+                progress.check()  # between steps: the state is whole, so Cancel keeps every step done
+            except Cancelled:
+                if ctx.world == 1 and step > state.get("step", 0):  # all ranks would have to agree
+                    save()
+                    progress.log(f"{settings.name}: cancelled; checkpoint at step {step} (rerun to resume)")
+                raise
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                 loss = net(batch)
             optimizer.zero_grad(set_to_none=True)
