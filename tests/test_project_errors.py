@@ -95,7 +95,7 @@ def test_database_from_newer_schema(project):
     with sqlite3.connect(project.root / "project.sqlite") as conn:
         conn.execute("PRAGMA user_version = 7")
     with pytest.raises(WordbridgeError, match=r"project.sqlite was written by a newer Wordbridge "
-                                              r"\(database schema 7 > 1\); update Wordbridge"):
+                                              r"\(database schema 7 > 2\); update Wordbridge"):
         Project.open(project.root)
 
 
