@@ -76,6 +76,9 @@ def parse_args(argv=None):
     p.add_argument("--sg-epochs", type=int, default=20, help="skip-gram epochs, speech side (default: %(default)s)")
     p.add_argument("--text-epochs", type=int, default=20, help="skip-gram epochs, text side (default: %(default)s)")
     p.add_argument("--text-min-count", type=int, default=2, help="text skip-gram min count (default: %(default)s)")
+    p.add_argument("--sample", type=float, default=0.0,
+                   help="skip-gram subsampling threshold, both sides (default: %(default)s; word2vec's 1e-4 keeps "
+                        "about 5%% of the frequent tokens of a 27k-token corpus)")
     p.add_argument("--workers", type=int, default=2, help="feature worker processes (default: %(default)s)")
     p.add_argument("--export-recordings", type=int, default=3, help="dev utterances exported (default: %(default)s)")
     p.add_argument("--max-dev", type=int, default=None, help="score at most this many dev segments (default: all)")
@@ -258,7 +261,8 @@ def main(argv=None) -> int:
     # 3. speech space: unit-skipgram, configuration A, MFCC, CPU-sized epochs
     cfg = SpeechConfig(learner="unit-skipgram", grouping="A", seed=args.seed, device="cpu", dim=50,
                        ac_encoder="conv", ac_hidden=128, ac_dim=64, ac_epochs=args.ac_epochs, batch_size=256,
-                       sg_epochs=args.sg_epochs, sg_window=5, sg_negatives=10, sg_min_count=1)
+                       sg_epochs=args.sg_epochs, sg_window=5, sg_negatives=10, sg_min_count=1,
+                       sg_subsample=args.sample)
     speech = steps.run("train speech space", train_project_speech_space, project, built["train"].path, cfg,
                        SPEECH, language="mbo", progress=progress())
     metrics["speech_space"] = {k: v for k, v in speech.items() if isinstance(v, (int, float, str, bool))}
@@ -266,7 +270,8 @@ def main(argv=None) -> int:
 
     # 4. text spaces: Mboshi transcripts and French translations of the train split
     mbo_txt, fr_txt = write_text_corpora(utts, out / "text")
-    params = SkipGramParams(dim=50, window=5, min_count=args.text_min_count, epochs=args.text_epochs, seed=1)
+    params = SkipGramParams(dim=50, window=5, min_count=args.text_min_count, epochs=args.text_epochs, seed=1,
+                            sample=args.sample)
     metrics["text_mbo"] = steps.run("add text space (Mboshi)", train_project_text_space, project, mbo_txt,
                                     TEXT_MBO, "mbo", params, progress=progress())
     metrics["text_fr"] = steps.run("add text space (French)", train_project_text_space, project, fr_txt,

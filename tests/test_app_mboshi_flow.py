@@ -39,7 +39,7 @@ def sentences(n: int, seed: int) -> list[list[str]]:
     return [list(rng.choice(topics[i % 2], int(rng.integers(3, 6)))) for i in range(n)]
 
 
-def make_mboshi_slice(root: Path, n_train: int = 36, n_dev: int = 4) -> Path:
+def make_mboshi_slice(root: Path, n_train: int = 30, n_dev: int = 3) -> Path:
     """A Mboshi-layout corpus spoken by two espeak-ng voices: train and dev utterances."""
     import soundfile as sf
 
@@ -96,7 +96,7 @@ def _add_text_space(qtbot, window, path: Path, language: str) -> None:
     dialog.path.setText(str(path))
     dialog.language.setText(language)
     dialog.min_count.setValue(1)
-    dialog.epochs.setValue(20)
+    dialog.epochs.setValue(10)
     assert dialog.space_id.text() == f"text-{language}"
     _wait_job(qtbot, dialog.start())
 
@@ -138,8 +138,8 @@ def test_mboshi_slice_start_to_end_in_the_app(qtbot, app_settings, tmp_path, ans
     assert train.store_path() == str(project.root / "corpora" / "mboshi-train")
     assert train.learner.currentText() == "unit-skipgram" and train.grouping.currentText() == "A"
     train.settings_file.setText(str(settings))
-    train.epochs.setValue(2)
-    train.sg_epochs.setValue(10)
+    train.epochs.setValue(1)
+    train.sg_epochs.setValue(5)
     train.batch.setValue(32)
     train.language.setText("mbo")
     train.space_id.setText("speech-mbo")
