@@ -71,6 +71,7 @@ def main(argv=None) -> int:
         t = time.time()
         m = evaluate(clusters, reference)
         metrics["reference"] = m.pop("reference")
+        m = {key: (None if isinstance(v, float) and v != v else v) for key, v in m.items()}  # NaN → null
         m.update(extra)
         m["eval_s"] = round(time.time() - t, 1)
         metrics["systems"][name] = m
