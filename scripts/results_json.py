@@ -1,0 +1,88 @@
+"""Write docs/results.json: every headline number of docs/RESULTS.md, read from its run's metrics.json.
+
+    .venv/bin/python scripts/results_json.py [--check]
+
+A flat JSON object, key → number, keys as the issues name them, every value a PERCENTAGE (0–100,
+NED included). Each key is read from the run folder named in SOURCES below, so a number in the file
+can always be traced to the run that made it; a key whose run folder is missing is left out and
+named on stderr. `--check` compares the file on disk with what the run folders say (exit code 1 on
+a difference) instead of writing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = ROOT / "docs" / "runs"
+VOICES = "2026-12-06-s9-cpu-voices-se-real"
+SOURCES: dict[str, tuple[str, list]] = {
+    # people's voices (issue 15): the recogniser installed in the demo, real test speakers
+    "voices.so762_test.word_top1": (VOICES, ["tests", "so762_test", "text_words", "top1"]),
+    "voices.so762_test.word_top10": (VOICES, ["tests", "so762_test", "text_words", "top10"]),
+    "voices.so762_test.type_top1": (VOICES, ["tests", "so762_test", "all", "top1"]),
+    "voices.so762_test.type_top10": (VOICES, ["tests", "so762_test", "all", "top10"]),
+    "voices.so762_test.digit_top1": (VOICES, ["tests", "so762_test", "digits", "top1"]),
+    "voices.so762_test.most_frequent_top1": (VOICES, ["tests", "so762_test", "all", "most_frequent_top1"]),
+    "voices.synthetic_unseen.word_top1": (VOICES, ["tests", "synthetic_unseen", "top30_words", "top1"]),
+    # configuration A at 500k tokens (MFCC front end; the speech-embedding run is not made yet)
+    "synthetic_500k.A.classification": ("2026-11-25-s3-kjv_500k-restarts-merged",
+                                        ["summary", {"task": "classification", "configuration": "A"},
+                                         "accuracy_csls", "mean"]),
+    # spoken-term discovery on Mboshi dev (issue 18), energy-valley segments + k-means
+    "mboshi.zrc.token_f": ("2026-12-06-s9-cpu-mboshi-zrc", ["systems", "energy_kmeans_all", "token_f"]),
+    "mboshi.zrc.type_f": ("2026-12-06-s9-cpu-mboshi-zrc", ["systems", "energy_kmeans_all", "type_f"]),
+    "mboshi.zrc.boundary_f": ("2026-12-06-s9-cpu-mboshi-zrc", ["systems", "energy_kmeans_all", "boundary_f"]),
+    "mboshi.zrc.ned": ("2026-12-06-s9-cpu-mboshi-zrc", ["systems", "energy_kmeans_all", "ned"]),
+}
+
+
+def lookup(data, path: list):
+    """Follow `path` (keys, or a dict selecting the first list item whose fields match) into `data`."""
+    for step in path:
+        if isinstance(step, dict):
+            data = next(item for item in data if all(item.get(k) == v for k, v in step.items()))
+        else:
+            data = data[step]
+    return data
+
+
+def collect() -> tuple[dict, list[str]]:
+    """(key → percentage, keys left out with why)."""
+    out, missing = {}, []
+    for key, (run, path) in SOURCES.items():
+        file = RUNS / run / "metrics.json"
+        try:
+            value = lookup(json.loads(file.read_text(encoding="utf-8")), path)
+        except (OSError, KeyError, StopIteration, ValueError, TypeError) as exc:
+            missing.append(f"{key}: {file.relative_to(ROOT)} ({type(exc).__name__})")
+            continue
+        out[key] = round(100.0 * float(value), 2)
+    return out, missing
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--check", action="store_true", help="compare docs/results.json with the run folders")
+    args = p.parse_args(argv)
+    values, missing = collect()
+    for line in missing:
+        print(f"left out: {line}", file=sys.stderr)
+    target = ROOT / "docs" / "results.json"
+    if args.check:
+        on_disk = json.loads(target.read_text(encoding="utf-8"))
+        if on_disk != values:
+            print(f"docs/results.json differs from the run folders: {sorted(set(on_disk.items()) ^ set(values.items()))}",
+                  file=sys.stderr)
+            return 1
+        return 0
+    target.write_text(json.dumps(values, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"{target.relative_to(ROOT)}: {len(values)} numbers")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
