@@ -31,6 +31,7 @@ class LabelExport:
 
     folder: Path
     stems: list[str] = field(default_factory=list)
+    unclassified: list[str] = field(default_factory=list)  # "<stem> start–end: why" of spans left blank
 
     def __len__(self) -> int:
         return len(self.stems)
@@ -98,7 +99,10 @@ def _copy_wav(source: Path, target: Path) -> None:
 def export_recording_labels(project, classifier, method: str, folder: str | os.PathLike,
                             progress: Progress | None = None) -> LabelExport:
     """Classify each recording's word segments (or the whole recording) with the primary text space and
-    write FOLDER/<stem>.TextGrid (tier "words"), <stem>.eaf, <stem>.txt (Audacity) and <stem>.wav."""
+    write FOLDER/<stem>.TextGrid (tier "words"), <stem>.eaf, <stem>.txt (Audacity) and <stem>.wav.
+
+    A word segment the encoder cannot embed (silent, or shorter than the front end needs) is kept as
+    a blank interval and listed in `unclassified`, instead of stopping the whole export."""
     progress = ensure(progress)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -110,12 +114,17 @@ def export_recording_labels(project, classifier, method: str, folder: str | os.P
         progress.check()
         samples, sr = project.recording_audio(rec.id)
         spans = [(s.start, s.end) for s in project.segments(rec.id)] or [(0.0, rec.duration)]
-        intervals = []
+        intervals, unclassified = [], []
         for start, end in spans:
             piece = samples[int(start * sr):int(end * sr)]
             if len(piece) == 0:
                 continue
-            c = classifier.classify_clip(piece, sr, 1, method)
+            try:
+                c = classifier.classify_clip(piece, sr, 1, method)
+            except WordbridgeError as exc:  # a word too short or silent to embed: a blank interval, listed
+                unclassified.append((start, end, str(exc)))
+                intervals.append(Interval(start, end, ""))
+                continue
             best = c.by_space[text_id][0].word if c.by_space.get(text_id) else ""
             intervals.append(Interval(start, end, best))
         stem, n = export_stem(rec), 2
@@ -129,6 +138,7 @@ def export_recording_labels(project, classifier, method: str, folder: str | os.P
         write_eaf(base.with_suffix(".eaf"), {WORDS_TIER: intervals}, wav)
         write_audacity_labels(base.with_suffix(".txt"), intervals)
         result.stems.append(stem)
+        result.unclassified += [f"{stem} {a:.3f}–{b:.3f}: {why}" for a, b, why in unclassified]
         progress.update(k + 1, len(recordings))
     return result
 

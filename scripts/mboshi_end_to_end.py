@@ -83,14 +83,23 @@ def parse_args(argv=None):
     p.add_argument("--export-recordings", type=int, default=3, help="dev utterances exported (default: %(default)s)")
     p.add_argument("--max-dev", type=int, default=None, help="score at most this many dev segments (default: all)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true",
+                   help="continue in an existing OUT/project: keep its corpus stores, speech space and text spaces "
+                        "(their wall times are read from OUT/timings.json), align again, clear the review's "
+                        "decisions and redo every later step")
     return p.parse_args(argv)
 
 
 class Steps:
-    """Wall time of each step, printed as it ends."""
+    """Wall time of each step, printed as it ends and kept in `path` (timings.json) as it goes."""
 
-    def __init__(self):
-        self.seconds: dict[str, float] = {}
+    def __init__(self, path: Path):
+        self.path = path
+        self.seconds: dict[str, float] = json.loads(path.read_text()) if path.is_file() else {}
+
+    def kept(self, name: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {name}: kept from the first pass "
+              f"({self.seconds.get(name, float('nan')):.1f} s then)", flush=True)
 
     def run(self, name: str, fn, *args, **kwargs):
         print(f"[{time.strftime('%H:%M:%S')}] {name} …", flush=True)
@@ -98,6 +107,7 @@ class Steps:
         out = fn(*args, **kwargs)
         self.seconds[name] = round(time.perf_counter() - t, 2)
         print(f"[{time.strftime('%H:%M:%S')}] {name}: {self.seconds[name]:.1f} s", flush=True)
+        self.path.write_text(json.dumps(self.seconds, indent=2) + "\n")
         return out
 
 
@@ -188,7 +198,10 @@ def dev_segment_scores(project, store, utts, train_counts: Counter, max_dev: int
     for i in rows:
         utt, pos, label = table.utterance[i], int(table.position[i]), table.label[i]
         truth = utts[utt][1][pos]
-        vectors = embed.vectors_from_features(store.features(int(i)), TYPE_CANDIDATES)
+        # what ClipEncoder.vectors_from_features does, keeping the encoding for the type measures
+        encoding = embed.encode_features(store.features(int(i)))
+        near = [t for t, _ in embed.nearest_types(encoding, max(3, TYPE_CANDIDATES))]
+        vectors = [embed.type_vectors[t].copy() for t in near[:TYPE_CANDIDATES]]
         words = [c.word for c in classifier.classify_vectors(vectors, 10, "csls").by_space[TEXT_MBO]]
         hit1 += words[:1] == [truth]
         hit10 += truth in words[:10]
@@ -196,8 +209,7 @@ def dev_segment_scores(project, store, utts, train_counts: Counter, max_dev: int
         base10 += truth in top_words
         in_vocab += truth in text_vocab
         # which types the encoder picked (is the nearest type the segment's own label?)
-        near = [t for t, _ in embed.nearest_types(embed.encode_features(store.features(int(i))), 3)]
-        names = [classifier.speech.emb.words[t] for t in near]
+        names = [classifier.speech.emb.words[t] for t in near[:3]]
         type1 += names[:1] == [label]
         type3 += label in names
         if label in speech_words:
@@ -234,7 +246,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     source = Path(args.source)
-    steps = Steps()
+    steps = Steps(out / "timings.json")
     progress = PrintProgress()
     utts = read_corpus_tables(source)
     metrics: dict = {"machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
@@ -242,29 +254,49 @@ def main(argv=None) -> int:
 
     # 1. new project
     root = out / "project"
-    if root.exists():
-        raise SystemExit(f"error: {root} exists; choose a new --out folder")
-    project = steps.run("new project", Project.create, root, "Mboshi (session 9)",
-                        description="Mboshi speech with its own word times; French translations",
-                        languages=["mbo", "fr"])
+    resume = args.resume and root.exists()
+    if root.exists() and not resume:
+        raise SystemExit(f"error: {root} exists; choose a new --out folder (or --resume)")
+    if resume:
+        project = Project.open(root)
+        steps.kept("new project")
+        metrics["resumed"] = ("corpus stores, speech space and text spaces kept from the first pass in this "
+                              "folder (their times are that pass's); alignment and every later step redone")
+    else:
+        project = steps.run("new project", Project.create, root, "Mboshi (session 9)",
+                            description="Mboshi speech with its own word times; French translations",
+                            languages=["mbo", "fr"])
 
     # 2. corpus: train and dev stores
-    built = {}
+    from core.corpus.project_corpora import corpus_folder
+
+    stores = {}
+    metrics["corpus"] = {}
     for split in ("train", "dev"):
-        built[split] = steps.run(f"build corpus ({split})", build_project_corpus, project, source,
-                                 f"mboshi-{split}", reader="mboshi", options={"split": split},
-                                 config=FeatureConfig(), workers=args.workers, progress=progress())
-    train_store = FeatureStore.open(built["train"].path)
-    dev_store = FeatureStore.open(built["dev"].path)
-    metrics["corpus"] = {s: {"segments": b.n_segments, "read": b.read_report.to_dict()} for s, b in built.items()}
+        folder = corpus_folder(project, f"mboshi-{split}")
+        if resume and (folder / "header.json").is_file():
+            steps.kept(f"build corpus ({split})")
+        else:
+            b = steps.run(f"build corpus ({split})", build_project_corpus, project, source,
+                          f"mboshi-{split}", reader="mboshi", options={"split": split},
+                          config=FeatureConfig(), workers=args.workers, progress=progress())
+            metrics["corpus"][split] = {"read": b.read_report.to_dict()}
+        stores[split] = FeatureStore.open(folder)
+        metrics["corpus"].setdefault(split, {})["segments"] = stores[split].n_segments
+    train_store, dev_store = stores["train"], stores["dev"]
 
     # 3. speech space: unit-skipgram, configuration A, MFCC, CPU-sized epochs
     cfg = SpeechConfig(learner="unit-skipgram", grouping="A", seed=args.seed, device="cpu", dim=50,
                        ac_encoder="conv", ac_hidden=128, ac_dim=64, ac_epochs=args.ac_epochs, batch_size=256,
                        sg_epochs=args.sg_epochs, sg_window=5, sg_negatives=10, sg_min_count=1,
                        sg_subsample=args.sample)
-    speech = steps.run("train speech space", train_project_speech_space, project, built["train"].path, cfg,
-                       SPEECH, language="mbo", progress=progress())
+    if resume and SPEECH in {s.id for s in project.manifest.spaces}:
+        steps.kept("train speech space")
+        run_metrics = root / "speech-runs" / SPEECH / "metrics.json"
+        speech = {**json.loads(run_metrics.read_text()), "space": SPEECH}
+    else:
+        speech = steps.run("train speech space", train_project_speech_space, project, train_store.path, cfg,
+                           SPEECH, language="mbo", progress=progress())
     metrics["speech_space"] = {k: v for k, v in speech.items() if isinstance(v, (int, float, str, bool))}
     metrics["speech_space"]["timings"] = speech.get("timings")
 
@@ -272,10 +304,16 @@ def main(argv=None) -> int:
     mbo_txt, fr_txt = write_text_corpora(utts, out / "text")
     params = SkipGramParams(dim=50, window=5, min_count=args.text_min_count, epochs=args.text_epochs, seed=1,
                             sample=args.sample)
-    metrics["text_mbo"] = steps.run("add text space (Mboshi)", train_project_text_space, project, mbo_txt,
-                                    TEXT_MBO, "mbo", params, progress=progress())
-    metrics["text_fr"] = steps.run("add text space (French)", train_project_text_space, project, fr_txt,
-                                   TEXT_FR, "fr", params, progress=progress())
+    for key, path, sid, lang, title in (("text_mbo", mbo_txt, TEXT_MBO, "mbo", "Mboshi"),
+                                        ("text_fr", fr_txt, TEXT_FR, "fr", "French")):
+        if resume and sid in {s.id for s in project.manifest.spaces}:
+            steps.kept(f"add text space ({title})")
+            metrics[key] = {"space": sid, "words": project.space_entry(sid).n_words}
+        else:
+            metrics[key] = steps.run(f"add text space ({title})", train_project_text_space, project, path,
+                                     sid, lang, params, progress=progress())
+    for pair in project.confirmed_pairs():  # a resumed run starts its review afresh
+        project.clear_pair(pair.speech_ref, pair.language, pair.speech_kind)
 
     # 5. align speech → Mboshi text without supervision (the CPU default)
     aligned = steps.run("align (selflearn)", align_keeping_previous, project, TEXT_MBO, progress(),
@@ -329,6 +367,8 @@ def main(argv=None) -> int:
                                       "start": refined.start, "skipped": len(refined.skipped)}}
         print(f"    P@1 after {k} pairs: {lexicon[str(k)]['all']['p1']:.3f} "
               f"(unconfirmed types {lexicon[str(k)]['unconfirmed']['p1']:.3f})", flush=True)
+    partial = out / "metrics.partial.json"  # what is measured so far, in case a later step fails
+    partial.write_text(json.dumps({**metrics, "dev": dev_scores, "lexicon": lexicon}, indent=2, ensure_ascii=False))
     dev_scores["100"] = steps.run("dev segments (100 pairs)", dev_segment_scores, project, dev_store, utts,
                                   train_counts, args.max_dev, args.seed)
 
@@ -347,6 +387,7 @@ def main(argv=None) -> int:
         right = sum(text_emb.words[b] in forms.get(t, ()) for t, b in zip(top, best))
         return {"p1": right / len(top), "n": len(top), "right": int(right), "pairs": int(len(pairs))}
 
+    partial.write_text(json.dumps({**metrics, "dev": dev_scores, "lexicon": lexicon}, indent=2, ensure_ascii=False))
     metrics["supervised_bound"] = steps.run("supervised bound (Procrustes, all pairs)", bound)
 
     # 7. export TextGrid + EAF of a few dev recordings, then read them back
@@ -362,6 +403,8 @@ def main(argv=None) -> int:
         wav_dir = out / "export-input"
         wav_dir.mkdir(exist_ok=True)
         chosen = sorted(by_utt)[:args.export_recordings]
+        for rec in project.recordings():  # a resumed run imports them again
+            project.delete_recording(rec.id)
         for u in chosen:
             samples, sr = load_audio(table.audio[by_utt[u][0]])
             wav = save_wav(wav_dir / f"{u}.wav", samples, sr)
@@ -374,12 +417,14 @@ def main(argv=None) -> int:
             grid = read_annotation(out / "export" / f"{stem}.TextGrid")
             eaf = read_annotation(out / "export" / f"{stem}.eaf")
             truth = utts[u][1]
-            right += sum(iv.label == w for iv, w in zip(grid, truth))
+            starts = [round(float(table.start[i]), 3) for i in by_utt[u]]
+            said = {round(iv.start, 3): iv.label for iv in grid}
+            right += sum(said.get(s) == w for s, w in zip(starts, truth))
             n += len(truth)
             back[stem] = {"textgrid_words": len(grid), "eaf_words": len(eaf), "given_words": len(truth),
                           "same": [(a.label, round(a.start, 3)) for a in grid] == [(b.label, round(b.start, 3))
                                                                                  for b in eaf]}
-        return {"recordings": len(result.stems), "read_back": back, "exported_words_right": right,
+        return {"recordings": len(result.stems), "read_back": back, "left_blank": result.unclassified, "exported_words_right": right,
                 "exported_words": n, "folder": str(out / "export")}
 
     metrics["export"] = steps.run("export TextGrid + EAF", export)

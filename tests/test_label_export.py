@@ -92,3 +92,30 @@ def test_export_stem():
     assert export_stem(rec("imported from C:\\data\\kilo.flac")) == "kilo"
     assert export_stem(rec(label="ngá/mbɔ")) == "ngá_mbɔ"
     assert export_stem(rec()) == "20240101-000000-abcd1234"
+
+
+def test_a_word_too_short_to_embed_is_left_blank_and_the_export_goes_on(tmp_path):
+    """A real recording (Mboshi) has words shorter than the encoder's 0.15 s: the export used to stop at
+    the first one; now that interval is blank, listed in `unclassified`, and the other words are written."""
+    from types import SimpleNamespace
+
+    from core.audio import save_wav
+    from core.errors import WordbridgeError
+
+    class Classifier:
+        def primary_text(self):
+            return "text-x"
+
+        def classify_clip(self, piece, sr, k, method):
+            if len(piece) < 0.15 * sr:
+                raise WordbridgeError("no speech found in the clip (silent or shorter than 0.15 s)")
+            return SimpleNamespace(by_space={"text-x": [SimpleNamespace(word="tree")]})
+
+    project = Project.create(tmp_path / "proj", "short words")
+    rid = project.import_recording(save_wav(tmp_path / "utt.wav", fixture.tone_clip(3), 16000))
+    project.add_segments(rid, [(0.0, 0.3, None), (0.3, 0.38, None), (0.4, 0.9, None)])
+    result = export_recording_labels(project, Classifier(), "csls", tmp_path / "out")
+    assert result.stems == ["utt"] and len(result.unclassified) == 1 and "0.300–0.380" in result.unclassified[0]
+    words = read_annotation(tmp_path / "out" / "utt.TextGrid")
+    assert [(round(w.start, 2), w.label) for w in words] == [(0.0, "tree"), (0.4, "tree")]
+    assert [w.label for w in read_annotation(tmp_path / "out" / "utt.eaf")] == ["tree", "tree"]
