@@ -290,8 +290,10 @@ class LexiconPanel(QWidget):
         if not folder or project is None or classifier is None or classifier.embed is None or self.busy():
             return None
         worker = Worker(export_recording_labels, project, classifier, self.session.method, folder, parent=self)
-        worker.finished.connect(lambda r: self._say(f"Labels for {len(r)} recordings (TextGrid, ELAN, Audacity, WAV) "
-                                                    f"written to {folder}"))
+        worker.finished.connect(lambda r: self._say(
+            f"Labels for {len(r)} recordings (TextGrid, ELAN, Audacity, WAV) written to {folder}"
+            + (f"; {len(r.unclassified)} words too short or silent to classify were left blank"
+               if getattr(r, "unclassified", None) else "")))
         worker.failed.connect(lambda m: self._say(f"Label export failed: {m}"))
         worker.cancelled.connect(lambda: self.info.setText("Label export cancelled; files already written stay."))
         self._run(worker, "exporting labels")
