@@ -72,7 +72,7 @@ def parse_args(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="run folder (the project is OUT/project)")
     p.add_argument("--source", default=str(default_source()), help="the Mboshi corpus folder (default: %(default)s)")
-    p.add_argument("--ac-epochs", type=int, default=4, help="acoustic encoder epochs (default: %(default)s)")
+    p.add_argument("--ac-epochs", type=int, default=2, help="acoustic encoder epochs (default: %(default)s)")
     p.add_argument("--sg-epochs", type=int, default=20, help="skip-gram epochs, speech side (default: %(default)s)")
     p.add_argument("--text-epochs", type=int, default=20, help="skip-gram epochs, text side (default: %(default)s)")
     p.add_argument("--text-min-count", type=int, default=2, help="text skip-gram min count (default: %(default)s)")
