@@ -32,6 +32,10 @@ SOURCES: dict[str, tuple[str, list]] = {
     "synthetic_500k.A.classification": ("2026-11-25-s3-kjv_500k-restarts-merged",
                                         ["summary", {"task": "classification", "configuration": "A"},
                                          "accuracy_csls", "mean"]),
+    # Mboshi start to end (issue 16): dev word segments and the lexicon after confirmed pairs
+    **{key: ("2026-12-06-s9-mboshi-end-to-end", [key]) for key in (
+        "mboshi.dev.word_top1", "mboshi.dev.word_top10", "mboshi.dev.most_frequent_top1",
+        "mboshi.lexicon_p1_at_0", "mboshi.lexicon_p1_at_100", "mboshi.lexicon_p1_supervised_bound")},
     # spoken-term discovery on Mboshi dev (issue 18), energy-valley segments + k-means
     "mboshi.zrc.token_f": ("2026-12-06-s9-cpu-mboshi-zrc", ["systems", "energy_kmeans_all", "token_f"]),
     "mboshi.zrc.type_f": ("2026-12-06-s9-cpu-mboshi-zrc", ["systems", "energy_kmeans_all", "type_f"]),
