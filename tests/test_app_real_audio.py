@@ -98,7 +98,7 @@ def test_spoken_word_through_pulseaudio_is_recognised(pulse, qtbot, app_settings
     from core.synth.synthesize import synthesize_utterance
     from core.synth.voices import voice_for_speaker
 
-    project = Project.open(DEMO)
+    project = Project.open(DEMO, read_only=True)
     word = next(w for w in project.space("speech-en").words if len(w) > 3)  # a frequent vocabulary word
     samples, _ = synthesize_utterance(word, voice_for_speaker("en", UNSEEN_SPEAKER, seed=0), pad_s=0.1)
     wav = tmp_path / "word.wav"

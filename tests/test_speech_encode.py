@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -121,14 +120,11 @@ def test_round_trip_through_a_project(tmp_path):
     np.testing.assert_array_equal(project_embedder(Project.open(tmp_path / "p"))(clip, 16000), direct)
 
 
-def test_embedding_a_clip_is_fast():
+def test_embedding_a_clip_twice_gives_the_same_vector():
+    # (its speed is benchmarked in scripts/bench_app_latency.py, not asserted in a test)
     encoder = ClipEncoder(*pack_type_space(_type_space("unit-skipgram"), FEATURES))
     clip = _word_clip(44100)
-    encoder(clip, 44100)  # warm-up (torchaudio transform construction)
-    started = time.perf_counter()
-    for _ in range(5):
-        encoder(clip, 44100)
-    assert (time.perf_counter() - started) / 5 < 0.5  # ~10 ms here; generous for a loaded CI machine
+    assert np.array_equal(encoder(clip, 44100), encoder(clip, 44100))
 
 
 def test_bad_inputs_have_clear_errors():
