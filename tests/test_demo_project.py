@@ -47,7 +47,10 @@ def test_manifest_says_synthetic(project):
     assert "SYNTHETIC" in manifest.description
     speech = [s for s in project.spaces if s.kind == "speech"]
     assert speech and all(s.synthetic for s in speech)
-    assert project.encoders and project.encoders[0].config["synthetic"] is True
+    config = project.encoders[0].config if project.encoders else {}
+    # an encoder of synthetic speech says so; a word recogniser also trained on recordings of people
+    # says what it was trained on, synthetic voices named as such
+    assert config.get("synthetic") is True or "SYNTHETIC" in config.get("trained_on", "")
 
 
 def test_spaces_mappings_and_projections_load(project):
@@ -84,8 +87,9 @@ def test_unseen_voice_clip_lands_in_the_top_10(project, classifier):
         top = [c.word for c in result.by_space["text-en"]]
         hits.append(word in top)
         assert result.by_space["text-fr"] and result.by_space["text-es"]  # translations reached too
-    # A measured property, not a guarantee per word. The shipped demo (500k tokens, words said alone
-    # in its corpus, classified over the 3 nearest types) gets 7 of 8 for this voice, the session-1
-    # demo got 4; chance is 10 / 5,335 words per clip, so 4 of 8 leaves room for float differences
-    # between CPUs while still failing for a broken encoder or mapping (which scores 0).
-    assert sum(hits) >= 4, f"top-10 hits {dict(zip(words, hits))}"
+    # A measured property, not a guarantee per word. The MFCC demo of sessions 2-8 got 7 of 8 for
+    # this voice; the session-9 demo, whose word recogniser is trained on 3 synthetic voices plus
+    # real speakers (speechocean762), gets 3 of 8 — it traded synthetic voices for people's
+    # (docs/RESULTS.md, "People's voices"). Chance is 10 / 5,335 words per clip, so 2 of 8 still
+    # fails for a broken encoder or mapping (which scores 0).
+    assert sum(hits) >= 2, f"top-10 hits {dict(zip(words, hits))}"

@@ -58,9 +58,11 @@ def trained_on(run_dir: str | Path) -> str:
     cfg, sources = metrics["config"], metrics.get("train_sources", {})
     parts = [f"every word said alone by {cfg['voices']} SYNTHETIC espeak-ng voices"]
     if cfg.get("train_real"):
-        parts.append(f"{sources.get('so762', 0):,} word clips (with simulated-microphone copies) of the "
-                     "speechocean762 training speakers (real non-native English speakers, CC BY 4.0; its "
-                     "test speakers never trained on)")
+        clips = sources.get("so762", 0) // (1 + int(cfg.get("copies", 0)))
+        parts.append(f"{clips:,} word clips of the speechocean762 training speakers (real non-native English "
+                     "speakers, CC BY 4.0; its test speakers never trained on)")
+    if cfg.get("copies"):
+        parts.append(f"every clip also through {cfg['copies']} simulated microphone(s)")
     return "; ".join(parts) + f"; front end {metrics['frontend']['name']}"
 
 
