@@ -52,7 +52,12 @@ def main(argv=None) -> int:
         fixture.build_fixture_project(path, n_words=40, n_distractors=args.distractors)
         label = f"fixture project (40 speech types, {40 + args.distractors} English + 40 French words, 16-d)"
     else:
-        label = f"project {path}"
+        label = f"project {path} (a copy in a temporary folder: the benchmark's clips never go into it)"
+        import shutil
+
+        copy = Path(tempfile.mkdtemp(prefix="wb-bench-")) / Path(path).name
+        shutil.copytree(path, copy, symlinks=True)
+        path = str(copy)
     session = ProjectSession(Settings())
     session.open(path)
     session.wait_ready(600000)
