@@ -28,6 +28,10 @@ SOURCES: dict[str, tuple[str, list]] = {
     "voices.so762_test.digit_top1": (VOICES, ["tests", "so762_test", "digits", "top1"]),
     "voices.so762_test.most_frequent_top1": (VOICES, ["tests", "so762_test", "all", "most_frequent_top1"]),
     "voices.synthetic_unseen.word_top1": (VOICES, ["tests", "synthetic_unseen", "top30_words", "top1"]),
+    # the same training without the pretrained front end (MFCC), and without the real speakers
+    "voices_mfcc.so762_test.word_top1": ("2026-12-06-s9-cpu-voices-mfcc-real", ["tests", "so762_test", "text_words", "top1"]),
+    "voices_synthetic_only.so762_test.word_top1": ("2026-12-06-s9-cpu-voices-se-syn",
+                                                   ["tests", "so762_test", "text_words", "top1"]),
     # configuration A at 500k tokens (MFCC front end; the speech-embedding run is not made yet)
     "synthetic_500k.A.classification": ("2026-11-25-s3-kjv_500k-restarts-merged",
                                         ["summary", {"task": "classification", "configuration": "A"},
