@@ -87,7 +87,7 @@ def test_frameset_load_reports_a_damaged_file_in_one_line(tmp_path):
     fs = _frameset()
     fs.save(tmp_path / "a.safetensors")
     (tmp_path / "a.safetensors").write_bytes(b"not safetensors")
-    with pytest.raises(InputFileError, match="not a readable frame set"):
+    with pytest.raises(InputFileError, match="damaged or truncated safetensors file"):
         FrameSet.load(tmp_path / "a.safetensors")
 
 

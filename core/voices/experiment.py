@@ -301,14 +301,11 @@ def _confidence(encoded, sets, centroids, vocabulary) -> dict:
 
 def _save_recognizer(run_dir: Path, model, centroids, vocabulary, frontend) -> None:
     """recognizer.safetensors (encoder.* + centroids) and recognizer.json (architecture, words, front end)."""
-    from safetensors.numpy import save_file
-
-    from core.atomic import atomic_path
+    from core.atomic import save_safetensors
 
     weights = {"encoder." + k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
     weights["assign_centroids"] = np.ascontiguousarray(centroids, dtype=np.float32)
-    with atomic_path(run_dir / "recognizer.safetensors") as tmp:
-        save_file(weights, str(tmp))
+    save_safetensors(run_dir / "recognizer.safetensors", weights)
     write_json(run_dir / "recognizer.json", {"architecture": model.architecture(), "vocabulary": vocabulary,
                                               "frontend": frontend.config(), "calibration": None})
 
@@ -322,14 +319,14 @@ def _save_calibration(run_dir: Path, calibration: dict) -> None:
 def load_recognizer(run_dir: str | Path):
     """(model on the CPU, centroids) of a run folder's stored recognizer."""
     import torch
-    from safetensors.numpy import load_file
 
+    from core.atomic import load_safetensors
     from core.speech.type_space import build_model
 
     run_dir = Path(run_dir)
     if not (run_dir / "recognizer.safetensors").is_file():
         raise WordbridgeError(f"{run_dir}: no trained recognizer (run the train stage first)")
-    weights = load_file(str(run_dir / "recognizer.safetensors"))
+    weights = load_safetensors(run_dir / "recognizer.safetensors")
     meta = json.loads((run_dir / "recognizer.json").read_text())
     model = build_model(meta["architecture"])
     model.load_state_dict({k[len("encoder."):]: torch.from_numpy(v) for k, v in weights.items()

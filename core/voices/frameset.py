@@ -81,14 +81,11 @@ class FrameSet:
 
     def save(self, path: str | Path) -> Path:
         """Write `path` (.safetensors) and `path`.json atomically."""
-        from safetensors.numpy import save_file
-
-        from core.atomic import atomic_path, write_json
+        from core.atomic import save_safetensors, write_json
 
         path = Path(path)
-        with atomic_path(path) as tmp:
-            save_file({"frames": np.ascontiguousarray(self.frames), "offsets": self.offsets,
-                       "lengths": self.lengths, "copy": self.copy.astype(np.int64)}, str(tmp))
+        save_safetensors(path, {"frames": np.ascontiguousarray(self.frames), "offsets": self.offsets,
+                                "lengths": self.lengths, "copy": self.copy.astype(np.int64)})
         write_json(path.with_suffix(".json"), {"labels": self.labels, "speakers": self.speakers,
                                                "sources": self.sources, "frontend": self.frontend})
         return path
@@ -96,16 +93,15 @@ class FrameSet:
     @classmethod
     def load(cls, path: str | Path) -> "FrameSet":
         """Read a FrameSet written by `save`; a damaged file is a one-line InputFileError."""
-        from safetensors import SafetensorError
-        from safetensors.numpy import load_file
+        from core.atomic import load_safetensors
 
         path = Path(path)
+        arrays = load_safetensors(path)  # a missing or damaged file: one-line InputFileError
         try:
-            arrays = load_file(str(path))
             meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
             out = cls(arrays["frames"], arrays["offsets"], arrays["lengths"], meta["labels"], meta["speakers"],
                       meta["sources"], arrays["copy"], meta.get("frontend", {}))
-        except (OSError, SafetensorError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError) as exc:
             raise InputFileError(path, f"not a readable frame set ({type(exc).__name__}: {exc})") from None
         n = len(out.lengths)
         if not (len(out.offsets) == len(out.labels) == len(out.speakers) == len(out.sources) == len(out.copy) == n):

@@ -21,16 +21,15 @@ from core.speech.encode import ENCODER_KIND, ENCODER_PREFIX
 def recognizer_encoder(run_dir: str | Path, speech, trained_on: str) -> tuple[dict[str, np.ndarray], dict]:
     """(weights, config) for `Project.set_encoder` from a run folder's recognizer and the project's
     speech space `speech` (core.embeddings.Embeddings). Every speech type needs a centroid."""
-    from safetensors.numpy import load_file
-
+    from core.atomic import load_safetensors
     from core.frontends import make_frontend
 
     run_dir = Path(run_dir)
     try:
         meta = json.loads((run_dir / "recognizer.json").read_text(encoding="utf-8"))
-        weights = load_file(str(run_dir / "recognizer.safetensors"))
     except (OSError, ValueError) as exc:
         raise WordbridgeError(f"{run_dir}: no readable trained recognizer ({exc})") from None
+    weights = load_safetensors(run_dir / "recognizer.safetensors")
     index = {w: i for i, w in enumerate(meta["vocabulary"])}
     missing = [w for w in speech.words if w not in index]
     if missing:
