@@ -50,7 +50,16 @@ class Worker(QObject):
         self.done.emit()
 
     def start(self) -> None:
-        """Start the thread."""
+        """Start the thread, after collecting garbage here in the GUI thread.
+
+        Why: a Python wrapper of a Qt object (a dropped dialog's menu, say) that the garbage
+        collector happens to free while the worker thread runs is handed to the GUI thread for
+        deletion; seen in a test, the GUI thread then waited on a Qt mutex while holding the GIL and
+        the worker waited on the GIL: a deadlock. Collecting first leaves no such garbage for the
+        worker's own allocations to trigger."""
+        import gc
+
+        gc.collect()
         self._thread.start()
 
     def cancel(self) -> None:
