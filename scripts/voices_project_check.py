@@ -25,8 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.errors import WordbridgeError  # noqa: E402
-
-DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+from core.voices.evaluate import DIGITS  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -51,20 +50,22 @@ def main(argv=None) -> int:
 
 def check(args) -> dict:
     """Run the check; returns the metrics."""
-    from core.classify import aligned_space_maps, clip_embedder
+    from core.classify import clip_embedder
     from core.project import Project
     from core.segments import SegmentTable
     from core.voices.clips import segment_clips
+    from core.voices.experiment import mapped_text_words
 
     project = Project.open(args.project, read_only=True)
     embed = clip_embedder(project)
     if embed is None or not hasattr(embed, "candidates"):
         raise WordbridgeError(f"{args.project}: no speech type encoder to check")
     speech_id = next(s.id for s in project.manifest.spaces if s.kind == "speech")
-    speech, text = project.space(speech_id), project.space(args.text_space)
-    mapping = next(m for m in project.manifest.mappings if m.source == speech_id and m.target == args.text_space)
-    map_source, map_target = aligned_space_maps(project.mapping(mapping.id))
-    type_text = [text.words[j] for j in np.argmax(map_source(speech.vectors) @ map_target(text.vectors).T, axis=1)]
+    speech = project.space(speech_id)
+    by_word = mapped_text_words(project, speech_id, args.text_space)
+    if by_word is None:
+        raise WordbridgeError(f"{args.project}: no map from {speech_id} to {args.text_space}")
+    type_text = [by_word[w] for w in speech.words]
     vocab = set(speech.words)
     clips = segment_clips(SegmentTable.load(args.segments), "test", labels=vocab)
     n = len(clips) if not args.max_clips else min(args.max_clips, len(clips))

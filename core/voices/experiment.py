@@ -203,7 +203,6 @@ def _cuda() -> bool:
 
 def _vocabulary(cfg: VoicesConfig):
     """(vocabulary, speech Embeddings, type → mapped text word or None) from the project."""
-    from core.classify import aligned_space_maps
     from core.project import Project
 
     project = Project.open(cfg.project, read_only=True)  # never upgrade or touch the target project
@@ -215,17 +214,23 @@ def _vocabulary(cfg: VoicesConfig):
     if cfg.max_vocabulary:
         words = words[:cfg.max_vocabulary]
     vocabulary = words + [d for d in DIGITS if d not in words]
-    type_text = None
-    mapping = next((m for m in project.manifest.mappings if m.source == speech_id and m.target == cfg.text_space), None)
-    if mapping is not None:
-        map_source, map_target = aligned_space_maps(project.mapping(mapping.id))
-        text = project.space(cfg.text_space)
-        known = [w for w in vocabulary if w in speech.index]
-        mapped = map_source(speech.vectors[[speech.index[w] for w in known]])
-        nearest = np.argmax(mapped @ map_target(text.vectors).T, axis=1)
-        by_word = {w: text.words[j] for w, j in zip(known, nearest)}
-        type_text = [by_word.get(w) for w in vocabulary]
+    by_word = mapped_text_words(project, speech_id, cfg.text_space)
+    type_text = None if by_word is None else [by_word.get(w) for w in vocabulary]
     return vocabulary, speech, type_text
+
+
+def mapped_text_words(project, speech_id: str, text_id: str) -> dict[str, str] | None:
+    """Each speech type's nearest text word (NN) through the project's speech → text map, or None
+    when the project has no such map: how the app reads a speech type as a word."""
+    from core.classify import aligned_space_maps
+
+    mapping = next((m for m in project.manifest.mappings if m.source == speech_id and m.target == text_id), None)
+    if mapping is None:
+        return None
+    speech, text = project.space(speech_id), project.space(text_id)
+    map_source, map_target = aligned_space_maps(project.mapping(mapping.id))
+    nearest = np.argmax(map_source(speech.vectors) @ map_target(text.vectors).T, axis=1)
+    return {w: text.words[j] for w, j in zip(speech.words, nearest)}
 
 
 def _frequent(speech, n: int) -> list[str]:
