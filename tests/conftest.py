@@ -54,3 +54,13 @@ def app_settings(tmp_path, monkeypatch):
     from app.settings import Settings
 
     return Settings()
+
+
+@pytest.fixture
+def window(qtbot, app_settings):
+    """The app's main window with settings and data under tmp_path (closed by pytest-qt)."""
+    from app.main_window import MainWindow
+
+    w = MainWindow(app_settings)
+    qtbot.addWidget(w)
+    return w

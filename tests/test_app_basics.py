@@ -28,15 +28,6 @@ def project(tmp_path):
     return project
 
 
-@pytest.fixture
-def window(qtbot, app_settings):
-    from app.main_window import MainWindow
-
-    w = MainWindow(app_settings)
-    qtbot.addWidget(w)
-    return w
-
-
 def _open(qtbot, window, project):
     assert window.open_project(project.root)
     qtbot.waitUntil(lambda: window.session.classifier is not None and bool(window.joint.rows), timeout=20000)

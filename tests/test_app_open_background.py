@@ -12,15 +12,6 @@ pytest.importorskip("pytestqt")
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def window(qtbot, app_settings):
-    from app.main_window import MainWindow
-
-    w = MainWindow(app_settings)
-    qtbot.addWidget(w)
-    return w
-
-
 def test_open_loads_libraries_and_project_in_a_worker(qtbot, window, tmp_path, monkeypatch):
     import app.main_window as main_window
     from core.project.project import Project
