@@ -40,7 +40,7 @@ def staged_run_folder(out: str | os.PathLike, owned: Iterable[str]) -> Iterator[
     out = Path(out)
     check_run_folder(out, owned)
     parent = out.parent
-    with _run_lock(out):
+    with run_folder_lock(out):
         _restore_and_clean(out)
         check_run_folder(out, owned)
         try:
@@ -76,9 +76,18 @@ def check_run_folder(out: Path, owned: Iterable[str]) -> None:
 
 
 @contextlib.contextmanager
-def _run_lock(out: Path):
+def run_folder_lock(out: str | os.PathLike):
+    """Hold the lock of the folder `out` across processes (`.<name>.lock` next to it, `filelock`),
+    without waiting: a folder another process holds is a one-line error. A holder that dies
+    releases the lock with its process. Used by `align` (through `staged_run_folder`), `train-speech`
+    (a run folder continued in place) and `corpus build` (a feature store)."""
     from filelock import FileLock, Timeout
 
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WordbridgeError(f"{out}: cannot create the folder's parent ({exc.strerror or exc})") from None
     lock = FileLock(str(out.parent / f".{out.name}.lock"), timeout=0)
     try:
         lock.acquire()

@@ -10,6 +10,7 @@ Everything a stage needs from the previous one is on disk (`segments.safetensors
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from core.atomic import load_safetensors, save_safetensors, write_json, write_te
 from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
 from core.progress import Progress, ensure
+from core.run_folder import run_folder_lock
 from core.speech import clustering, metrics
 from core.speech.batching import load_frames
 from core.speech.config import SpeechConfig
@@ -94,6 +96,14 @@ def train_speech_space(store, cfg: SpeechConfig, run_dir: str | Path, progress: 
     progress = ensure(progress)
     run_dir = Path(run_dir)
     ctx = distributed_context(cfg.device)
+    # one process trains into a run folder at a time: a second run (another train-speech, the app)
+    # pointed at the same folder is refused before it reads or writes anything there
+    with run_folder_lock(run_dir) if ctx.is_main else contextlib.nullcontext():
+        return _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vectors,
+                             stop_after_steps, ctx)
+
+
+def _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vectors, stop_after_steps, ctx) -> dict:
     device = resolve_device(cfg.device, ctx.local_rank)
     if ctx.is_main:
         check_run_dir(run_dir, cfg, resume)
