@@ -14,6 +14,7 @@ import errno
 import json
 import os
 import re
+import secrets
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
@@ -54,6 +55,124 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
     with atomic_path(path) as tmp:
         with open(tmp, mode, encoding=encoding) as fh:
             yield fh
+
+
+# A set of files replaced together (text space .vec + .counts + .json, a feature store's arrays):
+# every member is written to ".<name>.set-<pid>-<token>.tmp"; when all are complete a journal
+# ".<first name>.set-<pid>-<token>.commit" lists the renames, then they run and the journal goes.
+_SET_TEMP = re.compile(r"^\.(?P<name>.+)\.set-(?P<pid>\d+)-(?P<token>[A-Za-z0-9_]+)\.(?P<kind>tmp|commit)$")
+
+
+@contextlib.contextmanager
+def atomic_file_set(paths, remove=()) -> Iterator[list[Path]]:
+    """Yield one temporary path per path of `paths` (all in one folder); when the block succeeds,
+    they replace `paths` as a set, and the files of `remove` (what the old set had and the new one
+    has not) are deleted.
+
+    Until every member is written, nothing of the old set is touched: a full disk, a file-size
+    limit or an exception while writing any member leaves all old files as they were ("nothing was
+    overwritten" is then true) and deletes the temporary files. Once all are written a commit
+    journal is made durable and the renames run; a process killed between two renames leaves the
+    journal, and the next `atomic_file_set` over those names (or `finish_file_sets`, which readers
+    call) completes the renames. Temporary files of writers that are no longer running are
+    removed there too (a writer is recognised by the process id in the names; on one machine).
+    """
+    finals = [Path(p) for p in paths]
+    folder = finals[0].parent
+    if any(p.parent != folder for p in finals) or len({p.name for p in finals}) != len(finals):
+        raise ValueError("atomic_file_set: the files of a set lie in one folder, each named once")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _as_user_error(finals[0], exc) from exc
+    finish_file_sets(folder, [p.name for p in finals])
+    token = secrets.token_hex(4)
+    temps = [folder / f".{p.name}.set-{os.getpid()}-{token}.tmp" for p in finals]
+    journal = folder / f".{finals[0].name}.set-{os.getpid()}-{token}.commit"
+    try:
+        for tmp in temps:
+            with open(tmp, "xb"):
+                pass
+        yield temps
+        for tmp in temps:
+            os.chmod(tmp, 0o666 & ~_UMASK)
+            _fsync_file(tmp)
+        with open(journal, "x", encoding="utf-8") as fh:
+            json.dump({"rename": [[t.name, p.name] for t, p in zip(temps, finals)],
+                       "remove": [Path(r).name for r in remove]}, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _fsync_dir(folder)
+    except OSError as exc:
+        for tmp in temps + [journal]:
+            tmp.unlink(missing_ok=True)
+        raise _as_user_error(finals[0], exc) from exc
+    except BaseException:
+        for tmp in temps + [journal]:
+            tmp.unlink(missing_ok=True)
+        raise
+    # the new set is complete and recorded: from here on it replaces the old one, now or at the next start
+    try:
+        _commit(folder, journal)
+    except OSError as exc:
+        raise WordbridgeError(f"{finals[0]}: the new files are written but could not all be put in place "
+                              f"({exc.strerror or exc}); the next write or read of {finals[0].name} "
+                              "finishes replacing them") from None
+
+
+def _commit(folder: Path, journal: Path) -> None:
+    plan = json.loads(journal.read_text(encoding="utf-8"))
+    for tmp, final in plan.get("rename", []):
+        if (folder / tmp).exists():
+            os.replace(folder / tmp, folder / final)
+    for name in plan.get("remove", []):
+        (folder / name).unlink(missing_ok=True)
+    _fsync_dir(folder)
+    journal.unlink()
+    _fsync_dir(folder)
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's process
+        return True
+    return True
+
+
+def finish_file_sets(folder: str | os.PathLike, names=None) -> list[str]:
+    """Complete the renames of file sets whose writer died between two renames, and delete the
+    temporary files of sets whose writer died before committing (for the members named `names`,
+    or every set in `folder`). Returns the names of the files removed. A read-only folder is left
+    as it is."""
+    folder = Path(folder)
+    wanted = None if names is None else set(names)
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            match = _SET_TEMP.match(entry.name)
+            if match and (wanted is None or match["name"] in wanted) and not _running(int(match["pid"])):
+                found.append((match, Path(entry.path)))
+    removed = []
+    commits = [path for match, path in found if match["kind"] == "commit"]
+    for journal in commits:
+        try:
+            _commit(folder, journal)
+        except ValueError:  # killed while writing the journal: the commit never began
+            with contextlib.suppress(OSError):
+                journal.unlink()
+        except OSError:
+            pass
+    for match, path in found:
+        if match["kind"] == "tmp" and path.exists():
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path.name)
+    return removed
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

@@ -18,7 +18,7 @@ from typing import Iterable
 
 import numpy as np
 
-from core.atomic import atomic_open
+from core.atomic import atomic_file_set, atomic_path, finish_file_sets
 from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
 
@@ -44,6 +44,7 @@ def load_vectors(path: str | os.PathLike, max_rows: int | None = None, language:
     path = Path(path)
     if max_rows is not None and max_rows < 1:
         raise WordbridgeError(f"max_rows must be at least 1, got {max_rows}")
+    finish_file_sets(path.parent, [path.name])  # a writer killed between its renames: complete them
     if not path.exists():
         raise InputFileError(path, "no such file")
     if not path.is_file():
@@ -252,37 +253,60 @@ def _read_counts(path: Path, words: list[str]) -> np.ndarray | None:
 
 def save_vectors(emb: Embeddings, path: str | os.PathLike, binary: bool = False,
                  write_counts: bool = True) -> None:
-    """Write `emb` atomically in word2vec text (default) or binary format.
+    """Write `emb` in word2vec text (default) or binary format, with its `<stem>.counts`, as a set.
 
     Values are written with 9 significant digits, so float32 vectors round-trip exactly. With
-    `write_counts` and known counts, `<stem>.counts` is written next to the file.
+    `write_counts` and known counts, `<stem>.counts` is written next to the file; with
+    `write_counts` and no counts, a `.counts` file of the vectors replaced is removed (it belonged
+    to them). The files are replaced together (`core.atomic.atomic_file_set`): a full disk while
+    writing either leaves both old files as they were.
     """
     path = Path(path)
+    check_words(emb, path)
+    with_counts = write_counts and emb.counts is not None
+    members = [path, counts_path(path)] if with_counts else [path]
+    remove = [counts_path(path)] if write_counts and not with_counts else []
+    with atomic_file_set(members, remove=remove) as temps:
+        write_vectors_file(emb, temps[0], binary)
+        if with_counts:
+            write_counts_file(emb.words, emb.counts, temps[1])
+
+
+def check_words(emb: Embeddings, path: str | os.PathLike) -> None:
+    """Refuse words a word2vec file cannot hold (empty, or with whitespace)."""
     for word in emb.words:
         if not word or any(c.isspace() for c in word):
             raise WordbridgeError(f"{path}: cannot save the word {word!r}: words in word2vec "
                                   "files may not be empty or contain whitespace")
+
+
+def write_vectors_file(emb: Embeddings, path: str | os.PathLike, binary: bool = False) -> None:
+    """Write `emb` to `path` as it is (not atomic: a temporary path of `atomic_file_set`)."""
     header = f"{len(emb)} {emb.dim}\n"
     if binary:
-        with atomic_open(path, "wb") as fh:
+        with open(path, "wb") as fh:
             fh.write(header.encode("ascii"))
             for word, row in zip(emb.words, emb.vectors.astype("<f4", copy=False)):
                 fh.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
     else:
         row_format = " ".join(["%.9g"] * emb.dim)
-        with atomic_open(path, "w") as fh:
+        with open(path, "w", encoding="utf-8") as fh:
             fh.write(header)
             for word, row in zip(emb.words, emb.vectors.tolist()):
                 fh.write(f"{word} {row_format % tuple(row)}\n")
-    if write_counts and emb.counts is not None:
-        save_counts(emb.words, emb.counts, counts_path(path))
+
+
+def write_counts_file(words: Iterable[str], counts: Iterable[int], path: str | os.PathLike) -> None:
+    """Write a "word count" per line file to `path` as it is (not atomic)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for word, count in zip(words, counts):
+            fh.write(f"{word} {int(count)}\n")
 
 
 def save_counts(words: Iterable[str], counts: Iterable[int], path: str | os.PathLike) -> None:
     """Atomically write a "word count" per line file."""
-    with atomic_open(path, "w") as fh:
-        for word, count in zip(words, counts):
-            fh.write(f"{word} {int(count)}\n")
+    with atomic_path(path) as tmp:
+        write_counts_file(words, counts, tmp)
 
 
 def unit_rows(vectors, dtype=np.float32) -> np.ndarray:

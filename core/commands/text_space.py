@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from core.atomic import write_json
+from core.atomic import atomic_file_set
 from core.cli import add_command
 from core.errors import WordbridgeError
 from core.progress import Progress, TqdmListener
 from core.text import (CHAPTER_FILTERS, CORPUS_FORMATS, SkipGramParams, detect_format,
                        load_corpus, train_text_space)
-from core.vectors import counts_path, save_vectors
+from core.vectors import check_words, counts_path, write_counts_file, write_vectors_file
 
 DEFAULTS = SkipGramParams()
 
@@ -72,27 +73,32 @@ def run(args) -> int:
         t1 = time.perf_counter()
         emb = train_text_space(sentences, params, language=args.language, progress=progress)
         t2 = time.perf_counter()
-        save_vectors(emb, out, binary=args.binary)
-        t3 = time.perf_counter()
+        check_words(emb, out)
+        # OUT.vec, OUT.counts and OUT.json replace an earlier run's as a set: a full disk while
+        # writing any of them leaves all three old files as they were
+        with atomic_file_set([out, counts_path(out), out.with_suffix(".json")]) as (vec_tmp, counts_tmp, json_tmp):
+            write_vectors_file(emb, vec_tmp, binary=args.binary)
+            write_counts_file(emb.words, emb.counts, counts_tmp)
+            t3 = time.perf_counter()
+            record = {
+                "command": "text-space",
+                "corpus": str(Path(args.corpus).resolve()),
+                "format": corpus_format,
+                "chapters": args.chapters,
+                "language": args.language,
+                "params": asdict(params),
+                "sentences": len(sentences),
+                "tokens": sum(len(s) for s in sentences),
+                "vocab_size": len(emb),
+                "outputs": {"vectors": out.name, "counts": counts_path(out).name,
+                            "format": "word2vec binary" if args.binary else "word2vec text"},
+                "timings_s": {"read": round(t1 - t0, 3), "train": round(t2 - t1, 3),
+                              "save": round(t3 - t2, 3)},
+                "versions": _versions(),
+            }
+            json_tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     finally:
         listener.close()
-    record = {
-        "command": "text-space",
-        "corpus": str(Path(args.corpus).resolve()),
-        "format": corpus_format,
-        "chapters": args.chapters,
-        "language": args.language,
-        "params": asdict(params),
-        "sentences": len(sentences),
-        "tokens": sum(len(s) for s in sentences),
-        "vocab_size": len(emb),
-        "outputs": {"vectors": out.name, "counts": counts_path(out).name,
-                    "format": "word2vec binary" if args.binary else "word2vec text"},
-        "timings_s": {"read": round(t1 - t0, 3), "train": round(t2 - t1, 3),
-                      "save": round(t3 - t2, 3)},
-        "versions": _versions(),
-    }
-    write_json(out.with_suffix(".json"), record)
     print(f"wrote {out} ({len(emb)} words x {emb.dim} dims from {record['tokens']} tokens)")
     return 0
 
