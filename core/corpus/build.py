@@ -20,6 +20,8 @@ Features of a segment depend on the front end (`core.frontends`, recorded in the
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import shutil
@@ -30,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from core.atomic import atomic_path, write_json
+from core.atomic import atomic_file_set, atomic_path, finish_file_sets, is_temp_name, write_json
 from core.audio import audio_warnings, load_audio
 from core.corpus.feature_store import ARRAY_FILES, FORMAT, VERSION, FeatureStore
 from core.corpus.readers import READERS, corpus_metadata, merge_metadata, read_corpus, reader_options
@@ -40,6 +42,7 @@ from core.features import FeatureConfig, extract_features, span_frames
 from core.frontends import FrontEnd, make_frontend
 from core.frontends.mfcc import MfccFrontEnd
 from core.progress import Progress, ensure
+from core.run_folder import run_folder_lock
 from core.segments import SegmentTable
 
 WORK_DIR = ".build"
@@ -77,8 +80,6 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
     `frontend` (default: MFCC with `config`) computes the frames; an MFCC front end's own
     FeatureConfig replaces `config`. The header records it under "frontend".
     """
-    import torch
-
     progress = ensure(progress)
     source, out = Path(source).resolve(), Path(out)
     if shard_files < 1:
@@ -96,6 +97,34 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
         frontend.frames(np.zeros(1600, np.float32), device="cpu")
     frontend = frontend if frontend is not None else MfccFrontEnd(config)
     settings = json.loads(json.dumps(settings, default=str))
+    # one build per store folder at a time; under that lock whatever an earlier, killed build left
+    # in the folder (a store-sized temporary features file, a set half renamed) is finished or removed
+    with run_folder_lock(out):
+        _clean_leftovers(out)
+        result = _build_locked(source, out, reader, options, settings, overwrite, workers, shard_files, device,
+                               batch_in_main, frontend, metadata, progress, on_shard_done)
+    return result
+
+
+STORE_FILES = ARRAY_FILES + ("segments.jsonl", "header.json")  # replaced as a set, header.json last
+
+
+def _clean_leftovers(out: Path) -> None:
+    """Complete a store whose writer died between two renames; delete the temporary files of the
+    store's files that killed builds left (the caller holds the store's lock: nobody writes them)."""
+    if not out.is_dir():
+        return
+    finish_file_sets(out, STORE_FILES)
+    for entry in out.iterdir():
+        if is_temp_name(entry.name) and any(entry.name.startswith(f".{name}.") for name in STORE_FILES):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+def _build_locked(source, out, reader, options, settings, overwrite, workers, shard_files, device, batch_in_main,
+                  frontend, metadata, progress, on_shard_done) -> BuildResult:
+    import torch
+
     work = out / WORK_DIR
     done = _finished_store(out, settings, overwrite)
     if done is not None:
@@ -133,10 +162,7 @@ def _finished_store(out: Path, settings: dict, overwrite: bool) -> BuildResult |
     header_file = out / "header.json"
     if not header_file.is_file():
         return None
-    if overwrite:
-        for name in ARRAY_FILES + ("segments.jsonl", "header.json"):
-            (out / name).unlink(missing_ok=True)
-        shutil.rmtree(out / WORK_DIR, ignore_errors=True)
+    if overwrite:  # the old store stays usable until the new one replaces it as a whole (_finalize)
         return None
     store = FeatureStore.open(out)
     if store.header.get("build_settings") != settings:
@@ -275,6 +301,34 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
+def _npy_bytes(shape, dtype) -> int:
+    """Size of a .npy file of that shape (a header of at most 128 bytes for these arrays)."""
+    return 128 + int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+
+
+def check_free_space(out: Path, needed: int) -> None:
+    """Refuse, in one line, a store that the disk holding `out` has no room for."""
+    out.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(out).free
+    if free < needed:
+        raise WordbridgeError(f"{out}: not enough free disk space for the feature store: it needs "
+                              f"{needed:,} bytes ({needed / 2**30:.2f} GiB), {free:,} bytes "
+                              f"({free / 2**30:.2f} GiB) are free; free some space or choose another --out")
+
+
+def _reserve(path: Path) -> None:
+    """Allocate every block of `path` (posix_fallocate) before it is written through a memory map:
+    a disk that fills up then fails here with ENOSPC instead of killing the process with SIGBUS."""
+    with open(path, "r+b") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        try:
+            os.posix_fallocate(fh.fileno(), 0, size)
+        except OSError as exc:
+            if exc.errno in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                return  # a file system without it: the free-space check before is all we have
+            raise
+
+
 def _finalize(out, work, table, shards, frontend, settings, read_report, meta, progress) -> BuildResult:
     from numpy.lib.format import open_memmap
 
@@ -293,25 +347,12 @@ def _finalize(out, work, table, shards, frontend, settings, read_report, meta, p
     lengths_np = np.asarray(lengths, dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths_np)[:-1]]).astype(np.int64)
     total = int(lengths_np.sum())
-    with atomic_path(out / "features.npy") as tmp:
-        target = open_memmap(tmp, mode="w+", dtype=np.float16, shape=(total, frontend.dim))
-        row = 0
-        for k in range(len(shards)):
-            progress.check()
-            part = np.load(work / f"shard_{k:05d}.npy", mmap_mode="r", allow_pickle=False)
-            target[row:row + len(part)] = part
-            row += len(part)
-            progress.update(k + 1, len(shards))
-        target.flush()
-        del target
     kept_table = table.subset(kept)
     arrays = {"offsets.npy": offsets, "lengths.npy": lengths_np,
               "utterance_ids.npy": kept_table.utterance_ids(), "positions.npy": kept_table.position}
-    for name, array in arrays.items():
-        with atomic_path(out / name) as tmp:
-            with open(tmp, "wb") as fh:
-                np.save(fh, np.ascontiguousarray(array, dtype=np.int64), allow_pickle=False)
-    kept_table.save(out / "segments.jsonl")
+    feature_bytes = _npy_bytes((total, frontend.dim), np.float16)
+    check_free_space(out, feature_bytes + sum(_npy_bytes((len(a),), np.int64) for a in arrays.values())
+                     + 256 * len(kept))  # segments.jsonl: about 100-200 bytes a segment
     labels = [label for label in kept_table.label if label is not None]
     header = {
         "format": FORMAT, "version": VERSION,
@@ -327,6 +368,25 @@ def _finalize(out, work, table, shards, frontend, settings, read_report, meta, p
         "build_settings": settings,
         "read_report": read_report.to_dict(), "build_report": build_report.to_dict(),
     }
-    write_json(out / "header.json", header)
+    # every file of the store is written under a temporary name first and they replace an older
+    # store together (header.json last): a full disk at any of them leaves the older store whole
+    with atomic_file_set([out / name for name in STORE_FILES]) as temps:
+        tmp = dict(zip(STORE_FILES, temps))
+        target = open_memmap(tmp["features.npy"], mode="w+", dtype=np.float16, shape=(total, frontend.dim))
+        _reserve(tmp["features.npy"])  # blocks now, or ENOSPC now: never SIGBUS in the memory map
+        row = 0
+        for k in range(len(shards)):
+            progress.check()
+            part = np.load(work / f"shard_{k:05d}.npy", mmap_mode="r", allow_pickle=False)
+            target[row:row + len(part)] = part
+            row += len(part)
+            progress.update(k + 1, len(shards))
+        target.flush()
+        del target
+        for name, array in arrays.items():
+            with open(tmp[name], "wb") as fh:
+                np.save(fh, np.ascontiguousarray(array, dtype=np.int64), allow_pickle=False)
+        kept_table.save(tmp["segments.jsonl"])
+        tmp["header.json"].write_text(json.dumps(header, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     shutil.rmtree(work, ignore_errors=True)
     return BuildResult(out, len(kept), read_report, build_report)

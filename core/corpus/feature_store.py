@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.atomic import finish_file_sets
 from core.errors import InputFileError, WordbridgeError
 from core.features import FeatureConfig
 from core.segments import Segment, SegmentTable
@@ -37,6 +38,8 @@ def read_header(path: str | os.PathLike) -> dict:
     header_path = path / "header.json"
     if not path.is_dir():
         raise InputFileError(path, "feature store folder not found")
+    # a build killed while renaming its finished files into place: complete it (core.atomic)
+    finish_file_sets(path, ARRAY_FILES + ("segments.jsonl", "header.json"))
     if not header_path.is_file():
         hint = " (unfinished build: run `corpus build` again to resume)" if (path / ".build").is_dir() else ""
         raise InputFileError(path, f"not a feature store: header.json missing{hint}")
