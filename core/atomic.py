@@ -4,7 +4,8 @@ A crash or a full disk never leaves a half-written file under the final name; th
 version stays intact. A full disk, a quota, a file-size limit (`ulimit -f`, errno 27) or a
 read-only folder becomes a one-line `WordbridgeError`, also when safetensors reports it in its own
 error type: every safetensors file is written by `save_safetensors` / `write_safetensors` and read
-by `load_safetensors`, which turn safetensors' errors (and a truncated file) into those lines.
+by `load_safetensors` (its header metadata by `read_safetensors_metadata`), which turn safetensors'
+errors (and a truncated file) into those lines. `atomic_file_set` replaces several files as a set.
 """
 
 from __future__ import annotations
@@ -244,6 +245,23 @@ def load_safetensors(path: str | os.PathLike, torch: bool = False) -> dict:
         raise InputFileError(path, "file is missing")
     try:
         return load_file(str(path))
+    except (SafetensorError, ValueError, OSError, RuntimeError) as exc:
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise InputFileError(path, f"damaged or truncated safetensors file ({reason})") from None
+
+
+def read_safetensors_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The string metadata of a safetensors file's header (no tensor is read); a missing, truncated
+    or damaged file is a one-line InputFileError naming it."""
+    from safetensors import SafetensorError, safe_open
+
+    from core.errors import InputFileError
+
+    if not os.path.isfile(path):
+        raise InputFileError(path, "file is missing")
+    try:
+        with safe_open(str(path), framework="numpy") as fh:
+            return dict(fh.metadata() or {})
     except (SafetensorError, ValueError, OSError, RuntimeError) as exc:
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise InputFileError(path, f"damaged or truncated safetensors file ({reason})") from None

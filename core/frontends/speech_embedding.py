@@ -112,9 +112,7 @@ def convert_openwakeword(out_path, models_dir=None) -> Path:
     `models_dir` defaults to the installed openwakeword's resources/models. Needs the `onnx`
     package (not onnxruntime). The file is written atomically; returns its path.
     """
-    from safetensors.torch import save_file
-
-    from core.atomic import atomic_path
+    from core.atomic import save_safetensors
 
     models = Path(models_dir) if models_dir is not None else _openwakeword_models()
     try:
@@ -147,11 +145,10 @@ def convert_openwakeword(out_path, models_dir=None) -> Path:
                 state[key] = torch.from_numpy(np.array(value, dtype=np.float32))
     net = build_net()
     _load_state(net, state, str(models))
-    with atomic_path(out_path) as tmp:
-        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp),
-                  metadata={"source": f"{WEIGHTS_ID} resources/models (Google speech_embedding, Apache-2.0)",
-                            "sha256_melspectrogram_onnx": digests["mel"],
-                            "sha256_embedding_model_onnx": digests["embed"]})
+    save_safetensors(out_path, {k: v.contiguous() for k, v in state.items()},  # a full disk: one line
+                     metadata={"source": f"{WEIGHTS_ID} resources/models (Google speech_embedding, Apache-2.0)",
+                               "sha256_melspectrogram_onnx": digests["mel"],
+                               "sha256_embedding_model_onnx": digests["embed"]})
     return Path(out_path)
 
 
@@ -183,14 +180,12 @@ def load_net(path=None, device="cpu"):
 
 @lru_cache(maxsize=4)
 def _cached_net(path: str, device: str):
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from core.atomic import load_safetensors
 
     try:
-        state = load_file(path)
-    except (SafetensorError, OSError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise WordbridgeError(f"{path}: not a speech_embedding .safetensors file ({reason})") from None
+        state = load_safetensors(path, torch=True)
+    except WordbridgeError as exc:  # missing, truncated or damaged: one line naming the file
+        raise WordbridgeError(f"not a speech_embedding .safetensors file: {exc}") from None
     net = build_net()
     _load_state(net, state, path)
     return net.eval().to(device)

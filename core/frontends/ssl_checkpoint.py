@@ -45,14 +45,11 @@ def save_ssl_checkpoint(path, model, params: dict, layer: int, **info) -> Path:
     `params` are the `torchaudio.models.wav2vec2_model` keyword arguments the model was built
     with; `info` may add "model", "licence", "trained_on", "normalize_waveform".
     """
-    from safetensors.torch import save_file
-
-    from core.atomic import atomic_path
+    from core.atomic import save_safetensors
 
     meta = {"params": params, "layer": int(layer), **info}
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    with atomic_path(path) as tmp:
-        save_file(state, str(tmp), metadata={META_KEY: json.dumps(meta)})
+    save_safetensors(path, state, metadata={META_KEY: json.dumps(meta)})  # a full disk: one line
     return Path(path)
 
 
@@ -63,14 +60,13 @@ def read_checkpoint(path) -> tuple[dict, dict]:
         raise WordbridgeError(f"{path}: checkpoint not found")
     meta = None
     if path.suffix == ".safetensors":
-        from safetensors import SafetensorError, safe_open
+        from core.atomic import load_safetensors, read_safetensors_metadata
 
-        try:
-            with safe_open(str(path), framework="pt") as fh:
-                stored = (fh.metadata() or {}).get(META_KEY)
-                state = {k: fh.get_tensor(k) for k in fh.keys()}
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise WordbridgeError(f"{path}: not a readable .safetensors file ({_first(exc)})") from None
+        try:  # a truncated or damaged file: one line naming it
+            stored = read_safetensors_metadata(path).get(META_KEY)
+            state = load_safetensors(path, torch=True)
+        except WordbridgeError as exc:
+            raise WordbridgeError(f"not a readable .safetensors checkpoint: {exc}") from None
         if stored:
             meta = _parse_meta(path, stored)
     elif path.suffix in TORCH_SUFFIXES:

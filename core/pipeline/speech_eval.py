@@ -73,8 +73,7 @@ def overlap_labels(table, rows: np.ndarray, words_store) -> list[str | None]:
 
 def segment_vectors(run_dir: Path, rows: np.ndarray) -> tuple[np.ndarray, Embeddings, dict]:
     """Type-space vectors of segments `rows` of a finished speech run, the run's type space, info."""
-    from safetensors.torch import load_file
-
+    from core.atomic import load_safetensors
     from core.speech.runner import SEGMENTS_FILE
     from core.speech.type_space import ASSIGN_FILE, INFO_FILE, TYPES_VEC
     from core.vectors import load_vectors, unit_rows
@@ -82,10 +81,10 @@ def segment_vectors(run_dir: Path, rows: np.ndarray) -> tuple[np.ndarray, Embedd
     run_dir = Path(run_dir)
     info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
     types = load_vectors(run_dir / TYPES_VEC, modality="speech")
-    enc = load_file(str(run_dir / SEGMENTS_FILE))["embedding"].numpy()[rows]
+    enc = load_safetensors(run_dir / SEGMENTS_FILE, torch=True)["embedding"].numpy()[rows]
     if info["learner"] == "speech2vec":
         return enc.astype(np.float32), types, info
-    centroids = load_file(str(run_dir / ASSIGN_FILE))["assign_centroids"].numpy()
+    centroids = load_safetensors(run_dir / ASSIGN_FILE, torch=True)["assign_centroids"].numpy()
     nearest = (unit_rows(enc) @ centroids.T).argmax(1)
     return types.vectors[nearest], types, info
 

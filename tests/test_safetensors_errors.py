@@ -1,0 +1,76 @@
+"""Issue 17, deliver 4: the front ends (core/frontends) and the speech evaluation
+(core/pipeline/speech_eval.py) read and write safetensors through core.atomic, so a file-size limit
+or full disk while writing, and a truncated or damaged file while reading, are one-line errors naming
+the file (no safetensors traceback, nothing overwritten)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from core.embeddings import Embeddings
+from core.errors import WordbridgeError
+from core.vectors import save_vectors
+
+ROOT = Path(__file__).resolve().parents[1]
+SAVE_SSL_UNDER_A_LIMIT = """
+import resource, sys, torch
+resource.setrlimit(resource.RLIMIT_FSIZE, (32 * 1024, 32 * 1024))
+from core.errors import WordbridgeError
+from core.frontends.ssl_checkpoint import save_ssl_checkpoint
+try:
+    save_ssl_checkpoint(sys.argv[1], torch.nn.Linear(200, 200), {}, 0)
+except WordbridgeError as exc:
+    print("error:", exc, file=sys.stderr)
+    sys.exit(2)
+"""
+
+
+def _truncated(path: Path) -> Path:
+    from core.atomic import save_safetensors
+
+    save_safetensors(path, {"embedding": torch.zeros(50, 8), "assign_centroids": torch.zeros(4, 8)},
+                     metadata={"wordbridge_ssl": "{}"})
+    path.write_bytes(path.read_bytes()[:60])
+    return path
+
+
+def test_an_ssl_checkpoint_past_the_file_size_limit_is_one_line(tmp_path):
+    out = tmp_path / "ssl.safetensors"
+    out.write_bytes(b"the previous checkpoint")
+    done = subprocess.run([sys.executable, "-c", SAVE_SSL_UNDER_A_LIMIT, str(out)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "ssl.safetensors: file-size limit reached" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert out.read_bytes() == b"the previous checkpoint" and [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_truncated_front_end_weights_are_one_line_naming_the_file(tmp_path):
+    from core.frontends import speech_embedding as se
+    from core.frontends.ssl_checkpoint import read_checkpoint
+
+    bad = _truncated(tmp_path / "weights.safetensors")
+    for read in (read_checkpoint, lambda p: se.load_net(p)):
+        with pytest.raises(WordbridgeError) as info:
+            read(bad)
+        message = str(info.value)
+        assert "weights.safetensors" in message and "damaged or truncated safetensors file" in message
+        assert "\n" not in message
+
+
+def test_speech_eval_reads_a_truncated_segments_file_as_one_line(tmp_path):
+    from core.errors import InputFileError
+    from core.pipeline.speech_eval import segment_vectors
+
+    (tmp_path / "type_space.json").write_text(json.dumps({"learner": "speech2vec"}))
+    save_vectors(Embeddings(["a", "b"], np.eye(2, dtype=np.float32)), tmp_path / "types.vec")
+    _truncated(tmp_path / "segments.safetensors")
+    with pytest.raises(InputFileError, match="segments.safetensors: damaged or truncated safetensors file"):
+        segment_vectors(tmp_path, np.arange(2))
