@@ -16,6 +16,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
+from app.chunked_draw import ChunkedDraw
 from app.neighbour_list import NeighbourList
 from app.progress_panel import ProgressPanel
 from app.workers import Worker
@@ -23,6 +24,21 @@ from core import projection as proj
 
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 SYMBOLS = {"speech": "o", "text": "t"}
+DRAW_CHUNK = 2000  # points added to the plot per event-loop turn (about 15 ms each on a 2-core CPU)
+
+
+def match_rows(cached, points):
+    """(rows, their vectors, transforms, number of missing rows) of a cached layout matched to the
+    current spaces' points; run in the loading worker (20,000 look-ups)."""
+    lookup = {}
+    for sid, words in points.groups:
+        for w in words:
+            lookup[(sid, w)] = len(lookup)
+    rows = [(g.space, w) for g in cached.groups for w in g.words]
+    missing = sum(1 for r in rows if r not in lookup)
+    if missing:
+        return rows, None, points.transforms, missing
+    return rows, points.vectors[[lookup[r] for r in rows]], points.transforms, 0
 
 
 class JointSpaceView(QWidget):
@@ -91,6 +107,8 @@ class JointSpaceView(QWidget):
         self.selection: set[int] = set()
         self.clip_position: np.ndarray | None = None
         self.mapping_id: str | None = None
+        self._fresh_view = False
+        self._drawing = ChunkedDraw(self._add_points, self._finish_drawing, parent=self)
         self._load_generation = 0
         self._loader: Worker | None = None
         self.worker: Worker | None = None
@@ -134,6 +152,7 @@ class JointSpaceView(QWidget):
     def load(self) -> None:
         """Show the cached layout for the chosen method and stage (or say how to make one)."""
         self._load_generation += 1  # a load still running for the previous choice is ignored
+        self._drawing.cancel()
         self.plot.clear()
         self.legend.clear()
         self.neighbours.clear()
@@ -155,7 +174,7 @@ class JointSpaceView(QWidget):
 
         def gather(progress=None):  # off the GUI thread: reading arrays may import torch (slow)
             cached = project.projection(pid)
-            return cached, proj.joint_points(project, cached.entry.mapping, aligned, max_points=0)
+            return cached, match_rows(cached, proj.joint_points(project, cached.entry.mapping, aligned, max_points=0))
 
         worker = Worker(gather, parent=self)
         worker.finished.connect(lambda res: generation == self._load_generation and self._populate(*res))
@@ -163,30 +182,32 @@ class JointSpaceView(QWidget):
         self._loader = worker
         worker.start()
 
-    def _populate(self, cached, points) -> None:
-        lookup = {}
-        for sid, words in points.groups:
-            for w in words:
-                lookup[(sid, w)] = len(lookup)
-        rows = [(g.space, w) for g in cached.groups for w in g.words]
-        missing = [r for r in rows if r not in lookup]
+    def _populate(self, cached, matched) -> None:
+        rows, vectors, transforms, missing = matched
         if missing:
-            self.info.setText(f"The cached layout is out of date ({len(missing)} points no longer exist): Recompute.")
+            self.info.setText(f"The cached layout is out of date ({missing} points no longer exist): Recompute.")
             return
         self.rows = rows
-        self.vectors = points.vectors[[lookup[r] for r in rows]]
-        self.transforms = points.transforms
+        self.vectors = vectors
+        self.transforms = transforms
         self.mapping_id = cached.entry.mapping
         self.coords = cached.coords
         self.visible = np.ones(len(self.rows), bool)
         self._describe(cached)
-        self.redraw()
         # A zoom in the previous layout turned auto-range off; the new coordinates need a fresh view.
-        self.plot.getPlotItem().enableAutoRange()
-        self.plot.getPlotItem().autoRange()
-        if self.session.latest is not None:
-            self.show_clip(self.session.latest)
-        self.loaded.emit()
+        self._fresh_view = True
+        self.redraw()
+
+    def _finish_drawing(self) -> None:
+        """All points are drawn: fit the view (after a new layout), place the clip, say so."""
+        self._draw_selection()
+        if self._fresh_view:
+            self._fresh_view = False
+            self.plot.getPlotItem().enableAutoRange()
+            self.plot.getPlotItem().autoRange()
+            if self.session.latest is not None:
+                self.show_clip(self.session.latest)
+            self.loaded.emit()
 
     def _describe(self, cached) -> None:
         e = cached.entry
@@ -209,27 +230,44 @@ class JointSpaceView(QWidget):
             in stale_layouts(project)
 
     def redraw(self) -> None:
-        """Draw one scatter item per space (symbol by modality, colour by space), visible rows only."""
+        """Draw one scatter item per space (symbol by modality, colour by space), visible rows only.
+
+        The items are created empty and filled DRAW_CHUNK points per event-loop turn (app.chunked_draw):
+        20,000 points at once kept the window frozen about 200 ms."""
+        self._drawing.cancel()
         self.plot.clear()
         self.legend.clear()
         entries = {s.id: s for s in self.session.project.manifest.spaces}
         spaces = list(dict.fromkeys(sid for sid, _ in self.rows))
-        space_of = np.array([spaces.index(sid) for sid, _ in self.rows])
+        index = {sid: i for i, sid in enumerate(spaces)}
+        space_of = np.fromiter((index[sid] for sid, _ in self.rows), np.int64, len(self.rows))
+        pieces = []
         for i, sid in enumerate(spaces):
             idx = np.flatnonzero((space_of == i) & self.visible)
             entry = entries.get(sid)
             kind = entry.kind if entry else "text"
             item = pg.ScatterPlotItem(
-                x=self.coords[idx, 0], y=self.coords[idx, 1], data=idx, size=7 if kind == "speech" else 8,
-                symbol=SYMBOLS.get(kind, "s"), brush=pg.mkBrush(COLOURS[i % len(COLOURS)]), pen=None,
-                hoverable=True, tip=self._tip, name=f"{kind} · {entry.language if entry else ''} ({sid})")
+                size=7 if kind == "speech" else 8, symbol=SYMBOLS.get(kind, "s"),
+                brush=pg.mkBrush(COLOURS[i % len(COLOURS)]), pen=None, hoverable=True, tip=self._tip,
+                name=f"{kind} · {entry.language if entry else ''} ({sid})")
             item.sigClicked.connect(self._clicked)
             self.plot.addItem(item)
+            pieces.append((item, idx))
         self.plot.addItem(self._overlay)
         self.plot.addItem(self._clip_lines)
         self.plot.addItem(self._clip_item)
         self._overlay.setData([], [])
-        self._draw_selection()
+        self._drawing.start([(item, idx[k:k + DRAW_CHUNK]) for item, idx in pieces
+                             for k in range(0, len(idx), DRAW_CHUNK)])
+
+    def _add_points(self, piece) -> None:
+        item, idx = piece
+        item.addPoints(x=self.coords[idx, 0], y=self.coords[idx, 1], data=idx)
+
+    @property
+    def drawing(self) -> bool:
+        """True while points are still being added to the plot."""
+        return self._drawing.active
 
     def _tip(self, x, y, data) -> str:
         sid, word = self.rows[int(data)]
@@ -330,6 +368,7 @@ class JointSpaceView(QWidget):
 
         path = path or QFileDialog.getSaveFileName(self, "Export PNG", "joint-space.png", "PNG (*.png)")[0]
         if path:
+            self._drawing.finish_now()  # every point in the picture
             with atomic_path(path) as tmp:
                 self.plot.grab().save(str(tmp), "PNG")
             self.session.message.emit(f"Joint-space plot saved to {path}")

@@ -13,6 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox,
                                QPushButton, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
+from app.chunked_draw import ChunkedDraw
+from app.library_loader import freeze_long_lived
 from app.project_actions import ProjectActions
 from app.settings import Settings
 from app.window_state import restore_splitters, restore_window, save_window
@@ -87,7 +89,9 @@ class MainWindow(ProjectActions, QMainWindow):
         self._build_menus()
         self._closing = False
         self._opening = None  # the worker opening a project in the background
+        self._building = None  # builds the panels piece by piece (app.chunked_draw)
         restore_window(self)
+        freeze_long_lived()
 
     def _build_menus(self) -> None:
         menu = self.menuBar().addMenu("&Project")
@@ -124,19 +128,49 @@ class MainWindow(ProjectActions, QMainWindow):
             self.recent_menu.addAction("(none)").setEnabled(False)
 
     def _ensure_workspace(self) -> None:
+        """Build the panels now (a synchronous open); see `_workspace_parts`."""
         if self.workspace is not None:
             return
+        if self._building is None:
+            self._building = ChunkedDraw(lambda part: part(), lambda: None, parent=self)
+            self._building.start(self._workspace_parts())
+        self._building.finish_now()
+
+    def _build_workspace_then(self, then) -> None:
+        """Build the panels one per event-loop turn (each 10-60 ms; all at once froze the window about
+        150 ms), then call `then()`."""
+        if self.workspace is not None:
+            then()
+            return
+        if self._building is not None and self._building.active:
+            self._building.finish_now()
+            then()
+            return
+        self._building = ChunkedDraw(lambda part: part(), then, parent=self)
+        self._building.start(self._workspace_parts() + [self._paint_workspace])
+
+    def _paint_workspace(self) -> None:
+        """Show the new panels and paint them in a turn of their own (about 30 ms), before the project's
+        data arrive: painted together with `set_project`'s work it was one stall of about 180 ms."""
+        self.stack.setCurrentWidget(self.workspace)
+        self.workspace.repaint()
+
+    def _workspace_parts(self) -> list:
+        """The steps that build the workspace: each panel, then the splitters and connections."""
         from app.joint_view import JointSpaceView
         from app.lexicon_panel import LexiconPanel
         from app.recorder_widget import RecorderWidget
         from app.recordings_panel import RecordingsPanel
         from app.results_panel import ResultsPanel
 
-        self.recorder = RecorderWidget()
-        self.results = ResultsPanel()
-        self.joint = JointSpaceView(self.session)
-        self.lexicon = LexiconPanel(self.session)
-        self.recordings = RecordingsPanel(self.session)
+        return [lambda: setattr(self, "recorder", RecorderWidget()),
+                lambda: setattr(self, "results", ResultsPanel()),
+                lambda: setattr(self, "joint", JointSpaceView(self.session)),
+                lambda: setattr(self, "lexicon", LexiconPanel(self.session)),
+                lambda: setattr(self, "recordings", RecordingsPanel(self.session)),
+                self._assemble_workspace]
+
+    def _assemble_workspace(self) -> None:
         left = QSplitter(Qt.Vertical)
         left.addWidget(self.recorder)
         left.addWidget(self.results)
@@ -144,12 +178,13 @@ class MainWindow(ProjectActions, QMainWindow):
         self.tabs.addTab(self.joint, "Joint space")
         self.tabs.addTab(self.lexicon, "Lexicon")
         self.tabs.addTab(self.recordings, "Recordings")
-        self.workspace = QSplitter(Qt.Horizontal)
-        self.workspace.addWidget(left)
-        self.workspace.addWidget(self.tabs)
-        self.workspace.setSizes([480, 800])
+        workspace = QSplitter(Qt.Horizontal)
+        workspace.addWidget(left)
+        workspace.addWidget(self.tabs)
+        workspace.setSizes([480, 800])
         self.left_splitter = left
-        self.stack.addWidget(self.workspace)
+        self.stack.addWidget(workspace)
+        self.workspace = workspace
         restore_splitters(self)
         self.recorder.clip_ready.connect(self.session.add_clip)
         self.recorder.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
@@ -208,9 +243,11 @@ class MainWindow(ProjectActions, QMainWindow):
         return worker
 
     def _loaded(self, project) -> None:
-        self._ensure_workspace()
-        self.session.set_project(project)
-        self.settings.add_recent(project.root)
+        def show():
+            self.session.set_project(project)
+            self.settings.add_recent(project.root)
+
+        self._build_workspace_then(show)
 
     def _show_start(self) -> None:
         self.start.label.setText("<h2>Wordbridge</h2><p>Align spoken words with written words without a "
@@ -315,15 +352,12 @@ class MainWindow(ProjectActions, QMainWindow):
 
 def load_project(path, read_only, progress=None):
     """Import the heavy libraries and open the project (a Worker job: nothing here touches widgets)."""
-    from core.project.project import Project
+    from app.library_loader import import_heavy_libraries
 
     if progress is not None:
         progress.set_stage("loading libraries")
-    import torch  # noqa: F401 - 3 s on a 2-core CPU: never on the GUI thread
-    import pyqtgraph  # noqa: F401
-
-    import app.joint_view  # noqa: F401 - imports core.projection / retrieval
-    import core.classify  # noqa: F401
+    import_heavy_libraries()  # first: core.project imports torch, which must come after the preload
+    from core.project.project import Project
 
     if progress is not None:
         progress.set_stage("reading the project")
@@ -390,10 +424,18 @@ def run_app(project_path=None, screenshot: str | None = None) -> int:
         from PySide6.QtCore import QTimer
 
         def grab_and_quit():
+            import time
+
             if window._opening is not None:  # the project opens in the background: let it finish
                 window._opening.wait(60000)
-                app.processEvents()
+                deadline = time.monotonic() + 30  # the panels are built a few event-loop turns later
+                while window.session.project is None and time.monotonic() < deadline:
+                    app.processEvents()
+                    time.sleep(0.005)
             window.session.wait_ready(20000)
+            app.processEvents()
+            if window.workspace is not None:
+                window.joint._drawing.finish_now()
             app.processEvents()
             QApplication.primaryScreen().grabWindow(0).save(screenshot, "PNG")
             app.quit()

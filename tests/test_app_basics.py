@@ -82,9 +82,11 @@ def test_silent_or_short_clip_is_stored_and_clears_the_previous_words(qtbot, win
 
     _open(qtbot, window, project)
     window.recorder.import_files([str(save_wav(tmp_path / "word.wav", fixture.tone_clip(3), 16000))])
+    assert window.session.wait_classified()
     assert window.results.words("text-en")
     samples = np.zeros(16000, np.float32) if kind == "silent" else fixture.tone_clip(3, seconds=0.05, pad=0.0)
     clips = window.recorder.import_files([str(save_wav(tmp_path / "odd.wav", samples, 16000))])
+    assert window.session.wait_classified()
     assert len(clips) == 1
     if clips[0].trim is None:
         assert "whole clip is kept" in window.recorder.status.text()

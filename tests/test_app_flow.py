@@ -51,6 +51,7 @@ def test_import_clip_shows_results_and_is_stored(qtbot, window, project, tmp_pat
     _open(qtbot, window, project)
     wav = save_wav(tmp_path / "tree.wav", fixture.tone_clip(3, seed=7), 16000)
     clips = window.recorder.import_files([str(wav)])
+    assert window.session.wait_classified()  # classified in a worker, never on the GUI thread
     assert len(clips) == 1 and clips[0].trim is not None
     # the trimmed word is the 0.4 s tone plus 0.25 s margins, not the 1.0 s file
     assert 0.7 < len(clips[0].word) / 16000 < 0.95

@@ -61,6 +61,7 @@ def test_recorded_clip_is_listed_and_edits_survive_a_restart(qtbot, app_settings
     w = _window(qtbot, app_settings, project)
     clip = Clip(fixture.tone_clip(3), 16000, "microphone", "test mic", (0, len(fixture.tone_clip(3))), None)
     w.session.add_clip(clip)
+    assert w.session.wait_classified()
     panel = w.recordings
     assert panel.model.rowCount() == 1 and _column(panel, "Top results")[0].startswith(fixture.EN[3])
     for col, value in (("Label", "tree"), ("Speaker", "Ana"), ("Language", "en")):
@@ -83,6 +84,7 @@ def test_word_list_prompts_one_word_after_another_and_names_files_by_word(qtbot,
     assert dialog.take(fixture.tone_clip(0), 16000) is not None
     assert dialog.prompt.text() == "fire"
     assert dialog.take(fixture.tone_clip(1), 16000) is not None
+    assert w.session.wait_classified()
     rows = w.recordings.model.rows
     assert [r.label for r in rows] == ["water", "fire"] and rows[0].file.startswith("water-")
     assert rows[1].speaker == "Ana" and rows[1].language == "en"

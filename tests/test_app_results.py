@@ -48,6 +48,7 @@ def test_switch_restores_the_first_list_and_scores_follow_the_order(qtbot, app_s
     window.session.classifier.embed = _ThreeTypes(project.space("speech-en").vectors)
     samples = fixture.tone_clip(2)
     window.session.add_clip(Clip(samples, 16000, "microphone", "test", trim=None))
+    assert window.session.wait_classified()
     first = _rows(window.results)
     window.results.nn_button.click()
     assert window.session.latest.classification.method == "nn"
