@@ -438,6 +438,14 @@ def run_app(project_path=None, screenshot: str | None = None) -> int:
                 window.joint._drawing.finish_now()
             app.processEvents()
             QApplication.primaryScreen().grabWindow(0).save(screenshot, "PNG")
+            second = os.environ.get("WORDBRIDGE_SCREENSHOT_RECORDINGS")
+            if second and window.workspace is not None:  # the Recordings tab, first clip in the boundary editor
+                window.tabs.setCurrentWidget(window.recordings)
+                if window.recordings.model.rowCount():
+                    window.recordings.table.selectRow(0)
+                for _ in range(20):
+                    app.processEvents()
+                QApplication.primaryScreen().grabWindow(0).save(second, "PNG")
             app.quit()
 
         QTimer.singleShot(int(os.environ.get("WORDBRIDGE_SCREENSHOT_DELAY_MS", "1500")), grab_and_quit)

@@ -2,15 +2,17 @@
 confidence), the way Lingua Libre lists a recorded word list. Rows come from
 core.recording_list (the project's database), so the list survives a restart; label, speaker and
 language are edited in place and written back. Batch import runs in a Worker with progress and
-Cancel; Record word list… opens the prompt-by-prompt recorder (app.word_list_dialog)."""
+Cancel; Record word list… opens the prompt-by-prompt recorder (app.word_list_dialog). Below the
+table, the selected clip's waveform with its word as a draggable span (app.boundary_editor)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QLabel, QPushButton, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter,
+                               QTableView, QVBoxLayout, QWidget)
 
 from app import audio_io
+from app.boundary_editor import BoundaryEditor
 from app.progress_panel import ProgressPanel
 from app.workers import Worker
 from core.errors import WordbridgeError
@@ -106,14 +108,20 @@ class RecordingsPanel(QWidget):
         for b in self.buttons.values():
             row.addWidget(b)
         row.addWidget(self.info, 1)
+        self.editor = BoundaryEditor()
+        split = QSplitter(Qt.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.editor)
+        split.setSizes([400, 200])
         layout = QVBoxLayout(self)
         layout.addLayout(row)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(split, 1)
         layout.addWidget(self.progress)
         self.buttons["Import files…"].clicked.connect(lambda: self.import_files())
         self.buttons["Record word list…"].clicked.connect(lambda: self.word_list_dialog())
         self.buttons["Play"].clicked.connect(lambda: self.play_selected())
         self.table.doubleClicked.connect(lambda index: index.column() == 0 and self.play_row(index.row()))
+        self.table.selectionModel().currentRowChanged.connect(lambda current, _previous: self.show_row(current.row()))
         self.worker: Worker | None = None
         session.project_changed.connect(lambda _p: self.reload())
         session.recordings_changed.connect(self.reload)
@@ -130,6 +138,15 @@ class RecordingsPanel(QWidget):
             self.info.setText(str(exc))
         self.model.set_rows(project, rows)
         self.info.setText(f"{len(rows)} clips" if project is not None else "")
+        if self.editor.project is not project or self.editor.recording_id not in {r.id for r in rows}:
+            self.editor.clear()
+
+    def show_row(self, row: int) -> None:
+        """Show table row `row`'s waveform with its word span in the boundary editor."""
+        if 0 <= row < len(self.model.rows) and self.session.project is not None:
+            self.editor.show_recording(self.session.project, self.model.rows[row].id)
+        else:
+            self.editor.clear()
 
     def import_files(self, paths: list[str] | None = None) -> Worker | None:
         """Import audio files in the background; each becomes a row with its results."""

@@ -42,7 +42,7 @@ class WaveformView(pg.GraphicsLayoutWidget):
         """Draw `samples` (mono float) and shade the kept region `trim` (sample indices)."""
         samples = np.asarray(samples, dtype=np.float32)
         self.duration = len(samples) / sr if sr else 0.0
-        t, y = _envelope(samples, sr)
+        t, y = envelope(samples, sr)
         self.wave_curve.setData(t, y)
         if len(samples):
             image, sec_per_frame, hz_per_bin = spectrogram_db(samples, sr)
@@ -62,13 +62,13 @@ class WaveformView(pg.GraphicsLayoutWidget):
         """Draw the waveform of the last `seconds` (`tail`) of `total` samples recorded so far."""
         tail = np.asarray(tail[-int(seconds * sr):], dtype=np.float32)
         start = max(0.0, total / sr - seconds)
-        t, y = _envelope(tail, sr)
+        t, y = envelope(tail, sr)
         self.wave_curve.setData(t + start, y)
         self.trim_region.setVisible(False)
         self.wave_plot.setXRange(start, start + seconds, padding=0)
 
 
-def _envelope(samples: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+def envelope(samples: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
     """At most MAX_WAVE_POINTS points: min/max pairs per bucket, so peaks stay visible."""
     n = len(samples)
     if n <= MAX_WAVE_POINTS:

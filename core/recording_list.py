@@ -229,3 +229,32 @@ def clip_audio(project, recording_id: int, start: float | None = None, end: floa
     if start is None:
         return samples, sr
     return samples[int(start * sr):int(end * sr) if end is not None else None], sr
+
+
+def word_bounds(project, recording_id: int) -> tuple[float, float] | None:
+    """The word's (start, end) seconds in a recording: its first segment (the trimmed word, or the
+    bounds the user dragged), None when it has none."""
+    segments = project.segments(recording_id)
+    return (segments[0].start, segments[0].end) if segments else None
+
+
+def set_word_bounds(project, recording_id: int, start: float, end: float) -> tuple[float, float]:
+    """Store new bounds of a recording's word (its first segment, created when it has none); returns
+    them, clipped to the recording. Praat's convention: seconds from the start of the file, start < end."""
+    durations = {r.id: r.duration for r in project.recordings()}
+    if int(recording_id) not in durations:
+        raise WordbridgeError(f"no recording with id {recording_id} in this project")
+    duration = durations[int(recording_id)]
+    start, end = max(0.0, float(start)), min(float(duration), float(end))
+    if not (np.isfinite(start) and np.isfinite(end)) or end - start <= 0:
+        raise WordbridgeError(f"word bounds [{start:.3f}, {end:.3f}] s of recording {recording_id}: "
+                              "the end must come after the start")
+    with project.db.transaction() as conn:
+        first = conn.execute("SELECT id FROM segments WHERE recording_id = ? ORDER BY start, id LIMIT 1",
+                             (int(recording_id),)).fetchone()
+        if first is None:
+            conn.execute("INSERT INTO segments (recording_id, start, end, label) VALUES (?, ?, ?, NULL)",
+                         (int(recording_id), start, end))
+        else:
+            conn.execute("UPDATE segments SET start = ?, end = ? WHERE id = ?", (start, end, int(first[0])))
+    return start, end

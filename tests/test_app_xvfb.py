@@ -57,10 +57,14 @@ def test_app_window_under_xvfb(xvfb, tmp_path):
 
     project = fixture.build_fixture_project(tmp_path / "proj", n_words=20, n_distractors=10)
     compute_joint_projection(project, "pca", aligned=True)
+    rid = project.add_recording(fixture.tone_clip(3), 16000, source="import")
+    project.add_segments(rid, [(0.25, 0.75, None)])
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / "app_xvfb.png"
+    shot, recordings_shot = ARTIFACTS / "app_xvfb.png", ARTIFACTS / "app_xvfb_recordings.png"
     shot.unlink(missing_ok=True)
+    recordings_shot.unlink(missing_ok=True)
     env = {**os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb", "WORDBRIDGE_SCREENSHOT": str(shot),
+           "WORDBRIDGE_SCREENSHOT_RECORDINGS": str(recordings_shot),
            "WORDBRIDGE_CONFIG_DIR": str(tmp_path / "config"), "WORDBRIDGE_REPORT_STARTUP": "1"}
     result = subprocess.run([sys.executable, "main.py", "app", str(project.root)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
@@ -73,3 +77,9 @@ def test_app_window_under_xvfb(xvfb, tmp_path):
     # not a blank screen: the window draws many distinct colours (banner, plot, widgets)
     colours = {image.pixel(x, y) for x in range(0, 1280, 16) for y in range(0, 800, 16)}
     assert len(colours) > 20
+    # the Recordings tab with the clip's waveform and its word span (the boundary editor) is drawn too
+    tab = QImage(str(recordings_shot))
+    assert tab.width() == 1280 and tab != image
+    green = sum(1 for x in range(0, 1280, 4) for y in range(0, 800, 4)
+                if (lambda c: c.green() > c.red() + 30 and c.green() > c.blue())(tab.pixelColor(x, y)))
+    assert green > 50  # the shaded word span (light green over the waveform)
