@@ -126,7 +126,9 @@ class ResultsPanel(QWidget):
         best = next((c.by_space[sid][0] for sid in order if c.by_space[sid]), None)
         ms = 1000 * (result.latency_s or c.seconds)
         tail = f"{c.method.upper()} · results in {ms:.0f} ms" + (f" · {speech_language}" if speech_language else "")
-        self.summary.setText(confidence_summary(best.word if best else None, c.confidence) + " · " + tail)
+        warning = getattr(result, "warning", None)
+        self.summary.setText(confidence_summary(best.word if best else None, c.confidence) + " · " + tail
+                             + (f"<br><span style='color:#b00020'>⚠ {warning}</span>" if warning else ""))
         self.summary.setToolTip("Confidence: the chance that the first word is right, calibrated on real speakers "
                                 "the recogniser never trained on; 'no good match' when the clip is farther from "
                                 "every word than right answers were")

@@ -30,6 +30,7 @@ class ClipResult:
     problem: str | None = None  # why there is no classification
     started: float = 0.0  # perf_counter when the clip arrived
     project: object = None  # the project it was stored in (the demo's copy, say)
+    warning: str | None = None  # e.g. the clip seems to hold several words (core.speech_runs)
 
 
 class ProjectSession(QObject):
@@ -230,7 +231,7 @@ class ProjectSession(QObject):
             self._show_unclassified(result, self.classifier_problem or "no classifier")
             return self._classify_next()
         worker = Worker(_classify_clip, classifier, result.clip, self.k, self.method, parent=self)
-        worker.finished.connect(lambda c: self._classified(result, c))
+        worker.finished.connect(lambda out: self._classified(result, *out))
         worker.failed.connect(lambda m: self._not_classified(result, f"No results for this clip: {m}"))
         worker.done.connect(self._classify_done)
         self._classifying = worker
@@ -245,13 +246,15 @@ class ProjectSession(QObject):
         self._classifying = None
         self._classify_next()
 
-    def _classified(self, result: ClipResult, classification) -> None:
+    def _classified(self, result: ClipResult, classification, warning: str | None) -> None:
         import time
 
-        result.classification = classification
+        result.classification, result.warning = classification, warning
         result.latency_s = time.perf_counter() - result.started
         self.latest = result
         self.classified.emit(result)
+        if warning:
+            self.message.emit(f"Warning: {warning}")
         if result.recording_id is not None:
             self._remember(result)
 
@@ -271,8 +274,12 @@ class ProjectSession(QObject):
 
 
 def _classify_clip(classifier, clip, k: int, method: str, progress=None):
-    """The classify worker's job: the clip's trimmed word through the classifier."""
-    return classifier.classify_clip(clip.word, clip.sample_rate, k, method)
+    """The classify worker's job: (the classification of the clip's trimmed word, a warning when the
+    whole clip holds several stretches of speech, else None)."""
+    from core.speech_runs import several_words_warning
+
+    classification = classifier.classify_clip(clip.word, clip.sample_rate, k, method)
+    return classification, several_words_warning(clip.samples, clip.sample_rate)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """The window stays responsive: clips are classified in a worker (never on the GUI thread), the
 joint scatter is filled a chunk of points per event-loop turn, the heavy libraries are loaded
-with torch's shared libraries preloaded outside the GIL and then frozen for the collector.
+with torch's shared libraries preloaded outside the GIL and then frozen for the collector, and a clip
+with several words is flagged in the results panel and the status bar (core.speech_runs).
 scripts/bench_ui_stall.py measures the stalls themselves."""
 
 from __future__ import annotations
@@ -74,3 +75,19 @@ def test_heavy_libraries_load_with_torch_preloaded_and_are_frozen():
     assert "torch" in sys.modules and "pyqtgraph" in sys.modules
     assert gc.get_freeze_count() > 0  # Worker.start's gc.collect no longer walks torch's objects
     assert library_loader.preload_torch_libraries() == []  # torch is loaded: nothing more to do
+
+
+def test_a_clip_of_several_words_is_flagged_in_results_and_status(qtbot, window, project, tmp_path):
+    from core.audio import save_wav
+
+    _open(qtbot, window, project)
+    window.show()
+    sentence = np.concatenate([fixture.tone_clip(i, seconds=0.3, pad=0.1, seed=i) for i in range(5)])
+    window.recorder.import_files([str(save_wav(tmp_path / "sentence.wav", sentence, 16000))])
+    assert window.session.wait_classified()
+    assert window.session.latest.warning and "5 words" in window.session.latest.warning
+    assert "5 words" in window.results.summary.text()
+    assert "5 words" in window.statusBar().currentMessage()
+    window.recorder.import_files([str(save_wav(tmp_path / "word.wav", fixture.tone_clip(2), 16000))])
+    assert window.session.wait_classified()
+    assert window.session.latest.warning is None and "words (" not in window.results.summary.text()

@@ -16,7 +16,8 @@ def register(sub) -> None:
                     description="Classify word recordings (any rate, channels, level; silence around the "
                     "word is trimmed) with a project's speech encoder and alignment.")
     p.add_argument("project", help="project folder (e.g. resources/demo)")
-    p.add_argument("clips", nargs="+", help="audio files, one word each (WAV, FLAC, OGG, ...)")
+    p.add_argument("clips", nargs="+", help="audio files, one word each (WAV, FLAC, OGG, ...); a clip with "
+                   "several stretches of speech between pauses gets a warning line")
     p.add_argument("-k", type=int, default=5, help="words listed per text space")
     p.add_argument("--method", choices=("csls", "nn"), default="csls", help="retrieval: CSLS or plain cosine")
     p.add_argument("--json", action="store_true", help="one JSON object per clip instead of text")
@@ -29,6 +30,7 @@ def run(args) -> int:
     from core.audio import load_audio
     from core.classify import ClipClassifier, clip_embedder
     from core.project import Project
+    from core.speech_runs import several_words_warning
 
     if args.k < 1:
         raise WordbridgeError(f"-k must be at least 1, got {args.k}")
@@ -47,19 +49,22 @@ def run(args) -> int:
             print(f"error: {message if path in message else f'{path}: {message}'}", file=sys.stderr)
             failed += 1
             continue
-        print(json.dumps(_as_dict(path, result)) if args.json else _as_text(path, result))
+        warning = several_words_warning(samples, sr)
+        print(json.dumps(_as_dict(path, result, warning)) if args.json else _as_text(path, result, warning))
     return 2 if failed else 0
 
 
-def _as_dict(path: str, result) -> dict:
-    return {"clip": path, "method": result.method, "confidence": result.confidence,
+def _as_dict(path: str, result, warning: str | None = None) -> dict:
+    return {"clip": path, "method": result.method, "confidence": result.confidence, "warning": warning,
             "words": {space: [{"word": c.word, "score": round(c.score, 4), **({"via": c.via} if c.via else {})}
                               for c in cands] for space, cands in result.by_space.items()}}
 
 
-def _as_text(path: str, result) -> str:
+def _as_text(path: str, result, warning: str | None = None) -> str:
     conf = result.confidence or {}
     lines = [f"{path}:"]
+    if warning:
+        lines.append(f"  warning: {warning}")
     if conf.get("no_match"):
         lines.append("  no good match: the clip is unlike every word this project knows "
                      f"(closest type at cosine {conf['best']:.2f})")
