@@ -41,6 +41,7 @@ for spec in "$@"; do
   cp "runs/voices-$name.log" "runs/voices-$name/log.txt" 2>/dev/null
   [ $code -ne 0 ] && status=1
 done
-tar czf "$OUT/voices_runs.tgz" --exclude=frames --exclude=checkpoints runs/voices-*/ 2>/dev/null
+# the frame cache (runs/voices-frames, GBs) stays behind; so do checkpoints
+tar czf "$OUT/voices_runs.tgz" --exclude=frames --exclude=checkpoints --exclude=runs/voices-frames runs/voices-*/ 2>/dev/null
 ls -la "$OUT"
 exit $status

@@ -83,6 +83,11 @@ def parse_args(argv=None):
     p.add_argument("--export-recordings", type=int, default=3, help="dev utterances exported (default: %(default)s)")
     p.add_argument("--max-dev", type=int, default=None, help="score at most this many dev segments (default: all)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="torch device for the speech space, alignment and scoring "
+                                                   "(cpu | cuda; default: %(default)s)")
+    p.add_argument("--retrain-speech", action="store_true",
+                   help="with --resume: train the speech space again (e.g. with other --ac-epochs) instead of "
+                        "keeping it")
     p.add_argument("--resume", action="store_true",
                    help="continue in an existing OUT/project: keep its corpus stores, speech space and text spaces "
                         "(their wall times are read from OUT/timings.json), align again, clear the review's "
@@ -260,8 +265,10 @@ def main(argv=None) -> int:
     if resume:
         project = Project.open(root)
         steps.kept("new project")
-        metrics["resumed"] = ("corpus stores, speech space and text spaces kept from the first pass in this "
-                              "folder (their times are that pass's); alignment and every later step redone")
+        kept = "corpus stores and text spaces" if args.retrain_speech else "corpus stores, speech space and text spaces"
+        metrics["resumed"] = (f"{kept} kept from the first pass in this folder (their times are that pass's); "
+                              + ("speech space trained again, " if args.retrain_speech else "")
+                              + "alignment and every later step redone")
     else:
         project = steps.run("new project", Project.create, root, "Mboshi (session 9)",
                             description="Mboshi speech with its own word times; French translations",
@@ -286,17 +293,18 @@ def main(argv=None) -> int:
     train_store, dev_store = stores["train"], stores["dev"]
 
     # 3. speech space: unit-skipgram, configuration A, MFCC, CPU-sized epochs
-    cfg = SpeechConfig(learner="unit-skipgram", grouping="A", seed=args.seed, device="cpu", dim=50,
+    cfg = SpeechConfig(learner="unit-skipgram", grouping="A", seed=args.seed, device=args.device, dim=50,
                        ac_encoder="conv", ac_hidden=128, ac_dim=64, ac_epochs=args.ac_epochs, batch_size=256,
                        sg_epochs=args.sg_epochs, sg_window=5, sg_negatives=10, sg_min_count=1,
                        sg_subsample=args.sample)
-    if resume and SPEECH in {s.id for s in project.manifest.spaces}:
+    if resume and SPEECH in {s.id for s in project.manifest.spaces} and not args.retrain_speech:
         steps.kept("train speech space")
         run_metrics = root / "speech-runs" / SPEECH / "metrics.json"
         speech = {**json.loads(run_metrics.read_text()), "space": SPEECH}
     else:
         speech = steps.run("train speech space", train_project_speech_space, project, train_store.path, cfg,
-                           SPEECH, language="mbo", progress=progress())
+                           SPEECH, language="mbo", replace=args.retrain_speech, start_over=args.retrain_speech,
+                           progress=progress())
     metrics["speech_space"] = {k: v for k, v in speech.items() if isinstance(v, (int, float, str, bool))}
     metrics["speech_space"]["timings"] = speech.get("timings")
 
@@ -317,7 +325,7 @@ def main(argv=None) -> int:
 
     # 5. align speech → Mboshi text without supervision (the CPU default)
     aligned = steps.run("align (selflearn)", align_keeping_previous, project, TEXT_MBO, progress(),
-                        method="selflearn", device="cpu", seed=args.seed)
+                        method="selflearn", device=args.device, seed=args.seed)
     mapping_id = aligned["mapping"]
     metrics["align"] = {k: aligned[k] for k in ("mapping", "criterion", "method_used")}
 
@@ -427,7 +435,10 @@ def main(argv=None) -> int:
         return {"recordings": len(result.stems), "read_back": back, "left_blank": result.unclassified, "exported_words_right": right,
                 "exported_words": n, "folder": str(out / "export")}
 
-    metrics["export"] = steps.run("export TextGrid + EAF", export)
+    if args.export_recordings > 0:
+        metrics["export"] = steps.run("export TextGrid + EAF", export)
+    else:  # e.g. on a machine that has the corpus tables and stores but not its audio
+        metrics["export"] = {"skipped": "--export-recordings 0"}
 
     # 8. reopen
     before_w = project.mapping(mapping_id).W.copy()
@@ -457,7 +468,7 @@ def main(argv=None) -> int:
     config = {"command": "scripts/mboshi_end_to_end.py " + " ".join(sys.argv[1:] if argv is None else argv),
               "source": str(source), "speech": cfg.to_dict(), "text_params": params.__dict__,
               "features": FeatureConfig().to_dict(), "k_steps": list(K_STEPS), "n_eval_types": N_EVAL_TYPES,
-              "align": {"method": "selflearn", "device": "cpu", "seed": args.seed}}
+              "align": {"method": "selflearn", "device": args.device, "seed": args.seed}}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in metrics.items() if k.startswith("mboshi.")}, indent=2))
