@@ -331,6 +331,14 @@ class MainWindow(ProjectActions, QMainWindow):
 
         return [w for w in self.findChildren(Worker) if w.is_running()]
 
+    def finish_workers(self, ms: int = 60000) -> bool:
+        """Cancel every background job of this window and wait until their threads have ended (before
+        the window is deleted: deleting a Worker whose thread still emits crashes); False on timeout."""
+        running = self.running_workers()
+        for worker in running:
+            worker.cancel()
+        return all(worker.wait(ms) for worker in running)
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         """Cancel background work and close only once every worker thread has ended: a QThread
         destroyed while running aborts the process ("QThread: Destroyed while thread is still running")."""

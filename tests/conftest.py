@@ -62,5 +62,5 @@ def window(qtbot, app_settings):
     from app.main_window import MainWindow
 
     w = MainWindow(app_settings)
-    qtbot.addWidget(w)
+    qtbot.addWidget(w, before_close_func=lambda w: w.finish_workers())
     return w

@@ -126,7 +126,7 @@ def test_window_layout_is_remembered(qtbot, app_settings, project):
     from app.window_state import window_settings
 
     first = MainWindow(app_settings)
-    qtbot.addWidget(first)
+    qtbot.addWidget(first, before_close_func=lambda w: w.finish_workers())
     first.show()
     first.open_project(project.root)
     first.resize(first.width(), 500)
@@ -134,7 +134,7 @@ def test_window_layout_is_remembered(qtbot, app_settings, project):
     first.close()
     assert window_settings().value("window/workspace") == splitter_state
     second = MainWindow(app_settings)
-    qtbot.addWidget(second)
+    qtbot.addWidget(second, before_close_func=lambda w: w.finish_workers())
     assert second.height() == 500  # the default is 800
 
 

@@ -26,7 +26,7 @@ def _window(qtbot, app_settings, project):
     from app.main_window import MainWindow
 
     w = MainWindow(app_settings)
-    qtbot.addWidget(w)
+    qtbot.addWidget(w, before_close_func=lambda w: w.finish_workers())
     assert w.open_project(project.root)
     qtbot.waitUntil(lambda: w.session.classifier is not None, timeout=20000)
     return w

@@ -21,7 +21,7 @@ def window(qtbot, app_settings, tmp_path):
 
     project = fixture.build_fixture_project(tmp_path / "proj", n_words=12, n_distractors=4)
     w = MainWindow(app_settings)
-    qtbot.addWidget(w)
+    qtbot.addWidget(w, before_close_func=lambda w: w.finish_workers())
     assert w.open_project(project.root)
     qtbot.waitUntil(lambda: w.session.classifier is not None, timeout=20000)
     return w

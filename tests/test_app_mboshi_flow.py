@@ -108,7 +108,7 @@ def test_mboshi_slice_start_to_end_in_the_app(qtbot, app_settings, tmp_path, ans
 
     corpus = make_mboshi_slice(tmp_path / "mboshi")
     window = MainWindow(app_settings)
-    qtbot.addWidget(window)
+    qtbot.addWidget(window, before_close_func=lambda w: w.finish_workers())
 
     # Project ▸ New
     assert window.new_project(str(tmp_path / "proj"), name="Mboshi slice")

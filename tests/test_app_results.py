@@ -42,7 +42,7 @@ def test_switch_restores_the_first_list_and_scores_follow_the_order(qtbot, app_s
 
     project = fixture.build_fixture_project(tmp_path / "p", n_words=30, n_distractors=20, mapping_error=0.3)
     window = MainWindow(app_settings)
-    qtbot.addWidget(window)
+    qtbot.addWidget(window, before_close_func=lambda w: w.finish_workers())
     assert window.open_project(project.root)
     qtbot.waitUntil(lambda: window.session.classifier is not None, timeout=20000)
     window.session.classifier.embed = _ThreeTypes(project.space("speech-en").vectors)

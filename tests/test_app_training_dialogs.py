@@ -56,7 +56,7 @@ def window(qtbot, app_settings, tmp_path):
 
     Project.create(tmp_path / "proj", "training test", languages=["en"])
     w = MainWindow(app_settings)
-    qtbot.addWidget(w)
+    qtbot.addWidget(w, before_close_func=lambda w: w.finish_workers())
     assert w.open_project(tmp_path / "proj")
     return w
 
@@ -221,7 +221,7 @@ def test_lexicon_induces_pairs_and_exports_labels_in_workers(qtbot, app_settings
 
     project = fixture.build_fixture_project(tmp_path / "proj", n_words=12, n_distractors=4)
     window = MainWindow(app_settings)
-    qtbot.addWidget(window)
+    qtbot.addWidget(window, before_close_func=lambda w: w.finish_workers())
     assert window.open_project(project.root)
     lex = window.lexicon
     qtbot.waitUntil(lambda: window.session.classifier is not None, timeout=20000)
@@ -248,7 +248,7 @@ def test_training_replaces_the_speech_space_and_what_only_fit_the_old_one(qtbot,
 
     fixture.build_fixture_project(tmp_path / "proj", n_words=12, n_distractors=4)
     window = MainWindow(app_settings)
-    qtbot.addWidget(window)
+    qtbot.addWidget(window, before_close_func=lambda w: w.finish_workers())
     assert window.open_project(tmp_path / "proj")
     project = window.session.project
     build_project_corpus(project, make_corpus(tmp_path / "tones"), "tones")
