@@ -46,15 +46,17 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=0, help="processes for synthesis and microphone simulation")
     p.add_argument("--frames-cache", default="", help="folder of frame caches shared by runs (default: OUT/frames)")
     p.add_argument("--max-vocabulary", type=int, default=0, help="only the most frequent N speech types (smoke runs)")
-    p.add_argument("--stages", default="train,evaluate", help="train, evaluate or both")
+    p.add_argument("--stages", default="train,evaluate",
+                   help="comma list of train, prototypes (recompute a stored recogniser's type prototypes from the "
+                        "training frames these options describe), evaluate")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     args = p.parse_args(argv)
     try:
         frontend = (json.loads(args.frontend) if args.frontend.lstrip().startswith("{")
                     else {"name": args.frontend})
         stages = tuple(s.strip() for s in args.stages.split(",") if s.strip())
-        if not stages or set(stages) - {"train", "evaluate"}:
-            raise WordbridgeError(f"--stages must name train and/or evaluate, got {args.stages!r}")
+        if not stages or set(stages) - {"train", "prototypes", "evaluate"}:
+            raise WordbridgeError(f"--stages must name train, prototypes and/or evaluate, got {args.stages!r}")
         cfg = VoicesConfig(project=args.project, frontend=frontend, voices=args.voices, copies=args.copies,
                            train_real=args.train_real, real_segments=args.real_segments, real_audio=args.real_audio,
                            calib_speakers=args.calib_speakers, epochs=args.epochs,

@@ -13,6 +13,7 @@ from core.voices.confidence import Calibration, best_and_margin, fit_calibration
 from core.voices.evaluate import hit_rates, ranked_types, text_word_scores, word_scores
 from core.voices.frameset import FrameSet
 from core.voices.microphone import MicrophoneConditions, change_speed, simulate, telephone_band
+from core.voices.prototypes import check_prototypes, stack, type_prototypes, type_similarities
 from core.voices.recognizer import type_centroids
 
 SR = 16000
@@ -106,6 +107,30 @@ def test_centroids_average_sources_so_few_recordings_are_not_drowned():
     assert cents[1].tolist() == [0.0, 0.0]
 
 
+def test_a_clip_is_as_near_a_type_as_its_nearest_prototype():
+    # word "a": synthetic clips point one way, recordings another; "b" only has synthetic clips
+    enc = np.array([[1, 0, 0]] * 3 + [[0, 1, 0]] * 2 + [[0, 0, 1]], dtype=np.float32)
+    labels, sources = ["a"] * 5 + ["b"], ["synthetic"] * 3 + ["so762"] * 2 + ["synthetic"]
+    per_source, names = type_prototypes(enc, labels, sources, ["a", "b"])
+    assert names == ["so762", "synthetic"] and per_source.shape == (2, 2, 3)
+    assert per_source[0, 1].tolist() == [0, 0, 0]  # no recording of "b": a zero row, cosine 0
+    averaged, _ = type_centroids(enc, labels, sources, ["a", "b"])
+    protos = stack(averaged, per_source.astype(np.float16))
+    assert protos.shape == (3, 2, 3) and protos.dtype == np.float32 and stack(averaged, None).shape == (2, 3)
+    recording, synthetic = np.array([[0, 1, 0]], np.float32), np.array([[1, 0, 0]], np.float32)
+    # each kind of clip is a perfect match for its own prototype, not only cos 45° to the average
+    assert type_similarities(recording, protos)[0, 0] == pytest.approx(1.0)
+    assert type_similarities(synthetic, protos)[0, 0] == pytest.approx(1.0)
+    assert type_similarities(recording, averaged)[0, 0] == pytest.approx(2 ** -0.5, abs=1e-6)
+    rows, sims = ranked_types(np.array([[0.1, 1, 0]], np.float32) / np.hypot(0.1, 1), protos, 2, allowed=np.array([0, 1]))
+    assert rows[0].tolist() == [0, 1] and sims[0, 0] > 0.99
+    assert check_prototypes(per_source, 2, 3) is None
+    assert "shape" in check_prototypes(per_source[0], 2, 3)
+    bad = per_source.copy()
+    bad[0, 0, 0] = np.nan
+    assert "NaN" in check_prototypes(bad, 2, 3)
+
+
 def test_ranking_hits_and_baselines():
     cents = np.eye(3, dtype=np.float32)
     enc = np.array([[1, 0.1, 0], [0, 0.2, 1], [0.9, 1, 0]], dtype=np.float32)
@@ -170,7 +195,17 @@ def test_voices_experiment_trains_and_scores_synthetic_words(tmp_path):
     assert unseen["digits"]["candidates"] == 10
     meta = json.loads((out / "recognizer.json").read_text())
     assert meta["frontend"]["name"] == "mfcc"
+    assert meta["prototypes"]["names"] == ["synthetic"] and meta["prototypes"]["voices"] == 2
     _install_and_classify(tmp_path, out, meta["vocabulary"])
+    # the prototypes stage recomputes them from the frames another config describes (1 voice);
+    # the encoder and the training config.json stay, the stage's own config is kept beside it
+    encoder_before = (out / "recognizer.safetensors").read_bytes()
+    assert voices_main(["--out", str(out), "--frontend", "mfcc", "--voices", "1", "--copies", "0",
+                        "--max-vocabulary", "12", "--device", "cpu", "--stages", "prototypes", "--quiet"]) == 0
+    assert json.loads((out / "recognizer.json").read_text())["prototypes"]["voices"] == 1
+    assert json.loads((out / "config.json").read_text())["voices"] == 2
+    assert json.loads((out / "config_prototypes.json").read_text())["voices"] == 1
+    assert (out / "recognizer.safetensors").read_bytes() != encoder_before
 
 
 def _install_and_classify(tmp_path, run_dir, vocabulary):
@@ -194,6 +229,11 @@ def _install_and_classify(tmp_path, run_dir, vocabulary):
     audio, _ = synthesize_utterance(words[0], voice_for_speaker("en", 600), pad_s=0.3)
     vectors, confidence = ClipEncoder(weights, config).candidates(audio, 16000, 3)
     assert len(vectors) == 3 and 0.0 < confidence["best"] <= 1.0
+    # the recogniser's per-source prototypes travel with it, rows in the space's order
+    assert weights["assign_prototypes"].shape[:2] == (1, 5)  # synthetic only
+    broken = dict(weights, assign_prototypes=weights["assign_prototypes"][:, :4])
+    with pytest.raises(WordbridgeError, match=r"stored encoder: prototypes of shape \(1, 4, "):
+        ClipEncoder(broken, config)
     bigger = Project.create(tmp_path / "proj2", "voices test 2")
     bigger.add_space("speech-en", Embeddings(words + ["notaword"], rng.normal(size=(6, 8)).astype(np.float32),
                                              modality="speech"), kind="speech", language="en")
@@ -203,7 +243,7 @@ def _install_and_classify(tmp_path, run_dir, vocabulary):
 
 def test_voices_experiment_reports_bad_input_in_one_line(tmp_path, capsys):
     assert voices_main(["--out", str(tmp_path / "r"), "--stages", "fit"]) == 2
-    assert "--stages must name train and/or evaluate" in capsys.readouterr().err
+    assert "--stages must name train, prototypes and/or evaluate" in capsys.readouterr().err
     assert voices_main(["--out", str(tmp_path / "r"), "--frontend", "nonsense", "--stages", "train"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and len(err.strip().splitlines()) == 1

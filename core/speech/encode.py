@@ -104,6 +104,15 @@ class ClipEncoder:
                                   f"({str(exc).splitlines()[0]})") from None
         self.model.eval()
         self.centroids = np.asarray(weights["assign_centroids"], dtype=np.float32)
+        # a word recogniser may keep several prototypes per type (core.voices.prototypes)
+        self.prototypes = None
+        if "assign_prototypes" in weights:
+            from core.voices.prototypes import check_prototypes, stack
+
+            problem = check_prototypes(weights["assign_prototypes"], *self.centroids.shape)
+            if problem:
+                raise WordbridgeError(f"stored encoder: {problem}")
+            self.prototypes = stack(self.centroids, weights["assign_prototypes"])
         self.type_vectors = (np.asarray(weights["type_vectors"], dtype=np.float32)
                              if self.learner == "unit-skipgram" else None)
         if self.type_vectors is not None and len(self.type_vectors) != len(self.centroids):
@@ -130,11 +139,14 @@ class ClipEncoder:
         return self.nearest_types(encoding, 1)[0]
 
     def nearest_types(self, encoding: np.ndarray, m: int) -> list[tuple[int, float]]:
-        """Rows of the `m` types whose centroids are nearest (cosine) to an encoder output, nearest first."""
+        """Rows of the `m` types whose centroids (or nearest prototypes) are nearest (cosine) to an
+        encoder output, nearest first."""
         from core.retrieval import top_k_indices
+        from core.voices.prototypes import type_similarities
 
         e = encoding / max(float(np.linalg.norm(encoding)), 1e-12)
-        sims = self.centroids @ e
+        sims = type_similarities(e[None].astype(np.float32),
+                                 self.centroids if self.prototypes is None else self.prototypes)[0]
         return [(int(i), float(sims[i])) for i in top_k_indices(sims, m)]
 
     def vectors_from_features(self, frames: np.ndarray, m: int) -> list[np.ndarray]:

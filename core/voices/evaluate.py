@@ -8,20 +8,23 @@ from __future__ import annotations
 import numpy as np
 
 from core.retrieval import top_k_indices
+from core.voices.prototypes import type_similarities
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
 def ranked_types(enc: np.ndarray, centroids: np.ndarray, k: int, allowed: np.ndarray | None = None,
                  batch: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """(rows [n, k], cosines [n, k]) of each clip's k nearest centroids (only `allowed` rows if given)."""
-    cands = np.arange(len(centroids)) if allowed is None else np.asarray(allowed)
-    c = centroids[cands]
+    """(rows [n, k], cosines [n, k]) of each clip's k nearest types (only `allowed` rows if given);
+    `centroids` is [V, dim], or prototypes [P, V, dim] (core.voices.prototypes)."""
+    n_types = centroids.shape[-2]
+    cands = np.arange(n_types) if allowed is None else np.asarray(allowed)
+    c = centroids[..., cands, :]
     k = min(k, len(cands))
     rows = np.zeros((len(enc), k), dtype=np.int64)
     sims = np.zeros((len(enc), k), dtype=np.float32)
     for s in range(0, len(enc), batch):
-        block = enc[s:s + batch] @ c.T
+        block = type_similarities(enc[s:s + batch], c)
         top = top_k_indices(block, k)
         rows[s:s + batch] = cands[top]
         sims[s:s + batch] = np.take_along_axis(block, top, axis=1)

@@ -7,7 +7,8 @@
    `train_real`, the real training speakers' word segments (speechocean762 train, placed by forced
    alignment), minus `calib_speakers` speakers kept apart to calibrate the confidence. Each
    training clip also goes through `copies` simulated microphones.
-3. The encoder (core.voices.recognizer) and type centroids; tests:
+3. The encoder (core.voices.recognizer) and its type prototypes (core.voices.prototypes: one per
+   training source and the source-averaged centroid; a clip is as near a type as the nearest); tests:
    - speechocean762 test speakers (never trained on): words cut from their utterances, scored
      over the whole vocabulary, and the digits among the ten digit words;
    - synthetic voices no part of the project ever used, saying the 30 most frequent words alone
@@ -72,7 +73,8 @@ def run_voices(cfg: VoicesConfig, run_dir: str | Path, stages=("train", "evaluat
     progress = ensure(progress)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / "config.json", asdict(cfg))
+    # the training config stays config.json; later stages (run elsewhere, with other caches) get their own
+    write_json(run_dir / ("config.json" if "train" in stages else f"config_{'_'.join(stages)}.json"), asdict(cfg))
     started = time.time()
     frontend = make_frontend(cfg.frontend)
     device = "cuda" if cfg.device == "auto" and _cuda() else ("cpu" if cfg.device == "auto" else cfg.device)
@@ -85,6 +87,8 @@ def run_voices(cfg: VoicesConfig, run_dir: str | Path, stages=("train", "evaluat
     ctx = _Context(cfg, run_dir, frontend, device, vocabulary, speech, type_text, progress)
     if "train" in stages:
         metrics.update(_train_stage(ctx, metrics["tests"]))
+    if "prototypes" in stages:
+        metrics.update(_prototypes_stage(ctx, metrics["tests"]))
     if "evaluate" in stages and cfg.real_segments:
         metrics.update(_evaluate_stage(ctx, metrics["tests"]))
     metrics.setdefault("seconds", {})[",".join(stages)] = round(time.time() - started, 1)
@@ -130,9 +134,9 @@ class _Context:
         return frames
 
 
-def _train_stage(ctx: _Context, tests: dict) -> dict:
+def _train_frames(ctx: _Context):
+    """The training FrameSet the config describes: synthetic voices (+ the real training speakers)."""
     from core.voices.frameset import FrameSet
-    from core.voices.recognizer import RecognizerSettings, encode_frameset, train_recognizer, type_centroids
 
     cfg = ctx.cfg
     parts = [ctx.frames("synthetic_train", lambda: _synthetic(ctx.vocabulary, range(cfg.voices), cfg, ctx.progress),
@@ -143,27 +147,76 @@ def _train_stage(ctx: _Context, tests: dict) -> dict:
         real_train, _, _ = _real_tables(cfg)
         parts.append(ctx.frames("real_train", lambda: _clips(real_train, "so762", cfg, set(ctx.vocabulary)),
                                 copies=cfg.copies))
-    train = FrameSet.concat(parts)
+    return FrameSet.concat(parts)
+
+
+def _train_stage(ctx: _Context, tests: dict) -> dict:
+    from core.voices.prototypes import stack
+    from core.voices.recognizer import RecognizerSettings, encode_frameset, train_recognizer, type_centroids
+
+    cfg = ctx.cfg
+    train = _train_frames(ctx)
     settings = RecognizerSettings(epochs=cfg.epochs, hidden=cfg.hidden, real_repeat=cfg.real_repeat, seed=cfg.seed,
                                   device=ctx.device)
     model, loop = train_recognizer(train, settings, ctx.run_dir / "checkpoints", ctx.progress)
     ctx.progress.log(f"encoder trained: {loop.steps} steps, loss {loop.final_loss}, {loop.seconds:.0f} s")
-    centroids, has_clips = type_centroids(encode_frameset(model, train, ctx.device), train.labels, train.sources,
-                                          ctx.vocabulary)
-    _save_recognizer(ctx.run_dir, model, centroids, ctx.vocabulary, ctx.frontend)
+    enc = encode_frameset(model, train, ctx.device)
+    centroids, has_clips = type_centroids(enc, train.labels, train.sources, ctx.vocabulary)
+    protos, made_from = _prototypes(ctx, enc, train)
+    _save_recognizer(ctx.run_dir, model, centroids, ctx.vocabulary, ctx.frontend, protos, made_from)
+    _synthetic_tests(ctx, model, stack(centroids, protos), tests)
+    return {"types_with_clips": int(has_clips.sum()), "train_rows": len(train), "train_steps": loop.steps,
+            "final_loss": loop.final_loss, "train_seconds": round(loop.seconds, 1),
+            "train_sources": dict(Counter(train.sources))}
+
+
+def _prototypes(ctx: _Context, enc, train) -> tuple[np.ndarray, dict]:
+    """Per-source type prototypes (core.voices.prototypes) and a record of what made them (the
+    source-averaged centroid is scored with them)."""
+    from core.voices.prototypes import type_prototypes
+
+    protos, names = type_prototypes(enc, train.labels, train.sources, ctx.vocabulary)
+    cfg = ctx.cfg
+    return protos, {"names": names, "voices": cfg.voices, "copies": cfg.copies, "train_real": cfg.train_real,
+                    "rows": len(train), "sources": dict(Counter(train.sources))}
+
+
+def _synthetic_tests(ctx: _Context, model, protos, tests: dict) -> None:
+    """Unseen synthetic voices: the 500 most frequent words, and the 30 most frequent (the old check)."""
+    from core.voices.recognizer import encode_frameset
+
+    cfg = ctx.cfg
     # baseline for synthetic tests: the speech corpus's most frequent word (its vocabulary is by frequency)
     counts = {w: len(ctx.speech.words) - i for i, w in enumerate(ctx.speech.words)}
     unseen = ctx.frames("synthetic_unseen", lambda: _synthetic(
         _frequent(ctx.speech, min(500, cfg.max_vocabulary or 500)), range(UNSEEN_VOICE_START, UNSEEN_VOICE_START + 4), cfg, ctx.progress))
-    tests["synthetic_unseen"] = _scores(ctx, encode_frameset(model, unseen, ctx.device), unseen.labels, centroids, counts)
+    tests["synthetic_unseen"] = _scores(ctx, encode_frameset(model, unseen, ctx.device), unseen.labels, protos, counts)
     top30 = set(_frequent(ctx.speech, 30))
     rows = [i for i, w in enumerate(unseen.labels) if w in top30]
     tests["synthetic_unseen"]["top30_words"] = word_scores(
-        encode_frameset(model, unseen.subset(rows), ctx.device), [unseen.labels[i] for i in rows], centroids,
+        encode_frameset(model, unseen.subset(rows), ctx.device), [unseen.labels[i] for i in rows], protos,
         ctx.vocabulary, counts)
-    return {"types_with_clips": int(has_clips.sum()), "train_rows": len(train), "train_steps": loop.steps,
-            "final_loss": loop.final_loss, "train_seconds": round(loop.seconds, 1),
-            "train_sources": dict(Counter(train.sources))}
+
+
+def _prototypes_stage(ctx: _Context, tests: dict) -> dict:
+    """Recompute a stored recogniser's type prototypes from the training frames this config
+    describes (e.g. a CPU's cached subset of the voices a GPU run trained on), store them, and
+    score the synthetic tests again. The encoder is not touched."""
+    from core.atomic import load_safetensors, save_safetensors
+    from core.voices.prototypes import stack
+    from core.voices.recognizer import encode_frameset
+
+    model, _ = load_recognizer(ctx.run_dir)
+    train = _train_frames(ctx)
+    protos, made_from = _prototypes(ctx, encode_frameset(model, train, ctx.device), train)
+    weights = load_safetensors(ctx.run_dir / "recognizer.safetensors")
+    weights["assign_prototypes"] = protos.astype(np.float16)
+    save_safetensors(ctx.run_dir / "recognizer.safetensors", weights)
+    meta = json.loads((ctx.run_dir / "recognizer.json").read_text())
+    meta["prototypes"] = made_from
+    write_json(ctx.run_dir / "recognizer.json", meta)
+    _synthetic_tests(ctx, model, stack(weights["assign_centroids"], protos.astype(np.float16)), tests)
+    return {"prototypes": made_from}
 
 
 def _evaluate_stage(ctx: _Context, tests: dict) -> dict:
@@ -278,12 +331,13 @@ def _clips(table, source: str, cfg: VoicesConfig, labels):
 def _confidence(encoded, sets, centroids, vocabulary) -> dict:
     """Fit the calibration on the calibration speakers; report it on the test speakers."""
     from core.voices.confidence import best_and_margin, fit_calibration, reliability
+    from core.voices.prototypes import type_similarities
 
     index = {w: i for i, w in enumerate(vocabulary)}
     out = {}
     for name in ("real_calib", "real_test"):
         labels = sets[name].labels
-        sims = encoded[name] @ centroids.T
+        sims = type_similarities(encoded[name], centroids)
         best, margin = best_and_margin(sims)
         truth = np.array([index.get(w, -1) for w in labels])
         right = np.argmax(sims, axis=1) == truth
@@ -304,15 +358,22 @@ def _confidence(encoded, sets, centroids, vocabulary) -> dict:
     return out
 
 
-def _save_recognizer(run_dir: Path, model, centroids, vocabulary, frontend) -> None:
-    """recognizer.safetensors (encoder.* + centroids) and recognizer.json (architecture, words, front end)."""
+def _save_recognizer(run_dir: Path, model, centroids, vocabulary, frontend, prototypes=None,
+                     prototypes_from: dict | None = None) -> None:
+    """recognizer.safetensors (encoder.* + centroids [+ prototypes]) and recognizer.json
+    (architecture, words, front end, what the prototypes were computed from)."""
     from core.atomic import save_safetensors
 
     weights = {"encoder." + k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
     weights["assign_centroids"] = np.ascontiguousarray(centroids, dtype=np.float32)
+    if prototypes is not None:  # float16: half the size, cosines move by ~1e-3
+        weights["assign_prototypes"] = np.ascontiguousarray(prototypes, dtype=np.float16)
     save_safetensors(run_dir / "recognizer.safetensors", weights)
-    write_json(run_dir / "recognizer.json", {"architecture": model.architecture(), "vocabulary": vocabulary,
-                                              "frontend": frontend.config(), "calibration": None})
+    meta = {"architecture": model.architecture(), "vocabulary": vocabulary, "frontend": frontend.config(),
+            "calibration": None}
+    if prototypes_from is not None:
+        meta["prototypes"] = prototypes_from
+    write_json(run_dir / "recognizer.json", meta)
 
 
 def _save_calibration(run_dir: Path, calibration: dict) -> None:
@@ -322,7 +383,7 @@ def _save_calibration(run_dir: Path, calibration: dict) -> None:
 
 
 def load_recognizer(run_dir: str | Path):
-    """(model on the CPU, centroids) of a run folder's stored recognizer."""
+    """(model on the CPU, prototypes [P, V, dim] or centroids [V, dim]) of a run folder's stored recognizer."""
     import torch
 
     from core.atomic import load_safetensors
@@ -336,4 +397,7 @@ def load_recognizer(run_dir: str | Path):
     model = build_model(meta["architecture"])
     model.load_state_dict({k[len("encoder."):]: torch.from_numpy(v) for k, v in weights.items()
                            if k.startswith("encoder.")})
-    return model.eval(), weights["assign_centroids"]
+    from core.voices.prototypes import stack
+
+    # centroids + per-source prototypes where the run has them (core.voices.prototypes)
+    return model.eval(), stack(weights["assign_centroids"], weights.get("assign_prototypes"))

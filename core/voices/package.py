@@ -1,7 +1,8 @@
 """Put a trained word recogniser (a core.voices run folder) into a project as its speech encoder.
 
 The recogniser replaces only the clip → speech type step: its encoder and type centroids (one per
-speech type of the project's speech space, in the space's order) go into the project's encoder
+speech type of the project's speech space, in the space's order; per-source prototypes too where
+the run has them) go into the project's encoder
 entry with the front end, the confidence calibration and where it came from; the speech space,
 its type vectors and every mapping stay as they are. Its config says what it was trained on, which
 the app's About box and banner show.
@@ -41,6 +42,8 @@ def recognizer_encoder(run_dir: str | Path, speech, trained_on: str) -> tuple[di
     frontend = make_frontend(meta["frontend"])
     out = {k: v for k, v in weights.items() if k.startswith(ENCODER_PREFIX)}
     out["assign_centroids"] = centroids
+    if "assign_prototypes" in weights:  # per-source prototypes (core.voices.prototypes), same rows
+        out["assign_prototypes"] = np.ascontiguousarray(weights["assign_prototypes"][:, rows], dtype=np.float16)
     out["type_vectors"] = np.ascontiguousarray(speech.vectors, dtype=np.float32)
     arch = meta["architecture"]
     config = {"kind": ENCODER_KIND, "learner": "unit-skipgram", "grouping": "A", "architecture": arch,
