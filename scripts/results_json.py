@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / "docs" / "runs"
-VOICES = "2026-12-06-s9-cpu-voices-se-real"
+VOICES = "2026-12-06-s10-h100-voices-se-real"  # trained on the H100, evaluated on the CPU
 SOURCES: dict[str, tuple[str, list]] = {
     # people's voices (issue 15): the recogniser installed in the demo, real test speakers
     "voices.so762_test.word_top1": (VOICES, ["tests", "so762_test", "text_words", "top1"]),
@@ -29,15 +29,16 @@ SOURCES: dict[str, tuple[str, list]] = {
     "voices.so762_test.most_frequent_top1": (VOICES, ["tests", "so762_test", "all", "most_frequent_top1"]),
     "voices.synthetic_unseen.word_top1": (VOICES, ["tests", "synthetic_unseen", "top30_words", "top1"]),
     # the same training without the pretrained front end (MFCC), and without the real speakers
-    "voices_mfcc.so762_test.word_top1": ("2026-12-06-s9-cpu-voices-mfcc-real", ["tests", "so762_test", "text_words", "top1"]),
-    "voices_synthetic_only.so762_test.word_top1": ("2026-12-06-s9-cpu-voices-se-syn",
+    "voices_mfcc.so762_test.word_top1": ("2026-12-06-s10-h100-voices-mfcc-real", ["tests", "so762_test", "text_words", "top1"]),
+    "voices_synthetic_only.so762_test.word_top1": ("2026-12-06-s10-h100-voices-se-syn",
                                                    ["tests", "so762_test", "text_words", "top1"]),
     # configuration A at 500k tokens (MFCC front end; the speech-embedding run is not made yet)
     "synthetic_500k.A.classification": ("2026-11-25-s3-kjv_500k-restarts-merged",
                                         ["summary", {"task": "classification", "configuration": "A"},
                                          "accuracy_csls", "mean"]),
     # Mboshi start to end (issue 16): dev word segments and the lexicon after confirmed pairs
-    **{key: ("2026-12-06-s9-mboshi-end-to-end", [key]) for key in (
+    # (session 10: the speech space trained 30 epochs on the H100; corpus and text spaces from session 9)
+    **{key: ("2026-12-06-s10-h100-mboshi-end-to-end", [key]) for key in (
         "mboshi.dev.word_top1", "mboshi.dev.word_top10", "mboshi.dev.most_frequent_top1",
         "mboshi.lexicon_p1_at_0", "mboshi.lexicon_p1_at_100", "mboshi.lexicon_p1_supervised_bound")},
     # spoken-term discovery on Mboshi dev (issue 18), energy-valley segments + k-means
