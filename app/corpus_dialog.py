@@ -22,6 +22,7 @@ from core.corpus.real_corpora import SPLITS_MBOSHI, SPLITS_SO762
 from app.training_dialog import job_from_form, with_button
 from core.errors import WordbridgeError
 from core.features import FEATURE_KINDS, FeatureConfig
+from core.speech.expectations import no_labels_note
 
 READER_HELP = {
     "textgrid": "Audio files, each with a Praat TextGrid of the same name (next to it or in the alignments "
@@ -41,6 +42,8 @@ READER_HELP = {
     "mboshi": "The Mboshi corpus layout (utterances.tsv, words.tsv, audio/*.opus): the corpus's own word times "
               "(\"silver\" forced alignment); choose its train or dev split (configurations A, B).",
 }
+for _reader in ("vad", "chunks"):  # readers that give no word labels: say how well that is expected to work
+    READER_HELP[_reader] += " " + no_labels_note()
 # reader parameter → (label, help); the widget follows the default's type (or a choice list)
 OPTIONS = {
     "tier": ("Word tier", "Name of the TextGrid interval tier that holds the words."),

@@ -1,6 +1,8 @@
 """Train ▸ Train speech space…: choose a feature store, a learner, a configuration and a few settings,
 then train in a TrainingDialog (live loss plot, Cancel) and add the space and its encoder to the
 project (core.speech.project_space.train_project_speech_space), ready for Train ▸ Align spaces….
+Under the configuration a label says how well it is expected to work on the store's kind of speech
+(core.speech.expectations: our own measurements; its tooltip names where they come from).
 
 The run folder is `<project>/speech-runs/<space name>/`; a cancelled run keeps its checkpoint, and
 training again with the same settings continues from it.
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QLabel, QLineEdit, QSpinBox, QVBoxLayout)
 
@@ -64,6 +66,9 @@ class TrainSpeechDialog(QDialog):
         self.grouping.addItems(list(GROUPINGS))
         self.grouping.setToolTip(CONFIG_HELP + "\nOnly the configurations the store allows can be chosen. "
                                  "Default: A when the store has labels, else the one its reader allows.")
+        self.expectation = QLabel("")
+        self.expectation.setWordWrap(True)
+        self.expectation.setTextFormat(Qt.PlainText)
         self.epochs = self._spin(1, 10_000, DEFAULTS.epochs, "Training epochs of the encoder (speech2vec, or the "
                                  "acoustic encoder of unit-skipgram).")
         self.sg_epochs = self._spin(1, 10_000, DEFAULTS.sg_epochs, "Skip-gram epochs over the word-type stream "
@@ -100,6 +105,7 @@ class TrainSpeechDialog(QDialog):
         form.addRow(self.store_info)
         form.addRow("Learner", self.learner)
         form.addRow("Configuration", self.grouping)
+        form.addRow(self.expectation)
         form.addRow("Epochs", self.epochs)
         form.addRow("Skip-gram epochs", self.sg_epochs)
         form.addRow("Dimension", self.dim)
@@ -199,6 +205,25 @@ class TrainSpeechDialog(QDialog):
     def _enable_fields(self) -> None:
         self.sg_epochs.setEnabled(self.learner.currentText() == "unit-skipgram")
         self.clusters.setEnabled(self.grouping.currentText() != "A")
+        self._show_expectation()
+
+    def _show_expectation(self) -> None:
+        """How well the chosen configuration is expected to work on this store's kind of speech (our own
+        measurements, core.speech.expectations); the tooltip names where each number comes from."""
+        from core.speech.expectations import expectation
+
+        if not self.header:
+            self.expectation.setText("")
+            self.expectation.setToolTip("")
+            return
+        grouping = self.grouping.currentText()
+        found = expectation(grouping, synthetic=bool(self.header.get("synthetic")))
+        text = found.text()
+        labelled, segments = self.header.get("n_labelled") or 0, self.header.get("n_segments") or 0
+        if grouping == "A" and 0 < labelled < segments:
+            text += f" This store: {labelled} of {segments} segments labelled; A learns from those only."
+        self.expectation.setText(text)
+        self.expectation.setToolTip(found.sources_text())
 
     def config(self) -> SpeechConfig:
         """The run's SpeechConfig: the learner's preset, then the settings file, then this form."""

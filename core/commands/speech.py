@@ -120,6 +120,9 @@ def run_train(args) -> int:
 
     cfg = config_from_args(args)
     store = FeatureStore.open(args.store)
+    if cfg.grouping != "A":  # how well B / VAD / F are expected to work, from our measurements
+        from core.speech.expectations import expectation
+        print(expectation(cfg.grouping, synthetic=bool(store.header.get("synthetic"))).line(), flush=True)
     text = None
     if args.text_vec:
         from core.vectors import load_vectors

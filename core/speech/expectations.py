@@ -1,0 +1,174 @@
+"""How well a speech-space configuration (A, B, VAD, F) is expected to work, from our own measurements.
+
+`expectation(configuration, synthetic)` returns a short plain-language verdict with the measured
+numbers and where each comes from. A number is read from `docs/results.json` where that file has a
+key for it (a key it lacks reads "not measured", never a guess); numbers without a key are constants
+below, each naming the run folder under `docs/runs/` it was read from and the `docs/RESULTS.md`
+section that reports it. Used by Train ▸ Train speech space… and `main.py train-speech`; no Qt here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+RESULTS_JSON = Path(__file__).resolve().parents[2] / "docs" / "results.json"
+KMEANS = ("B", "VAD", "F")
+PAPER = {"A": 23.7, "B": 19.4, "VAD": 10.9, "F": 0.8}  # Chung et al. 2018, Table 3 (VAD: the paper's C)
+PAPER_NAME = {"VAD": "C"}
+
+SUMMARY = "docs/RESULTS.md “Summary”"
+SESSION_8 = "docs/RESULTS.md “Session 8: B / VAD / F at 120k”"
+WORDS_WITHOUT_LABELS = "docs/RESULTS.md “Words without labels: front ends and spoken-term discovery (session 9)”"
+MBOSHI_GPU = "docs/RESULTS.md “Mboshi start to end with the encoder trained on the GPU (session 10)”"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measured number: `key` of docs/results.json (percent), or a constant `value` read from `run`."""
+
+    key: str | None = None
+    value: float | None = None
+    run: str = ""
+    section: str = ""
+
+    def source(self) -> str:
+        where = f"docs/results.json {self.key}" if self.key else self.run
+        return f"{where} ({self.section})" if self.section else where
+
+
+# Numbers read from docs/results.json (a missing key reads "not measured")
+A_500K = Measure("synthetic_500k.A.classification", section=SUMMARY)
+KMEANS_500K = {g: Measure(f"synthetic_500k.{g}.classification", section=SUMMARY) for g in KMEANS}
+MBOSHI_TOP1 = Measure("mboshi.dev.word_top1", section=MBOSHI_GPU)
+MBOSHI_TOP10 = Measure("mboshi.dev.word_top10", section=MBOSHI_GPU)
+MBOSHI_MOST_FREQUENT = Measure("mboshi.dev.most_frequent_top1", section=MBOSHI_GPU)
+ZRC_TOKEN_F = Measure("mboshi.zrc.token_f", section=WORDS_WITHOUT_LABELS)
+ZRC_NED = Measure("mboshi.zrc.ned", section=WORDS_WITHOUT_LABELS)
+
+# Constants without a docs/results.json key, each with the run folder it was read from.
+# unit-skipgram at 120k tokens, held-out synthetic voices, CSLS, mean of seeds 0-2 (summary of metrics.json)
+KMEANS_120K = {g: Measure(value=v, run="docs/runs/2026-12-02-s8-kjv_120k_bvf-merged/", section=SESSION_8)
+               for g, v in {"B": 0.022, "VAD": 0.038, "F": 0.028}.items()}
+CHANCE_120K = Measure(value=100 / 2241, run="docs/runs/2026-12-02-s8-kjv_120k_bvf-merged/",  # one of 2,241 words
+                      section=SESSION_8)
+# docs/runs/2026-11-25-s5-h100-kjv_120k_a/: configuration A at 120k tokens, 3 seeds
+A_120K = Measure(value=57.9, run="docs/runs/2026-11-25-s5-h100-kjv_120k_a/", section=SUMMARY)
+# docs/runs/2026-11-25-s4-cpu-b-pseudo-pairs/ (B at 50k tokens): the median share of a frequent word's
+# cluster entropy that the speaker explains
+SPEAKER_SHARE = Measure(value=73.0, run="docs/runs/2026-11-25-s4-cpu-b-pseudo-pairs/",
+                        section="docs/RESULTS.md “Session 4: configuration B with positives mined from the audio”")
+# docs/runs/2026-12-06-s9-cpu-same-different/metrics.json: Mboshi dev, MFCC + DTW (ap_dtw) and chance
+MBOSHI_AP = Measure(value=0.076, run="docs/runs/2026-12-06-s9-cpu-same-different/", section=WORDS_WITHOUT_LABELS)
+MBOSHI_AP_CHANCE = Measure(value=0.020, run="docs/runs/2026-12-06-s9-cpu-same-different/",
+                           section=WORDS_WITHOUT_LABELS)
+# the same run: speechocean762 test speakers, speech embedding + DTW
+SO762_AP = Measure(value=0.102, run="docs/runs/2026-12-06-s9-cpu-same-different/", section=WORDS_WITHOUT_LABELS)
+# docs/runs/2026-12-06-s9-mboshi-end-to-end/: the same flow with the encoder trained 2 epochs on a CPU
+MBOSHI_CPU_TOP1 = Measure(value=13.2, run="docs/runs/2026-12-06-s9-mboshi-end-to-end/",
+                          section="docs/RESULTS.md “Mboshi start to end (session 9)”")
+
+# What a linguist with unlabelled recordings can do instead. allowed_configurations (project_space.py)
+# allows A when the store's header has n_labelled > 0; clustering.group_by_labels and
+# pseudo_skipgram.token_stream leave segments without a label out of A's types and stream.
+LABEL_SOME_WORDS = (
+    "What works instead: label some words and train configuration A. A store with labels for only part of "
+    "its words is accepted (A needs one labelled segment or more and learns from the labelled ones only; "
+    "the readers leave unlabelled words out, so build the store from the recordings you labelled, e.g. "
+    "with TextGrid word tiers). How many labels are enough: not measured.")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What to expect of a configuration: `works` (expected to align with text), `summary` (plain
+    language with the numbers), `advice` (what to do instead, or ''), `sources` (one per number)."""
+
+    configuration: str
+    synthetic: bool
+    works: bool
+    summary: str
+    advice: str
+    sources: tuple[str, ...]
+
+    def text(self) -> str:
+        """The summary, then the advice."""
+        return f"{self.summary} {self.advice}".strip()
+
+    def line(self) -> str:
+        """One line for the command line."""
+        return f"expected: {self.text()}"
+
+    def sources_text(self) -> str:
+        """Where the numbers come from, one per line."""
+        return "Measured in:\n" + "\n".join(f"• {s}" for s in self.sources)
+
+
+def load_results(path: str | Path | None = None) -> dict:
+    """docs/results.json as a dict ({} when the file is missing or unreadable: every key 'not measured')."""
+    try:
+        data = json.loads(Path(path or RESULTS_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def measured(m: Measure, results: dict, digits: int = 1, unit: str = " %") -> str:
+    """`m`'s number as text ("not measured" when its docs/results.json key is missing from `results`)."""
+    value = results.get(m.key) if m.key else m.value
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return "not measured"
+    return f"{value:.{digits}f}{unit}"
+
+
+def expectation(configuration: str, synthetic: bool, results_path: str | Path | None = None) -> Expectation:
+    """The expectation for `configuration` (A, B, VAD, F) on synthetic (text-to-speech) or real speech;
+    `results_path` replaces docs/results.json (tests)."""
+    if configuration not in ("A", *KMEANS):
+        raise ValueError(f"unknown configuration {configuration!r}")
+    results = load_results(results_path)
+    used: list[Measure] = []
+
+    def num(m: Measure, digits: int = 1, unit: str = " %") -> str:
+        used.append(m)
+        return measured(m, results, digits, unit)
+
+    if configuration == "A":
+        works, advice = True, ""
+        if synthetic:
+            summary = (f"Expected to work: with word labels (configuration A) on synthetic speech, {num(A_500K)} "
+                       f"of word segments by held-out voices were classified right at 500k tokens "
+                       f"({num(A_120K)} at 120k; the paper's A: {PAPER['A']} %).")
+        else:
+            summary = (f"Expected to work if the encoder trains long enough: on real field recordings (Mboshi, "
+                       f"3 speakers) {num(MBOSHI_TOP1)} of held-out word segments got the right written word "
+                       f"({num(MBOSHI_TOP10)} in the top 10; always guessing the most frequent word: "
+                       f"{num(MBOSHI_MOST_FREQUENT)}) with the encoder trained 30 epochs on a GPU; "
+                       f"{num(MBOSHI_CPU_TOP1)} with 2 epochs on a CPU.")
+    else:
+        works, advice = False, LABEL_SOME_WORDS
+        on_synthetic = (f"{num(KMEANS_120K[configuration], 2)} of word segments right at 120k tokens (chance "
+                        f"{num(CHANCE_120K, 3)}; the paper's {PAPER_NAME.get(configuration, configuration)}: "
+                        f"{PAPER[configuration]} %; 500k tokens: {num(KMEANS_500K[configuration])})")
+        if synthetic:
+            summary = (f"Not expected to align with text: configuration {configuration} on synthetic speech "
+                       f"classified {on_synthetic}. Its k-means groups split each word by voice (the speaker "
+                       f"explains {num(SPEAKER_SHARE, 0)} of a word's cluster entropy), so its word types "
+                       "match no text's words.")
+        else:
+            summary = (f"Not expected to align with text: on real field recordings (Mboshi) word segments said "
+                       f"by different speakers are hard to match (same-different AP {num(MBOSHI_AP, 3, '')}, "
+                       f"chance {num(MBOSHI_AP_CHANCE, 3, '')}; read English, speechocean762: "
+                       f"{num(SO762_AP, 2, '')}) and spoken-term discovery finds words with token F "
+                       f"{num(ZRC_TOKEN_F)} (NED {num(ZRC_NED)}); configuration {configuration} on real speech "
+                       f"end to end: not measured. Even on synthetic speech it classified {on_synthetic}: its "
+                       "k-means groups split each word by voice.")
+    sources = tuple(dict.fromkeys(m.source() for m in used))
+    return Expectation(configuration, synthetic, works, summary, advice, sources)
+
+
+def no_labels_note() -> str:
+    """One sentence for the readers that give no word labels (VAD, chunks), with the measured number."""
+    return (f"Stores without word labels are not expected to align with text (configuration VAD: "
+            f"{measured(KMEANS_120K['VAD'], {}, 2)} classification on synthetic speech at 120k tokens, the "
+            f"paper's C: {PAPER['VAD']} %); label some words to use configuration A.")
