@@ -9,7 +9,7 @@ from pathlib import Path
 from core.cli import add_command
 from core.errors import WordbridgeError
 from core.progress import Progress, TqdmListener
-from core.speech.config import GROUPINGS, SpeechConfig, preset, read_config_dict
+from core.speech.config import CPU_SIZES, GROUPINGS, SpeechConfig, preset, read_config_dict
 
 DEFAULTS = SpeechConfig()
 LEARNER_PRESETS = {"speech2vec": "paper", "unit-skipgram": "unit-skipgram"}
@@ -28,6 +28,10 @@ def register(sub) -> None:
         "frame by frame (DTW; ac_pair_rounds in --config-file, default 2). Writes "
         "checkpoints, config.json, metrics.json, log.txt, types.vec and encoder.safetensors into "
         "--out. Rerunning the same command after a kill continues from the last checkpoint. "
+        f"On a CPU, speech2vec's sizes that are not given are CPU-sized (hidden {CPU_SIZES['s2v_hidden']}, "
+        f"batch size {CPU_SIZES['batch_size']}, {CPU_SIZES['epochs']} epochs, instead of the paper's "
+        f"{DEFAULTS.s2v_hidden}, {DEFAULTS.batch_size}, {DEFAULTS.epochs}, which take ~17 min for 3,000 segments "
+        "on 2 cores); a line says so and config.json records it; --paper-settings keeps the paper's. "
         "Several GPUs: torchrun --nproc_per_node=N main.py train-speech ...")
     p.add_argument("store", metavar="STORE_DIR", help="feature store folder")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write (or continue)")
@@ -41,6 +45,10 @@ def register(sub) -> None:
     p.add_argument("--sg-epochs", type=int, default=_dflt(DEFAULTS.sg_epochs), help="skip-gram epochs (unit-skipgram)")
     p.add_argument("--batch-size", type=int, default=_dflt(DEFAULTS.batch_size),
                    help="center segments (speech2vec) or segments (acoustic) per step")
+    p.add_argument("--hidden", type=int, default=_dflt(DEFAULTS.s2v_hidden),
+                   help="hidden size of Speech2Vec's LSTMs (or of unit-skipgram's acoustic encoder)")
+    p.add_argument("--paper-settings", action="store_true",
+                   help="keep the paper's sizes (--hidden, --batch-size, --epochs defaults) on a CPU too")
     p.add_argument("--optimizer", choices=("sgd", "adam"), default=_dflt(DEFAULTS.optimizer),
                    help="Speech2Vec optimiser (the paper: sgd)")
     p.add_argument("--lr", type=float, default=_dflt(DEFAULTS.lr), help="Speech2Vec learning rate")
@@ -71,22 +79,61 @@ def register(sub) -> None:
 def config_from_args(args) -> SpeechConfig:
     """The run's SpeechConfig: learner preset, then --config-file, then the options given.
 
-    An option left at its default does not override a setting the config file names.
+    An option left at its default does not override a setting the config file names. On a CPU,
+    speech2vec's sizes named by neither are CPU-sized (see `config_and_cpu_sizing`).
     """
+    return config_and_cpu_sizing(args)[0]
+
+
+def config_and_cpu_sizing(args) -> tuple[SpeechConfig, dict]:
+    """(the run's SpeechConfig, {setting: {"used": CPU size, "paper": the paper's}} for each setting of
+    CPU_SIZES that was CPU-sized: speech2vec on the CPU, not given as an option or in --config-file,
+    and no --paper-settings; {} otherwise)."""
     base = preset(LEARNER_PRESETS[args.learner]).to_dict()
     from_file = _file_settings(args.config_file) if args.config_file else {}
     base.update(from_file)
     epochs_key = "epochs" if args.learner == "speech2vec" else "ac_epochs"
+    hidden_key = "s2v_hidden" if args.learner == "speech2vec" else "ac_hidden"
     options = {"grouping": args.grouping, epochs_key: args.epochs, "sg_epochs": args.sg_epochs,
-               "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr, "dim": args.dim,
-               "clusters": args.clusters, "device": args.device, "precision": args.precision,
+               "batch_size": args.batch_size, hidden_key: args.hidden, "optimizer": args.optimizer, "lr": args.lr,
+               "dim": args.dim,               "clusters": args.clusters, "device": args.device, "precision": args.precision,
                "checkpoint_every": args.checkpoint_every, "num_workers": args.num_workers,
                "max_frames": args.max_frames, "seed": args.seed}
     for key, value in options.items():
         if not (key in from_file and isinstance(value, _Default)):
             base[key] = _plain(value)
     base["learner"] = args.learner
-    return SpeechConfig.from_dict(base)
+    cfg = SpeechConfig.from_dict(base)
+    sized: dict = {}
+    if args.learner == "speech2vec" and not args.paper_settings and _on_cpu(cfg.device):
+        given = {key for key in CPU_SIZES if key in from_file}
+        given |= {key for key, value in options.items() if key in CPU_SIZES and not isinstance(value, _Default)}
+        sized = {key: {"used": size, "paper": getattr(cfg, key)} for key, size in CPU_SIZES.items()
+                 if key not in given and size != getattr(cfg, key)}
+        cfg = cfg.replace(**{key: value["used"] for key, value in sized.items()})
+    return cfg, sized
+
+
+def cpu_sized_note(sized: dict) -> str:
+    """The one line `train-speech` prints when it CPU-sized speech2vec."""
+    names = {"s2v_hidden": "hidden", "batch_size": "batch size", "epochs": "epochs"}
+    used = ", ".join(f"{names[k]} {v['used']}" for k, v in sized.items())
+    paper = ", ".join(f"{v['paper']}" for v in sized.values())
+    options = " ".join(f"--{names[k].replace(' ', '-')} {v['paper']}" for k, v in sized.items())
+    return (f"note: training on the CPU, so speech2vec is CPU-sized ({used}; the paper's: {paper}, which "
+            f"take ~17 min for 3,000 word segments on 2 cores); for the paper's settings add --paper-settings "
+            f"(or {options})")
+
+
+def _on_cpu(device: str) -> bool:
+    """Whether a run with this device setting trains on the CPU (auto without a CUDA GPU)."""
+    if device == "cpu":
+        return True
+    if device != "auto":
+        return False
+    import torch
+
+    return not torch.cuda.is_available()
 
 
 class _Default:
@@ -118,11 +165,17 @@ def run_train(args) -> int:
     from core.corpus.feature_store import FeatureStore
     from core.speech.runner import train_speech_space
 
-    cfg = config_from_args(args)
+    cfg, sized = config_and_cpu_sizing(args)
+    if sized and _started_with_paper_sizes(Path(args.out), sized):
+        # a run begun with the paper's sizes (before CPU sizing, or with --paper-settings) is continued as begun
+        cfg, sized = cfg.replace(**{key: value["paper"] for key, value in sized.items()}), {}
+        print(f"note: {args.out} holds a run with the paper's sizes: continuing it with them", flush=True)
     store = FeatureStore.open(args.store)
     if cfg.grouping != "A":  # how well B / VAD / F are expected to work, from our measurements
         from core.speech.expectations import expectation
         print(expectation(cfg.grouping, synthetic=bool(store.header.get("synthetic"))).line(), flush=True)
+    if sized:
+        print(cpu_sized_note(sized), flush=True)
     text = None
     if args.text_vec:
         from core.vectors import load_vectors
@@ -133,7 +186,8 @@ def run_train(args) -> int:
     try:
         with _ctrl_c_cancels(progress):
             metrics = train_speech_space(store, cfg, args.out, progress, resume=args.resume,
-                                         store_path=str(Path(args.store).resolve()), text_vectors=text)
+                                         store_path=str(Path(args.store).resolve()), text_vectors=text,
+                                         run_notes={"cpu_sized": sized} if sized else None)
     finally:
         listener.close()
         _leave_process_group()
@@ -142,6 +196,18 @@ def run_train(args) -> int:
         print(f"{args.out}: {metrics.get('types')} types; same-different AP "
               f"{sd.get('ap', float('nan')):.3f} (chance {sd.get('chance', float('nan')):.3f})")
     return 0
+
+
+def _started_with_paper_sizes(run_dir: Path, sized: dict) -> bool:
+    """Whether `run_dir` holds a run whose config.json has the paper's value for every CPU-sized setting
+    (a damaged or missing config.json says no; the runner reports it)."""
+    import json
+
+    try:
+        stored = json.loads((run_dir / "config.json").read_text(encoding="utf-8")).get("speech")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(stored, dict) and all(stored.get(key) == value["paper"] for key, value in sized.items())
 
 
 @contextlib.contextmanager

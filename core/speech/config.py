@@ -181,6 +181,13 @@ def read_config_dict(path: str | Path) -> dict:
     return data
 
 
+# Speech2Vec's sizes when `train-speech` runs on a CPU and the user named none of them: the paper's
+# (s2v_hidden 256, batch_size 1024, epochs 10) took about 17 minutes for the 3,000-segment Mboshi dev
+# store on a 2-core CPU (29 s a step) with the loss moving in the fourth decimal (docs/BENCHMARKS.md,
+# session 10). Only the command line applies these (core/commands/speech.py, `--paper-settings` turns
+# them off); experiment TOMLs, the app and the library keep the dataclass's defaults above.
+CPU_SIZES: dict[str, int] = {"s2v_hidden": 64, "batch_size": 128, "epochs": 3}
+
 PRESETS: dict[str, dict] = {
     # Chung & Glass 2018 / Chung et al. 2018: the faithful Speech2Vec.
     "paper": dict(learner="speech2vec", dim=50, s2v_window=3, optimizer="sgd", lr=1e-3,

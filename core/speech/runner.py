@@ -87,11 +87,13 @@ def split_segments(store, exclude_held_out: bool) -> tuple[np.ndarray, np.ndarra
 
 def train_speech_space(store, cfg: SpeechConfig, run_dir: str | Path, progress: Progress | None = None,
                        resume: bool = False, store_path: str | None = None, text_vectors: Embeddings | None = None,
-                       stop_after_steps: int | None = None) -> dict:
+                       stop_after_steps: int | None = None, run_notes: dict | None = None) -> dict:
     """Train the configured learner on `store`, write the run folder, return the metrics.
 
     `text_vectors` is used only to measure isomorphism after training, never for training.
     `stop_after_steps` stops the first training stage early with a checkpoint (tests, time limits).
+    `run_notes` are written into config.json beside the settings (e.g. the command line's
+    "cpu_sized": which settings it chose for the CPU instead of the paper's).
     """
     progress = ensure(progress)
     run_dir = Path(run_dir)
@@ -100,21 +102,25 @@ def train_speech_space(store, cfg: SpeechConfig, run_dir: str | Path, progress: 
     # pointed at the same folder is refused before it reads or writes anything there
     with run_folder_lock(run_dir) if ctx.is_main else contextlib.nullcontext():
         return _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vectors,
-                             stop_after_steps, ctx)
+                             stop_after_steps, ctx, run_notes or {})
 
 
-def _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vectors, stop_after_steps, ctx) -> dict:
+def _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vectors, stop_after_steps, ctx,
+                  run_notes) -> dict:
     device = resolve_device(cfg.device, ctx.local_rank)
     if ctx.is_main:
         check_run_dir(run_dir, cfg, resume)
         run_dir.mkdir(parents=True, exist_ok=True)
         write_json(run_dir / "config.json", {"speech": cfg.to_dict(), "store": store_path,
                                              "synthetic": bool((store.metadata or {}).get("synthetic", False)),
-                                             "world_size": ctx.world})
+                                             "world_size": ctx.world, **run_notes})
     barrier(ctx)
     log = RunLog(run_dir / "log.txt", progress, enabled=ctx.is_main)
     log(f"{cfg.learner} / configuration {cfg.grouping} on {store.n_segments} segments, device {device}, "
         f"{ctx.world} process(es)")
+    if run_notes.get("cpu_sized"):
+        log("CPU-sized by the command line (the paper's in brackets): " + ", ".join(
+            f"{k} {v['used']} ({v['paper']})" for k, v in run_notes["cpu_sized"].items()))
     torch.manual_seed(cfg.seed)
     frames = load_frames(store, cfg.max_frames, progress)
     if cfg.data_on_device and cfg.num_workers == 0:

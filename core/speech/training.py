@@ -158,6 +158,7 @@ def train(task, settings: LoopSettings, ckpt_dir: str | Path, progress: Progress
     use_bf16 = settings.precision == "bf16" and device.type == "cuda"
     progress.set_stage(settings.name)
     started, samples = time.time(), 0
+    first_step = step  # the first step this process takes: its time gives the CPU estimate
     # the loss sum since the last log entry travels in the checkpoint, so the curve continues exactly
     running = torch.tensor(state.get("running_sum", 0.0), dtype=torch.float32, device=device)
     running_n = state.get("running_n", 0)
@@ -199,6 +200,8 @@ def train(task, settings: LoopSettings, ckpt_dir: str | Path, progress: Progress
             samples += _spec_size(spec)
             running += loss.detach().float()
             running_n += 1
+            if step == first_step + 1 and device.type == "cpu" and ctx.is_main:
+                progress.log(estimate_line(settings.name, time.time() - started, total - step))
             stopping = settings.stop_after_steps is not None and step >= settings.stop_after_steps
             if step % settings.log_every == 0 or batch_in_epoch == per_epoch:
                 mean = _mean_over_ranks(running / running_n, ctx)
@@ -217,6 +220,15 @@ def train(task, settings: LoopSettings, ckpt_dir: str | Path, progress: Progress
         batch_in_epoch = 0
         save(finished=epoch >= settings.epochs)
     return TrainResult(step, epoch, True, history, time.time() - started, samples)
+
+
+def estimate_line(name: str, seconds_per_step: float, steps_left: int) -> str:
+    """The up-front estimate a CPU run logs after its first step (a first step includes start-up
+    costs, so it errs long)."""
+    total = seconds_per_step * steps_left
+    took = f"about {total / 60:.0f} min" if total >= 90 else f"about {total:.0f} s"
+    return (f"{name}: {took} more on this machine ({steps_left} steps × {seconds_per_step:.1f} s, "
+            "the time of the first step)")
 
 
 def _batches(task, plan: list, first: int, step: int, settings: LoopSettings, ctx: DistContext, device):
