@@ -36,6 +36,10 @@ SOURCES: dict[str, tuple[str, list]] = {
     "synthetic_500k.A.classification": ("2026-11-25-s3-kjv_500k-restarts-merged",
                                         ["summary", {"task": "classification", "configuration": "A"},
                                          "accuracy_csls", "mean"]),
+    # configurations without word labels at 120k tokens (issue 18): unit-skipgram, 3 seeds, unsupervised map
+    **{f"synthetic_120k.{c}.classification": ("2026-12-02-s8-kjv_120k_bvf-merged",
+                                              ["summary", {"task": "classification", "configuration": c},
+                                               "accuracy_csls", "mean"]) for c in ("B", "VAD", "F")},
     # Mboshi start to end (issue 16): dev word segments and the lexicon after confirmed pairs
     # (session 10: the speech space trained 30 epochs on the H100; corpus and text spaces from session 9)
     **{key: ("2026-12-06-s10-h100-mboshi-end-to-end", [key]) for key in (
