@@ -373,6 +373,37 @@ def load_project(path, read_only, progress=None):
     return Project.open(path, read_only=read_only)
 
 
+def preload_libraries(app, report: bool = False):
+    """Show a splash screen ("Loading libraries…") and import the heavy libraries (torch, pyqtgraph,
+    sounddevice and the modules that need them; app.library_loader) synchronously, before the main
+    window exists; returns the splash (`finish(window)` hides it once the window is shown).
+
+    Why before the window: in a worker thread `import torch` still holds the GIL about 120 ms in one
+    piece (`from torch._C import *`, pybind11's module initialisation), which froze the window while
+    a project opened (docs/BENCHMARKS.md, session 10). Here nothing is waiting on the event loop yet:
+    the splash is painted once, then the import runs; opening a project afterwards finds the
+    libraries loaded. The cost is the same ~2 s, now before the window instead of after it."""
+    from PySide6.QtGui import QColor, QPixmap
+    from PySide6.QtWidgets import QSplashScreen
+
+    from app.library_loader import import_heavy_libraries
+
+    pixmap = QPixmap(460, 160)
+    pixmap.fill(QColor(app.palette().color(app.palette().ColorRole.Window)))
+    splash = QSplashScreen(pixmap)
+    splash.showMessage("<h2>Wordbridge</h2>Loading libraries (torch, pyqtgraph)…",
+                       Qt.AlignCenter, app.palette().color(app.palette().ColorRole.WindowText))
+    splash.show()
+    app.processEvents()  # paint the splash before the import holds the thread
+    if report:
+        print(f"startup: splash shown {seconds_since_process_start():.2f} s after the process started", flush=True)
+    import_heavy_libraries()
+    if report:
+        print(f"startup: libraries loaded {seconds_since_process_start():.2f} s after the process started",
+              flush=True)
+    return splash
+
+
 def initial_project(project_path, settings: Settings):
     """The project to open at start: the argument, else the last one, else the demo, else None."""
     if project_path:
@@ -414,9 +445,12 @@ def run_app(project_path=None, screenshot: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Wordbridge")
     settings = Settings()
+    report = bool(os.environ.get("WORDBRIDGE_REPORT_STARTUP"))
+    splash = preload_libraries(app, report=report)  # before the window: opening a project then never pays for it
     window = MainWindow(settings)
     window.show()
-    if os.environ.get("WORDBRIDGE_REPORT_STARTUP"):
+    splash.finish(window)
+    if report:
         from PySide6.QtCore import QTimer
 
         QTimer.singleShot(0, lambda: print(f"startup: window shown {seconds_since_process_start():.2f} s "

@@ -11,7 +11,15 @@ map (what Align's end also does). Prints one line per phase; `--runs N` repeats 
 sequence in N fresh processes and prints each phase's median. Settings and data go to a temporary
 folder (never the user's).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/bench_ui_stall.py [--runs 5]
+Start-up as the app does it (app.main_window.run_app): the heavy libraries (torch, pyqtgraph, ...)
+are imported behind a splash screen before the main window exists
+(app.main_window.preload_libraries), so opening the demo finds them loaded. That import blocks the
+GUI thread ~2 s, but while no window is there to use: it is printed as its own line ("start-up
+preload", seconds behind the splash), not as an event-loop stall. `--no-preload` measures the app as
+it was before (no splash; the libraries are imported in the worker that opens the demo, and their
+`import torch` falls inside the "open demo" phase).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/bench_ui_stall.py [--runs 5] [--no-preload]
 """
 
 from __future__ import annotations
@@ -59,8 +67,8 @@ def wait_until(app, condition, timeout_s: float = 300) -> bool:
     return True
 
 
-def main() -> int:
-    """Run the phases and print the longest stall of each."""
+def main(preload: bool = True) -> int:
+    """Run the phases and print the longest stall of each (`preload`: start as run_app does)."""
     tmp = Path(tempfile.mkdtemp(prefix="wb-stall-"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["WORDBRIDGE_CONFIG_DIR"] = str(tmp / "config")
@@ -73,8 +81,17 @@ def main() -> int:
     from core.audio import save_wav
 
     app = QApplication.instance() or QApplication([])
+    if preload:  # run_app's start: the libraries behind a splash, before the window exists
+        from app.main_window import preload_libraries
+
+        t0 = time.perf_counter()
+        splash = preload_libraries(app)
+        print(f"start-up preload:    {time.perf_counter() - t0:.2f} s behind the splash, before the window exists "
+              "(not an event-loop stall of a usable window)", flush=True)
     window = MainWindow(Settings())
     window.show()
+    if preload:
+        splash.finish(window)
     beat = Heartbeat()
     beat.timer.start()
     wait_until(app, lambda: False, 0.2)
@@ -129,25 +146,43 @@ def main() -> int:
     return 0
 
 
-def repeat(runs: int) -> int:
+def repeat(runs: int, preload: bool = True) -> int:
     """Run the benchmark in `runs` fresh processes; print each run's lines and each phase's median."""
     import re
     import statistics
     import subprocess
 
     stalls: dict[str, list[float]] = {}
+    preloads: list[float] = []
     for n in range(runs):
-        out = subprocess.run([sys.executable, __file__], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run([sys.executable, __file__, *([] if preload else ["--no-preload"])],
+                             capture_output=True, text=True, check=True).stdout
         print(f"run {n + 1}:\n{out}", end="", flush=True)
         for phase, ms in re.findall(r"^(.+?):\s+longest stall\s+(\d+) ms", out, re.M):
             stalls.setdefault(phase, []).append(float(ms))
+        preloads += [float(s) for s in re.findall(r"^start-up preload:\s+([\d.]+) s", out, re.M)]
     print(f"median of {runs} runs:")
+    if preloads:
+        print(f"  {'start-up preload:':20s} {statistics.median(preloads):7.2f} s   (runs: "
+              f"{', '.join(f'{v:.2f}' for v in preloads)}; behind the splash, no window yet)")
     for phase, values in stalls.items():
         print(f"  {phase + ':':20s} {statistics.median(values):7.0f} ms  (runs: {', '.join(f'{v:.0f}' for v in values)})")
     return 0
 
 
+def parse_args(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=0,
+                        help="repeat the whole sequence in N fresh processes and print each phase's median")
+    parser.add_argument("--no-preload", dest="preload", action="store_false",
+                        help="start without run_app's preload behind the splash (the app before session 10's "
+                             "last change): the libraries are imported while the demo opens")
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
-    if "--runs" in sys.argv:
-        sys.exit(repeat(int(sys.argv[sys.argv.index("--runs") + 1])))
-    sys.exit(main())
+    args = parse_args()
+    sys.exit(repeat(args.runs, args.preload) if args.runs else main(args.preload))

@@ -52,3 +52,33 @@ def test_new_project_uses_a_folder_dialog(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
     assert window.new_project(name="Fresh")
     assert window.session.project.name == "Fresh"
+
+
+def test_app_start_imports_the_libraries_behind_a_splash_before_the_window(qtbot, app_settings, monkeypatch):
+    """Opening a project in a worker still froze the window ~120 ms inside `import torch` (its
+    `from torch._C import *` holds the GIL in one piece): run_app imports the heavy libraries first,
+    synchronously, while a splash screen says so, and only then builds and shows the main window."""
+    import app.library_loader as library_loader
+    import app.main_window as main_window
+    from PySide6.QtWidgets import QApplication, QSplashScreen
+
+    events = []
+
+    def fake_import():
+        splashes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QSplashScreen) and w.isVisible()]
+        events.append(("libraries", bool(splashes) and "Loading libraries" in splashes[0].message()))
+
+    class Window(main_window.MainWindow):
+        def __init__(self, *a, **k):
+            events.append(("window", None))
+            super().__init__(*a, **k)
+            qtbot.addWidget(self, before_close_func=lambda w: w.finish_workers())
+
+    monkeypatch.setattr(library_loader, "import_heavy_libraries", fake_import)
+    monkeypatch.setattr(main_window, "MainWindow", Window)
+    monkeypatch.setattr(main_window, "initial_project", lambda *a: None)
+    monkeypatch.setattr(QApplication, "exec", lambda *a: 0)
+    assert main_window.run_app() == 0
+    assert events == [("libraries", True), ("window", None)]
+    splashes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QSplashScreen)]
+    qtbot.waitUntil(lambda: not any(s.isVisible() for s in splashes), timeout=5000)  # gone once the window shows
