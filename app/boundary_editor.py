@@ -2,7 +2,9 @@
 
 The word's span (its first segment in the project, core.recording_list.word_bounds) is a
 pyqtgraph LinearRegionItem over the waveform: drag either edge (or the whole span) and, when the
-drag ends, the new bounds are stored in the project's database, so they survive a restart.
+drag ends, the new bounds are stored in the project's database, so they survive a restart, and
+`bounds_saved` is emitted: the Recordings tab then has the new span classified again (in the
+session's classify worker) and its row's results replaced.
 Play selection (Tab, as in Praat) plays the span; Play all the whole recording; Auto trim puts back
 the span found by the silence trimmer (core.audio.trim_silence).
 """
@@ -120,10 +122,17 @@ class BoundaryEditor(QWidget):
         start, end = self.region.getRegion()
         return float(start), float(end)
 
-    def set_bounds(self, start: float, end: float) -> None:
-        """Move the span (as a drag would) and store it."""
+    def set_bounds(self, start: float, end: float) -> tuple[float, float] | None:
+        """Move the span (as a drag would) and store it (once)."""
+        self._move_quietly(start, end)
+        return self.save()
+
+    def _move_quietly(self, start: float, end: float) -> None:
+        """Move the span without its change-finished signal (setRegion emits it: `save` would run twice,
+        and the clip be classified twice)."""
+        self.region.blockSignals(True)
         self.region.setRegion((start, end))
-        self.save()
+        self.region.blockSignals(False)
 
     def save(self) -> tuple[float, float] | None:
         """Store the span shown as the word's bounds in the project; returns them (None if not stored)."""
@@ -148,7 +157,7 @@ class BoundaryEditor(QWidget):
             return None
         trim = trim_silence(self.samples, self.sample_rate)
         span = (0, len(self.samples)) if trim is None else trim
-        self.region.setRegion((span[0] / self.sample_rate, span[1] / self.sample_rate))
+        self._move_quietly(span[0] / self.sample_rate, span[1] / self.sample_rate)
         return self.save()
 
     def selection(self) -> np.ndarray:

@@ -125,6 +125,8 @@ class RecordingsPanel(QWidget):
         self.worker: Worker | None = None
         session.project_changed.connect(lambda _p: self.reload())
         session.recordings_changed.connect(self.reload)
+        # new word bounds: classify the new span again (the session's classify worker), results stored
+        self.editor.bounds_saved.connect(session.reclassify_recording)
 
     def reload(self) -> None:
         """Read the list again from the project's database."""
@@ -136,10 +138,24 @@ class RecordingsPanel(QWidget):
         except WordbridgeError as exc:
             rows = []
             self.info.setText(str(exc))
+        current = self.table.currentIndex()
+        current_id = self.model.rows[current.row()].id if current.isValid() and current.row() < len(self.model.rows) \
+            else None
         self.model.set_rows(project, rows)
         self.info.setText(f"{len(rows)} clips" if project is not None else "")
         if self.editor.project is not project or self.editor.recording_id not in {r.id for r in rows}:
             self.editor.clear()
+        elif current_id is not None:  # keep the clip selected (its results changed, say) without reloading the editor
+            from PySide6.QtCore import QItemSelectionModel, QSignalBlocker
+
+            ids = [r.id for r in rows]
+            if current_id in ids:
+                selection = self.table.selectionModel()
+                blocker = QSignalBlocker(selection)
+                selection.setCurrentIndex(self.model.index(ids.index(current_id), current.column()),
+                                          QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+                blocker.unblock()
+                self.table.viewport().update()
 
     def show_row(self, row: int) -> None:
         """Show table row `row`'s waveform with its word span in the boundary editor."""

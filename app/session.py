@@ -185,6 +185,33 @@ class ProjectSession(QObject):
         self.recordings_changed.emit()
         return rid
 
+    def reclassify_recording(self, recording_id: int, start: float, end: float) -> ClipResult | None:
+        """Classify [start, end) seconds of a stored recording again (its word's new bounds, dragged in
+        the Recordings tab) in the classify worker, like a new clip; its results replace the stored ones
+        (`recordings_changed`) and are shown in the results panel. None, with a message, when the
+        recording cannot be read or there is no classifier."""
+        import time
+
+        project = self.project
+        if project is None:
+            return None
+        try:
+            samples, sr = project.recording_audio(recording_id)
+        except (WordbridgeError, OSError) as exc:
+            self.message.emit(f"The clip was not classified again: {exc}")
+            return None
+        span = samples[max(0, int(round(start * sr))):int(round(end * sr))]
+        result = ClipResult(_WordClip(span, int(sr), f"recording {recording_id}", source="file"), int(recording_id),
+                            None, started=time.perf_counter(), project=project)
+        if self.classifier is not None and self.classifier.embed is not None:
+            self._classify(result)
+        elif self.classifier_problem == "loading…":
+            self._pending = result  # classified when the classifier is there
+        else:
+            self.message.emit(f"The clip was not classified again: {self.classifier_problem or 'no classifier'}")
+            return None
+        return result
+
     def _remember(self, result: ClipResult) -> None:
         """Store a stored clip's results in the project (the recordings list reads them) and say so."""
         if result.recording_id is None:

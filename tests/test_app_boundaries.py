@@ -80,3 +80,34 @@ def test_bounds_are_clipped_to_the_recording_and_must_be_in_order(project):
         set_word_bounds(project, rid, 0.3, 0.2)
     with pytest.raises(WordbridgeError, match="no recording with id 999"):
         set_word_bounds(project, 999, 0.0, 0.1)
+
+
+def test_new_bounds_are_classified_again_in_the_worker_and_the_row_keeps_the_results(qtbot, app_settings, project):
+    import threading
+
+    from app.recorder_widget import Clip
+    from core.recording_list import recording_rows
+
+    samples = np.concatenate([fixture.tone_clip(3), fixture.tone_clip(5)])  # word 3 at 0.3-0.7 s, word 5 at 1.3-1.7 s
+    w = _window(qtbot, app_settings, project)
+    w.session.add_clip(Clip(samples, 16000, "microphone", "mic", (int(0.3 * 16000), int(0.7 * 16000))))
+    assert w.session.wait_classified()
+    panel = w.recordings
+    rid = project.recordings()[0].id
+    assert panel.model.rows[0].top[0][0] == fixture.EN[3]
+    _select(panel, 0)
+    classifier = w.session.classifier
+    calls, real = [], classifier.classify_clip
+    classifier.classify_clip = lambda x, *a, **k: calls.append((threading.current_thread(), len(x))) or real(x, *a, **k)
+    editor = panel.editor
+    editor.region.setRegion((1.2, 1.8))  # drag the span onto the second word (ends with sigRegionChangeFinished)
+    assert w.session.wait_classified()
+    qtbot.waitUntil(lambda: panel.model.rows[0].top[0][0] == fixture.EN[5], timeout=10000)
+    assert calls == [(calls[0][0], round(0.6 * 16000))] and calls[0][0] is not threading.main_thread()
+    shown = panel.model.data(panel.model.index(0, 4))
+    assert shown.startswith(fixture.EN[5])  # the row's top results
+    assert panel.model.rows[0].confidence == recording_rows(project)[0].confidence  # and its confidence
+    assert editor.recording_id == rid and panel.table.currentIndex().row() == 0  # the clip stays selected
+    w.close()
+    again = _window(qtbot, app_settings, project)  # stored: a restart reads the new results
+    assert again.recordings.model.rows[0].top[0][0] == fixture.EN[5]
