@@ -374,30 +374,48 @@ def load_project(path, read_only, progress=None):
 
 
 def preload_libraries(app, report: bool = False):
-    """Show a splash screen ("Loading libraries…") and import the heavy libraries (torch, pyqtgraph,
-    sounddevice and the modules that need them; app.library_loader) synchronously, before the main
-    window exists; returns the splash (`finish(window)` hides it once the window is shown).
+    """Show a splash screen ("Loading libraries…") while the heavy libraries are imported (torch,
+    pyqtgraph, sounddevice and the modules that need them; app.library_loader), and return only when
+    they are, before the main window exists; returns the splash (`finish(window)` hides it once the
+    window is shown).
 
     Why before the window: in a worker thread `import torch` still holds the GIL about 120 ms in one
     piece (`from torch._C import *`, pybind11's module initialisation), which froze the window while
-    a project opened (docs/BENCHMARKS.md, session 10). Here nothing is waiting on the event loop yet:
-    the splash is painted once, then the import runs; opening a project afterwards finds the
-    libraries loaded. The cost is the same ~2 s, now before the window instead of after it."""
+    a project opened (docs/BENCHMARKS.md, session 10). Here nothing usable waits on the event loop:
+    opening a project afterwards finds the libraries loaded. The import runs in a plain thread while
+    this one shows the splash (its first paint sets up Qt's fonts, about 1 s on a 2-core CPU, which
+    then overlaps the import, as it did when the window painted while a worker imported). An import
+    that fails is left to the project's loading worker, which reports it as before."""
+    import threading
+
     from PySide6.QtGui import QColor, QPixmap
     from PySide6.QtWidgets import QSplashScreen
 
-    from app.library_loader import import_heavy_libraries
+    from app import library_loader
 
+    def load():
+        try:
+            library_loader.import_heavy_libraries()
+        except Exception:  # noqa: BLE001 - opening a project imports again and shows the error
+            import traceback
+
+            traceback.print_exc()
+
+    thread = threading.Thread(target=load, name="wordbridge-preload", daemon=True)
+    thread.start()
+    palette = app.palette()
     pixmap = QPixmap(460, 160)
-    pixmap.fill(QColor(app.palette().color(app.palette().ColorRole.Window)))
+    pixmap.fill(QColor(palette.color(palette.ColorRole.Window)))
     splash = QSplashScreen(pixmap)
-    splash.showMessage("<h2>Wordbridge</h2>Loading libraries (torch, pyqtgraph)…",
-                       Qt.AlignCenter, app.palette().color(app.palette().ColorRole.WindowText))
+    splash.showMessage("<h2>Wordbridge</h2>Loading libraries (torch, pyqtgraph)…", Qt.AlignCenter,
+                       palette.color(palette.ColorRole.WindowText))
     splash.show()
-    app.processEvents()  # paint the splash before the import holds the thread
+    app.processEvents()
     if report:
         print(f"startup: splash shown {seconds_since_process_start():.2f} s after the process started", flush=True)
-    import_heavy_libraries()
+    while thread.is_alive():
+        thread.join(0.02)
+        app.processEvents()  # keep the splash painted
     if report:
         print(f"startup: libraries loaded {seconds_since_process_start():.2f} s after the process started",
               flush=True)
@@ -429,6 +447,23 @@ def seconds_since_process_start() -> float:
         return time.perf_counter() - _IMPORTED_AT
 
 
+def report_first_paint(window) -> None:
+    """Print "startup: window painted N s after the process started" at the window's first paint
+    ("window shown" is printed when the event loop starts, which can be before the first paint)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+            if event.type() == QEvent.Paint:
+                print(f"startup: window painted {seconds_since_process_start():.2f} s after the process started",
+                      flush=True)
+                obj.removeEventFilter(self)
+            return False
+
+    window._first_paint = FirstPaint(window)
+    window.installEventFilter(window._first_paint)
+
+
 def _open_and_report(window: MainWindow, path) -> None:
     import os
 
@@ -455,6 +490,7 @@ def run_app(project_path=None, screenshot: str | None = None) -> int:
 
         QTimer.singleShot(0, lambda: print(f"startup: window shown {seconds_since_process_start():.2f} s "
                                            "after the process started", flush=True))
+        report_first_paint(window)
     path = initial_project(project_path, settings)
     if path:  # after the first paint, so the window appears at once (pyqtgraph and the project load after)
         from PySide6.QtCore import QTimer

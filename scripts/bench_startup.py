@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EVENTS = ("splash shown", "libraries loaded", "window shown", "project shown")
+EVENTS = ("splash shown", "libraries loaded", "window shown", "window painted", "project shown")
 
 
 def one_run(root: Path, timeout_s: float = 180) -> dict[str, float]:

@@ -65,8 +65,7 @@ def test_app_start_imports_the_libraries_behind_a_splash_before_the_window(qtbot
     events = []
 
     def fake_import():
-        splashes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QSplashScreen) and w.isVisible()]
-        events.append(("libraries", bool(splashes) and "Loading libraries" in splashes[0].message()))
+        events.append(("libraries", None))
 
     class Window(main_window.MainWindow):
         def __init__(self, *a, **k):
@@ -74,11 +73,21 @@ def test_app_start_imports_the_libraries_behind_a_splash_before_the_window(qtbot
             super().__init__(*a, **k)
             qtbot.addWidget(self, before_close_func=lambda w: w.finish_workers())
 
+    import PySide6.QtWidgets as widgets
+
+    splashes = []
+
+    class Splash(QSplashScreen):
+        def __init__(self, *a):
+            super().__init__(*a)
+            splashes.append(self)
+
+    monkeypatch.setattr(widgets, "QSplashScreen", Splash)
     monkeypatch.setattr(library_loader, "import_heavy_libraries", fake_import)
     monkeypatch.setattr(main_window, "MainWindow", Window)
     monkeypatch.setattr(main_window, "initial_project", lambda *a: None)
     monkeypatch.setattr(QApplication, "exec", lambda *a: 0)
     assert main_window.run_app() == 0
-    assert events == [("libraries", True), ("window", None)]
-    splashes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QSplashScreen)]
+    assert events == [("libraries", None), ("window", None)]
+    assert len(splashes) == 1 and "Loading libraries" in splashes[0].message()
     qtbot.waitUntil(lambda: not any(s.isVisible() for s in splashes), timeout=5000)  # gone once the window shows
