@@ -373,6 +373,27 @@ def load_project(path, read_only, progress=None):
     return Project.open(path, read_only=read_only)
 
 
+class StartupSplash(QLabel):
+    """A frameless "Loading libraries…" splash window. Not a QSplashScreen: its show() waits up to 1 s
+    for the window to be exposed (measured on Xvfb and offscreen, 2-core CPU), holding the GIL, which
+    stalled the import it is shown for."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.setWindowFlags(Qt.SplashScreen | Qt.FramelessWindowHint | Qt.WindowStaysOnTopHint)
+        self.setAlignment(Qt.AlignCenter)
+        self.setMargin(24)
+        self.setFrameShape(QLabel.Box)
+        self.resize(460, 160)
+
+    def message(self) -> str:
+        return self.text()
+
+    def finish(self, window) -> None:
+        """Close once `window` is shown (QSplashScreen's name for it)."""
+        self.close()
+
+
 def preload_libraries(app, report: bool = False):
     """Show a splash screen ("Loading libraries…") while the heavy libraries are imported (torch,
     pyqtgraph, sounddevice and the modules that need them; app.library_loader), and return only when
@@ -383,13 +404,9 @@ def preload_libraries(app, report: bool = False):
     piece (`from torch._C import *`, pybind11's module initialisation), which froze the window while
     a project opened (docs/BENCHMARKS.md, session 10). Here nothing usable waits on the event loop:
     opening a project afterwards finds the libraries loaded. The import runs in a plain thread while
-    this one shows the splash (its first paint sets up Qt's fonts, about 1 s on a 2-core CPU, which
-    then overlaps the import, as it did when the window painted while a worker imported). An import
-    that fails is left to the project's loading worker, which reports it as before."""
+    this one shows the splash. An import that fails is left to the project's loading worker, which
+    reports it as before."""
     import threading
-
-    from PySide6.QtGui import QColor, QPixmap
-    from PySide6.QtWidgets import QSplashScreen
 
     from app import library_loader
 
@@ -403,12 +420,7 @@ def preload_libraries(app, report: bool = False):
 
     thread = threading.Thread(target=load, name="wordbridge-preload", daemon=True)
     thread.start()
-    palette = app.palette()
-    pixmap = QPixmap(460, 160)
-    pixmap.fill(QColor(palette.color(palette.ColorRole.Window)))
-    splash = QSplashScreen(pixmap)
-    splash.showMessage("<h2>Wordbridge</h2>Loading libraries (torch, pyqtgraph)…", Qt.AlignCenter,
-                       palette.color(palette.ColorRole.WindowText))
+    splash = StartupSplash("<h2>Wordbridge</h2><p>Loading libraries (torch, pyqtgraph)…</p>")
     splash.show()
     app.processEvents()
     if report:

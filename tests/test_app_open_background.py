@@ -57,10 +57,10 @@ def test_new_project_uses_a_folder_dialog(qtbot, window, tmp_path, monkeypatch):
 def test_app_start_imports_the_libraries_behind_a_splash_before_the_window(qtbot, app_settings, monkeypatch):
     """Opening a project in a worker still froze the window ~120 ms inside `import torch` (its
     `from torch._C import *` holds the GIL in one piece): run_app imports the heavy libraries first,
-    synchronously, while a splash screen says so, and only then builds and shows the main window."""
+    behind a splash window, and only when they are loaded builds and shows the main window."""
     import app.library_loader as library_loader
     import app.main_window as main_window
-    from PySide6.QtWidgets import QApplication, QSplashScreen
+    from PySide6.QtWidgets import QApplication
 
     events = []
 
@@ -73,16 +73,14 @@ def test_app_start_imports_the_libraries_behind_a_splash_before_the_window(qtbot
             super().__init__(*a, **k)
             qtbot.addWidget(self, before_close_func=lambda w: w.finish_workers())
 
-    import PySide6.QtWidgets as widgets
-
     splashes = []
 
-    class Splash(QSplashScreen):
+    class Splash(main_window.StartupSplash):
         def __init__(self, *a):
             super().__init__(*a)
             splashes.append(self)
 
-    monkeypatch.setattr(widgets, "QSplashScreen", Splash)
+    monkeypatch.setattr(main_window, "StartupSplash", Splash)
     monkeypatch.setattr(library_loader, "import_heavy_libraries", fake_import)
     monkeypatch.setattr(main_window, "MainWindow", Window)
     monkeypatch.setattr(main_window, "initial_project", lambda *a: None)
