@@ -70,6 +70,11 @@ def import_heavy_libraries() -> None:
     import app.joint_view  # noqa: F401 - imports core.projection / retrieval
     import core.classify  # noqa: F401
 
+    try:  # the classifier's retrieval asks for faiss (optional): its import held the GIL ~60 ms while a project opened
+        import faiss  # noqa: F401
+    except ImportError:
+        pass
+
     try:  # PortAudio starts at import (about 60 ms); the recorder panel asks it for devices later
         import sounddevice  # noqa: F401
     except OSError:  # no PortAudio library: the recorder says so itself
