@@ -28,6 +28,19 @@ def test_settings_live_under_the_override_and_survive_damage(app_settings, tmp_p
     assert Settings().recent_projects == []
 
 
+def test_settings_are_saved_on_the_gui_thread_without_fsync(app_settings, tmp_path, monkeypatch):
+    """Opening a project adds it to the recent list on the GUI thread: core.atomic's fsync of the
+    folder took ~100 ms there on a loaded disk (docs/BENCHMARKS.md, session 10). A rename, no fsync."""
+    import os
+
+    from app.settings import Settings
+
+    monkeypatch.setattr(os, "fsync", lambda fd: pytest.fail("fsync on the GUI thread"))
+    app_settings.add_recent(tmp_path)
+    assert Settings().last_project == str(tmp_path.resolve())
+    assert [p.name for p in app_settings.path.parent.iterdir()] == ["settings.json"]  # no temporary file left
+
+
 def test_settings_default_folder_comes_from_platformdirs(monkeypatch):
     from app.settings import settings_dir
 
