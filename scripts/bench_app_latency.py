@@ -36,7 +36,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     os.environ["WORDBRIDGE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="wb-bench-config-")
 
+    import app as _app  # noqa: F401 - first, as in main.py: sets OpenMP's wait policy before torch loads
     import make_fixture_project as fixture
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.recorder_widget import RecorderWidget
@@ -77,7 +79,17 @@ def main(argv=None) -> int:
             fixture.tone_clip(n % 40, seed=n)
         t0 = time.perf_counter()
         recorder.accept_clip(clip, 16000, "file", "bench.wav")
-        t1 = time.perf_counter()
+        t1 = time.perf_counter()  # the clip is stored; it is classified in a worker (app/session.py)
+        # wait the way the app does, idle in an event loop (a polling loop would take the GIL from the worker)
+        loop = QEventLoop()
+        session.classified.connect(loop.quit)
+        QTimer.singleShot(60000, loop.quit)
+        if len(shown_at) < n + 1:
+            loop.exec()
+        session.classified.disconnect(loop.quit)
+        if len(shown_at) < n + 1:
+            print("a clip was not classified within 60 s")
+            return 2
         if n >= 3:  # the first clips warm caches
             classify.append(session.latest.classification.seconds)
             shown.append(shown_at[-1] - t0)
@@ -90,7 +102,7 @@ def main(argv=None) -> int:
     print(label)
     print(f"classify (embed + top-k in every space): {stats(classify)}")
     print(f"clip end → results shown:              {stats(shown)}")
-    print(f"whole accept (also WAV + SQLite row):   {stats(whole)}")
+    print(f"accept on the GUI thread (WAV + SQLite row; classified after, in a worker): {stats(whole)}")
     return 0
 
 

@@ -275,6 +275,11 @@ def test_clip_encoder_takes_its_front_end_from_the_config(speech_weights):
     want = front.segment_frames(clip, [(span[0] / SR, span[1] / SR)])[0]
     np.testing.assert_array_equal(encoder.clip_features(clip, SR), want)
     assert encoder(clip, SR).shape == (8,)
+    # a recogniser trained on words ± 0.05 s keeps that much around the trimmed word
+    pad = int(0.05 * SR)
+    margined = ClipEncoder(weights, {**config, "trim_margin_s": 0.05})
+    want = front.segment_frames(clip, [((span[0] - pad) / SR, (span[1] + pad) / SR)])[0]
+    np.testing.assert_array_equal(margined.clip_features(clip, SR), want)
     with pytest.raises(WordbridgeError, match="features of 96 dims but the model takes 13"):
         ClipEncoder(weights, {**config, "feat_dim": 13})
     mfcc_weights, mfcc_config = pack_type_space(space, FeatureConfig())

@@ -88,6 +88,9 @@ class ClipEncoder:
         self.feat_dim = int(config["feat_dim"])
         self.trim = bool(config.get("trim_silence", True))
         self.context_s = float(config.get("cmvn_context_s", 0.25))
+        # silence kept around a trimmed word for own-audio front ends: a word recogniser's training
+        # clips were the word ± 0.05 s (core.voices.clips), so its clips should be cut the same way
+        self.trim_margin = float(config.get("trim_margin_s", 0.0))
         if self.frontend.dim != self.feat_dim:
             raise WordbridgeError(f"stored encoder: features of {self.frontend.dim} dims but the model "
                                   f"takes {self.feat_dim}")
@@ -199,8 +202,10 @@ class ClipEncoder:
         span = trim_silence(x, sr, margin=0.0)
         if span is None:
             raise WordbridgeError("no speech found in the clip (silent or shorter than 0.15 s)")
-        if self.features is None:  # own-audio front ends: the word's span, as the feature store cuts it
-            return self.frontend.segment_frames(x, [(span[0] / sr, span[1] / sr)], device="cpu")[0]
+        if self.features is None:  # own-audio front ends: the word's span (± the training margin)
+            pad = int(round(self.trim_margin * sr))
+            a, b = max(0, span[0] - pad), min(len(x), span[1] + pad)
+            return self.frontend.segment_frames(x, [(a / sr, b / sr)], device="cpu")[0]
         # Training segments are tight word spans cut from features whose CMVN saw the whole
         # utterance (pauses included): normalise over the word plus some context, then keep the word.
         pad = int(round(self.context_s * sr))

@@ -17,6 +17,7 @@ from core.errors import InputFileError, WordbridgeError
 from core.progress import Progress, ensure
 
 SAMPLE_RATE = 16000
+CLIP_MARGIN_S = 0.05  # silence kept on each side of a training word clip (the app's trimmed clips get the same)
 
 
 @dataclass
@@ -64,7 +65,7 @@ class ClipSet:
         return float(sum(len(s) for s in self.samples)) / SAMPLE_RATE
 
 
-def synthetic_word_clips(words: list[str], voices: list, margin_s: float = 0.05, workers: int = 0,
+def synthetic_word_clips(words: list[str], voices: list, margin_s: float = CLIP_MARGIN_S, workers: int = 0,
                          progress: Progress | None = None) -> ClipSet:
     """Every word of `words` said alone by every voice (core.synth VoiceSpec), cut to the word's
     span ± `margin_s`; `workers` > 0 synthesises voices in that many processes. Source
@@ -109,7 +110,7 @@ def _voice_clips(job) -> ClipSet:
     return clips
 
 
-def segment_clips(table, source: str, margin_s: float = 0.05, labels: set[str] | None = None,
+def segment_clips(table, source: str, margin_s: float = CLIP_MARGIN_S, labels: set[str] | None = None,
                   audio_root: str | Path | None = None, progress: Progress | None = None) -> ClipSet:
     """The segments of a SegmentTable as clips, each its span ± `margin_s` (within its file).
 

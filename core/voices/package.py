@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import WordbridgeError
+from core.voices.clips import CLIP_MARGIN_S
 from core.speech.encode import ENCODER_KIND, ENCODER_PREFIX
 
 
@@ -49,6 +50,8 @@ def recognizer_encoder(run_dir: str | Path, speech, trained_on: str) -> tuple[di
     config = {"kind": ENCODER_KIND, "learner": "unit-skipgram", "grouping": "A", "architecture": arch,
               "features": None, "frontend": frontend.config(), "max_frames": 120, "feat_dim": int(arch["feat_dim"]),
               "n_types": len(speech), "dim": int(speech.dim), "trim_silence": True, "cmvn_context_s": 0.25,
+              # its training clips were each word ± this much (core.voices.clips); a trimmed clip gets the same
+              "trim_margin_s": CLIP_MARGIN_S,
               "synthetic": False, "calibration": meta.get("calibration"),
               "trained_on": trained_on, "frontend_provenance": frontend.provenance()}
     return out, config
