@@ -2,10 +2,10 @@
 
 One centroid per type averages every source it was trained on. When the sources sound unlike each
 other — synthetic words said alone against real words cut out of read sentences — the average lies
-between two clusters and neither kind of clip is near it: with one averaged centroid a recogniser
-trained on both put unseen synthetic voices' frequent words first 32 % of the time, with one
-prototype per source and the average kept as a third 48 %, and real test speakers also gained
-(docs/RESULTS.md, "People's voices", session 10). A recogniser stores its per-source prototypes
+between two clusters and neither kind of clip is near it: with one averaged centroid the session-10
+recogniser put unseen synthetic voices' 30 most frequent words first 33 % of the time and real test
+speakers' words 40.8 %; with the per-source prototypes beside the centroid, 42 % and 42.8 %
+(docs/RESULTS.md, "People's voices", session 10; the variant was chosen on calibration speakers). A recogniser stores its per-source prototypes
 as `assign_prototypes` [S, types, dim] in float16 (half the size; cosines move by ~1e-3) beside
 `assign_centroids`; a type without clips of one source has a zero row there, whose cosine (0)
 never beats a real match.
