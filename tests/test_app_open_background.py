@@ -24,8 +24,15 @@ def test_open_loads_libraries_and_project_in_a_worker(qtbot, window, tmp_path, m
     worker = window.open_in_background(str(tmp_path / "proj"))
     assert worker is not None and window.stack.currentWidget() is window.start
     assert "Opening" in window.start.label.text()
-    with qtbot.waitSignal(worker.finished, timeout=60000):
-        pass
+    try:
+        with qtbot.waitSignal(worker.finished, timeout=60000):
+            pass
+    except Exception:  # it hung once in a fresh-clone CI run: leave every thread's stack in the log
+        import faulthandler
+        import sys
+
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        raise
     qtbot.waitUntil(lambda: window.session.project is not None, timeout=5000)
     assert threads and threads[0] is not threading.main_thread()
     assert window.session.project.name == "background" and window.stack.currentWidget() is window.workspace
