@@ -64,3 +64,19 @@ def window(qtbot, app_settings):
     w = MainWindow(app_settings)
     qtbot.addWidget(w, before_close_func=lambda w: w.finish_workers())
     return w
+
+
+@pytest.fixture
+def open_window(qtbot, app_settings):
+    """A factory: `open_window(root)` is a new main window opened on the project at `root`, once its
+    classifier has loaded (a second call on the same project is a restart)."""
+    from app.main_window import MainWindow
+
+    def make(root):
+        w = MainWindow(app_settings)
+        qtbot.addWidget(w, before_close_func=lambda w: w.finish_workers())
+        assert w.open_project(root)
+        qtbot.waitUntil(lambda: w.session.classifier is not None, timeout=20000)
+        return w
+
+    return make

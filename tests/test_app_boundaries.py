@@ -22,28 +22,18 @@ def project(tmp_path):
     return fixture.build_fixture_project(tmp_path / "proj", n_words=12, n_distractors=4)
 
 
-def _window(qtbot, app_settings, project):
-    from app.main_window import MainWindow
-
-    w = MainWindow(app_settings)
-    qtbot.addWidget(w, before_close_func=lambda w: w.finish_workers())
-    assert w.open_project(project.root)
-    qtbot.waitUntil(lambda: w.session.classifier is not None, timeout=20000)
-    return w
-
-
 def _select(panel, row):
     panel.table.setCurrentIndex(panel.model.index(row, 1))
 
 
-def test_dragged_bounds_are_stored_played_and_survive_a_restart(qtbot, app_settings, project, monkeypatch):
+def test_dragged_bounds_are_stored_played_and_survive_a_restart(qtbot, open_window, project, monkeypatch):
     from app import audio_io
     from app.recorder_widget import Clip
     from core.audio import trim_silence
     from core.recording_list import word_bounds
 
     samples = fixture.tone_clip(3)  # 0.3 s silence, 0.4 s tone, 0.3 s silence
-    w = _window(qtbot, app_settings, project)
+    w = open_window(project.root)
     w.session.add_clip(Clip(samples, 16000, "microphone", "mic", trim_silence(samples, 16000)))
     assert w.session.wait_classified()
     panel = w.recordings
@@ -62,7 +52,7 @@ def test_dragged_bounds_are_stored_played_and_survive_a_restart(qtbot, app_setti
     editor.buttons["▶ Play selection"].click()
     assert played == [(round(0.46 * 16000), 16000)]
     w.close()
-    again = _window(qtbot, app_settings, project)
+    again = open_window(project.root)
     _select(again.recordings, 0)
     assert again.recordings.editor.bounds() == pytest.approx((0.28, 0.74))
     assert again.recordings.editor.auto_trim() == pytest.approx((trim[0] / 16000, trim[1] / 16000))
@@ -82,14 +72,14 @@ def test_bounds_are_clipped_to_the_recording_and_must_be_in_order(project):
         set_word_bounds(project, 999, 0.0, 0.1)
 
 
-def test_new_bounds_are_classified_again_in_the_worker_and_the_row_keeps_the_results(qtbot, app_settings, project):
+def test_new_bounds_are_classified_again_in_the_worker_and_the_row_keeps_the_results(qtbot, open_window, project):
     import threading
 
     from app.recorder_widget import Clip
     from core.recording_list import recording_rows
 
     samples = np.concatenate([fixture.tone_clip(3), fixture.tone_clip(5)])  # word 3 at 0.3-0.7 s, word 5 at 1.3-1.7 s
-    w = _window(qtbot, app_settings, project)
+    w = open_window(project.root)
     w.session.add_clip(Clip(samples, 16000, "microphone", "mic", (int(0.3 * 16000), int(0.7 * 16000))))
     assert w.session.wait_classified()
     panel = w.recordings
@@ -109,5 +99,5 @@ def test_new_bounds_are_classified_again_in_the_worker_and_the_row_keeps_the_res
     assert panel.model.rows[0].confidence == recording_rows(project)[0].confidence  # and its confidence
     assert editor.recording_id == rid and panel.table.currentIndex().row() == 0  # the clip stays selected
     w.close()
-    again = _window(qtbot, app_settings, project)  # stored: a restart reads the new results
+    again = open_window(project.root)  # stored: a restart reads the new results
     assert again.recordings.model.rows[0].top[0][0] == fixture.EN[5]

@@ -21,26 +21,16 @@ def project(tmp_path):
     return fixture.build_fixture_project(tmp_path / "proj", n_words=12, n_distractors=4)
 
 
-def _window(qtbot, app_settings, project):
-    from app.main_window import MainWindow
-
-    w = MainWindow(app_settings)
-    qtbot.addWidget(w, before_close_func=lambda w: w.finish_workers())
-    assert w.open_project(project.root)
-    qtbot.waitUntil(lambda: w.session.classifier is not None, timeout=20000)
-    return w
-
-
 def _column(panel, name):
     from app.recordings_panel import COLUMNS
 
     return [panel.model.data(panel.model.index(r, COLUMNS.index(name))) for r in range(panel.model.rowCount())]
 
 
-def test_batch_import_fills_the_list_in_a_worker(qtbot, app_settings, project, tmp_path):
+def test_batch_import_fills_the_list_in_a_worker(qtbot, open_window, project, tmp_path):
     from core.audio import save_wav
 
-    w = _window(qtbot, app_settings, project)
+    w = open_window(project.root)
     panel = w.recordings
     assert [w.tabs.tabText(i) for i in range(w.tabs.count())][-1] == "Recordings"
     paths = [str(save_wav(tmp_path / f"c{i}.wav", fixture.tone_clip(i, seed=5), 16000)) for i in (2, 4, 6)]
@@ -54,11 +44,11 @@ def test_batch_import_fills_the_list_in_a_worker(qtbot, app_settings, project, t
     assert all(panel.buttons[n].toolTip() for n in panel.buttons)
 
 
-def test_recorded_clip_is_listed_and_edits_survive_a_restart(qtbot, app_settings, project):
+def test_recorded_clip_is_listed_and_edits_survive_a_restart(qtbot, open_window, project):
     from app.recorder_widget import Clip
     from app.recordings_panel import COLUMNS
 
-    w = _window(qtbot, app_settings, project)
+    w = open_window(project.root)
     clip = Clip(fixture.tone_clip(3), 16000, "microphone", "test mic", (0, len(fixture.tone_clip(3))), None)
     w.session.add_clip(clip)
     assert w.session.wait_classified()
@@ -67,13 +57,13 @@ def test_recorded_clip_is_listed_and_edits_survive_a_restart(qtbot, app_settings
     for col, value in (("Label", "tree"), ("Speaker", "Ana"), ("Language", "en")):
         assert panel.model.setData(panel.model.index(0, COLUMNS.index(col)), value)
     w.close()
-    again = _window(qtbot, app_settings, project)
+    again = open_window(project.root)
     p2 = again.recordings
     assert (_column(p2, "Label"), _column(p2, "Speaker"), _column(p2, "Language")) == (["tree"], ["Ana"], ["en"])
 
 
-def test_word_list_prompts_one_word_after_another_and_names_files_by_word(qtbot, app_settings, project, tmp_path):
-    w = _window(qtbot, app_settings, project)
+def test_word_list_prompts_one_word_after_another_and_names_files_by_word(qtbot, open_window, project, tmp_path):
+    w = open_window(project.root)
     dialog = w.recordings.word_list_dialog()
     words = tmp_path / "words.txt"
     words.write_text("# list\nwater\nfire\nstone\n")
@@ -91,6 +81,6 @@ def test_word_list_prompts_one_word_after_another_and_names_files_by_word(qtbot,
     assert rows[0].top and rows[0].top[0][0] == fixture.EN[0]
     dialog.reject()
     w.close()
-    again = _window(qtbot, app_settings, project)
+    again = open_window(project.root)
     resumed = again.recordings.word_list_dialog()
     assert resumed.prompt.text() == "stone" and resumed.speaker.text() == "Ana"

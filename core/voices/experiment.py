@@ -210,12 +210,12 @@ def _prototypes_stage(ctx: _Context, tests: dict) -> dict:
     train = _train_frames(ctx)
     protos, made_from = _prototypes(ctx, encode_frameset(model, train, ctx.device), train)
     weights = load_safetensors(ctx.run_dir / "recognizer.safetensors")
-    weights["assign_prototypes"] = protos.astype(np.float16)
+    weights["assign_prototypes"] = protos = protos.astype(np.float16)  # stored and scored as the app reads them
     save_safetensors(ctx.run_dir / "recognizer.safetensors", weights)
     meta = json.loads((ctx.run_dir / "recognizer.json").read_text())
     meta["prototypes"] = made_from
     write_json(ctx.run_dir / "recognizer.json", meta)
-    _synthetic_tests(ctx, model, stack(weights["assign_centroids"], protos.astype(np.float16)), tests)
+    _synthetic_tests(ctx, model, stack(weights["assign_centroids"], protos), tests)
     return {"prototypes": made_from}
 
 
