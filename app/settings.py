@@ -10,6 +10,7 @@ import json
 import os
 from pathlib import Path
 
+from core.atomic import write_json
 
 MAX_RECENT = 8
 
@@ -71,22 +72,12 @@ class Settings:
         """Write the settings file (errors are ignored: settings must never stop the app).
 
         Written to a temporary file and renamed over the old one (never half a file), but without
-        core.atomic's fsyncs: this runs on the GUI thread (opening a project adds it to the recent
-        list), and fsync of the folder took ~100 ms there on a loaded disk, an event-loop stall
-        (docs/BENCHMARKS.md, session 10). A power cut may lose the last change; a damaged file is
-        ignored when read."""
-        import tempfile
-
+        the fsyncs (core.atomic's durable=False): this runs on the GUI thread (opening a project adds
+        it to the recent list), and fsync of the folder took ~100 ms there on a loaded disk, an
+        event-loop stall (docs/BENCHMARKS.md, session 10). A power cut may lose the last change; a
+        damaged file is ignored when read."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(json.dumps(self._data, indent=2, ensure_ascii=False) + "\n")
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_json(self.path, self._data, durable=False)
         except Exception:  # noqa: BLE001 - a read-only home must not break the app
             pass
 

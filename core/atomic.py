@@ -27,8 +27,10 @@ os.umask(_UMASK)
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to `path`; on success it replaces `path` atomically."""
+def atomic_path(path: str | os.PathLike, durable: bool = True) -> Iterator[Path]:
+    """Yield a temporary path next to `path`; on success it replaces `path` atomically. `durable`
+    False skips the fsyncs: still never half a file, but a power cut may lose the change (for small
+    files written on the GUI thread, where an fsync can take ~100 ms)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -37,9 +39,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
-        _fsync_file(tmp_path)
+        if durable:
+            _fsync_file(tmp_path)
         os.replace(tmp_path, path)
-        _fsync_dir(path.parent)
+        if durable:
+            _fsync_dir(path.parent)
     except OSError as exc:
         tmp_path.unlink(missing_ok=True)
         raise _as_user_error(path, exc) from exc
@@ -49,11 +53,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8",
+                durable: bool = True) -> Iterator[IO]:
     """Open a temporary file for writing that atomically replaces `path` when the block ends."""
     if "b" in mode:
         encoding = None
-    with atomic_path(path) as tmp:
+    with atomic_path(path, durable) as tmp:
         with open(tmp, mode, encoding=encoding) as fh:
             yield fh
 
@@ -176,15 +181,15 @@ def finish_file_sets(folder: str | os.PathLike, names=None) -> list[str]:
     return removed
 
 
-def write_text(path: str | os.PathLike, text: str) -> None:
-    """Atomically write a UTF-8 text file."""
-    with atomic_open(path, "w") as fh:
+def write_text(path: str | os.PathLike, text: str, durable: bool = True) -> None:
+    """Atomically write a UTF-8 text file (`durable`: see atomic_path)."""
+    with atomic_open(path, "w", durable=durable) as fh:
         fh.write(text)
 
 
-def write_json(path: str | os.PathLike, obj) -> None:
-    """Atomically write `obj` as indented UTF-8 JSON."""
-    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+def write_json(path: str | os.PathLike, obj, durable: bool = True) -> None:
+    """Atomically write `obj` as indented UTF-8 JSON (`durable`: see atomic_path)."""
+    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n", durable)
 
 
 def _fsync_file(path: Path) -> None:
