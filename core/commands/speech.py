@@ -96,7 +96,7 @@ def config_and_cpu_sizing(args) -> tuple[SpeechConfig, dict]:
     hidden_key = "s2v_hidden" if args.learner == "speech2vec" else "ac_hidden"
     options = {"grouping": args.grouping, epochs_key: args.epochs, "sg_epochs": args.sg_epochs,
                "batch_size": args.batch_size, hidden_key: args.hidden, "optimizer": args.optimizer, "lr": args.lr,
-               "dim": args.dim,               "clusters": args.clusters, "device": args.device, "precision": args.precision,
+               "dim": args.dim, "clusters": args.clusters, "device": args.device, "precision": args.precision,
                "checkpoint_every": args.checkpoint_every, "num_workers": args.num_workers,
                "max_frames": args.max_frames, "seed": args.seed}
     for key, value in options.items():
