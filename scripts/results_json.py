@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / "docs" / "runs"
 VOICES = "2026-12-06-s10-h100-voices-se-real"  # trained on the H100, evaluated on the CPU
+SE_500K = "2026-12-06-s11-h200-kjv_500k_se"
 SOURCES: dict[str, tuple[str, list]] = {
     # people's voices (issue 15): the recogniser installed in the demo, real test speakers
     "voices.so762_test.word_top1": (VOICES, ["tests", "so762_test", "text_words", "top1"]),
@@ -32,10 +33,16 @@ SOURCES: dict[str, tuple[str, list]] = {
     "voices_mfcc.so762_test.word_top1": ("2026-12-06-s10-h100-voices-mfcc-real", ["tests", "so762_test", "text_words", "top1"]),
     "voices_synthetic_only.so762_test.word_top1": ("2026-12-06-s10-h100-voices-se-syn",
                                                    ["tests", "so762_test", "text_words", "top1"]),
-    # configuration A at 500k tokens (MFCC front end; the speech-embedding run is not made yet)
+    # configuration A at 500k tokens (MFCC front end, 3 seeds)
     "synthetic_500k.A.classification": ("2026-11-25-s3-kjv_500k-restarts-merged",
                                         ["summary", {"task": "classification", "configuration": "A"},
                                          "accuracy_csls", "mean"]),
+    # the same with the speech-embedding front end (issue 15; seed 0, session 11)
+    "synthetic_500k_se.A.classification": (SE_500K, ["summary", {"task": "classification", "configuration": "A"},
+                                                     "accuracy_csls", "mean"]),
+    **{f"synthetic_500k_se.A.{lang}_p1": (SE_500K, ["summary", {"task": "translation", "text": text,
+                                                                "configuration": "A"}, "p@1_csls", "mean"])
+       for lang, text in (("fr", "fr_lsg"), ("es", "es_rv"))},
     # configurations without word labels at 120k tokens (issue 18): unit-skipgram, 3 seeds, unsupervised map
     **{f"synthetic_120k.{c}.classification": ("2026-12-02-s8-kjv_120k_bvf-merged",
                                               ["summary", {"task": "classification", "configuration": c},
