@@ -10,10 +10,16 @@ from __future__ import annotations
 import traceback
 from typing import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from core.errors import Cancelled, WordbridgeError
 from core.progress import Progress
+
+# Threads that have started and not yet been reaped. Why: a QThread whose Python owner is collected
+# while it runs aborts the whole process ("QThread: Destroyed while thread is still running", exit
+# 134) — a Worker without a parent dropped by its caller, or one whose parent widget closed. The
+# registry keeps each thread alive until the GUI thread has seen it finish.
+_LIVE: set["_Thread"] = set()
 
 
 class Worker(QObject):
@@ -39,15 +45,24 @@ class Worker(QObject):
         try:
             self.result = self._fn(*self._args, progress=self.progress, **self._kwargs)
         except Cancelled:
-            self.cancelled.emit()
+            self._emit(self.cancelled)
         except WordbridgeError as exc:
-            self.failed.emit(str(exc))
+            self._emit(self.failed, str(exc))
         except Exception as exc:  # noqa: BLE001 - shown to the user, traceback kept on stderr
             traceback.print_exc()
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            self._emit(self.failed, f"{type(exc).__name__}: {exc}")
         else:
-            self.finished.emit(self.result)
-        self.done.emit()
+            self._emit(self.finished, self.result)
+        self._emit(self.done)
+
+    @staticmethod
+    def _emit(signal, *args) -> None:
+        """Emit, unless the Worker's Qt object is gone (its parent widget closed while the job ran):
+        then nobody is listening and the result is dropped."""
+        try:
+            signal.emit(*args)
+        except RuntimeError:
+            pass
 
     def start(self) -> None:
         """Start the thread, after collecting garbage here in the GUI thread.
@@ -60,6 +75,10 @@ class Worker(QObject):
         import gc
 
         gc.collect()
+        _LIVE.add(self._thread)
+        # queued to the application object, which lives in the GUI thread: the thread is dropped
+        # there, after it has finished, never from inside its own run()
+        self._thread.finished.connect(_Reaper.instance().reap)
         self._thread.start()
 
     def cancel(self) -> None:
@@ -81,3 +100,25 @@ class _Thread(QThread):
 
     def run(self) -> None:  # noqa: D401 - Qt API
         self._target()
+
+
+class _Reaper(QObject):
+    """Lives in the GUI thread; drops finished threads from the registry there."""
+
+    _instance: "_Reaper | None" = None
+
+    @classmethod
+    def instance(cls) -> "_Reaper":
+        if cls._instance is None:
+            cls._instance = cls()
+            app = QCoreApplication.instance()
+            if app is not None:
+                cls._instance.moveToThread(app.thread())
+        return cls._instance
+
+    def reap(self) -> None:
+        """Slot for QThread.finished: that thread is at the end of run(); wait the last moment out."""
+        thread = self.sender()
+        if thread in _LIVE:
+            thread.wait()
+            _LIVE.discard(thread)

@@ -1,0 +1,68 @@
+"""app.workers.Worker: a job outlives the Python objects that started it.
+
+Run in a child process: the failure being guarded against aborts the interpreter ("QThread:
+Destroyed while thread is still running", exit code 134), which would take pytest down with it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCRIPT = textwrap.dedent("""
+    import gc, sys, threading, time
+    sys.path.insert(0, {root!r})
+    from PySide6.QtCore import QCoreApplication, QObject, QTimer
+    from app import workers
+    from app.workers import Worker
+
+    app = QCoreApplication([])
+    release = threading.Event()
+    ran = []
+
+    def slow(progress=None):
+        release.wait(10)
+        time.sleep(0.2)
+        ran.append(1)
+        return 1
+
+    parent = QObject() if {with_parent} else None
+    worker = Worker(slow, parent=parent)
+    worker.start()
+    del worker                      # the caller drops its worker (and the parent goes too)
+    if parent is not None:
+        parent.deleteLater()
+        del parent
+    gc.collect()
+    QTimer.singleShot(50, release.set)
+
+    def stop():
+        if not workers._LIVE:
+            app.quit()
+    timer = QTimer()
+    timer.timeout.connect(stop)
+    timer.start(50)
+    QTimer.singleShot(8000, app.quit)
+    app.exec()
+    print("ran", len(ran), "live", len(workers._LIVE))
+""")
+
+
+@pytest.mark.parametrize("with_parent", [False, True], ids=["no-parent", "parent-deleted"])
+def test_a_dropped_worker_finishes_and_is_reaped(with_parent):
+    """Before: exit 134 without a parent, and "Signal source has been deleted" tracebacks with one."""
+    proc = subprocess.run([sys.executable, "-c", SCRIPT.format(root=str(ROOT), with_parent=with_parent)],
+                          capture_output=True, text=True, timeout=60,
+                          env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "ran 1 live 0" in proc.stdout
+    assert "Destroyed while thread" not in proc.stderr
+    assert "Traceback" not in proc.stderr
