@@ -39,4 +39,5 @@ def several_words_warning(samples: np.ndarray, sr: int) -> str | None:
     if len(runs) < 2:
         return None
     return (f"this clip seems to hold {len(runs)} words ({len(runs)} stretches of speech between pauses); "
-            "it is classified as one word — record or import one word per clip")
+            "it is classified as one word — record one word per clip, or split it into words "
+            "(Recordings ▸ Split into words; main.py classify --split)")

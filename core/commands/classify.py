@@ -17,10 +17,16 @@ def register(sub) -> None:
                     "word is trimmed) with a project's speech encoder and alignment.")
     p.add_argument("project", help="project folder (e.g. resources/demo)")
     p.add_argument("clips", nargs="+", help="audio files, one word each (WAV, FLAC, OGG, ...); a clip with "
-                   "several stretches of speech between pauses gets a warning line")
+                   "several stretches of speech between pauses gets a warning line (or, with --split, is split)")
     p.add_argument("-k", type=int, default=5, help="words listed per text space")
     p.add_argument("--method", choices=("csls", "nn"), default="csls", help="retrieval: CSLS or plain cosine")
-    p.add_argument("--json", action="store_true", help="one JSON object per clip instead of text")
+    p.add_argument("--json", action="store_true", help="one JSON object per clip instead of text (with --split, "
+                   "one per word of a split clip, with split: {word, of, start, end}, in seconds)")
+    p.add_argument("--split", action="store_true",
+                   help="split a clip holding several words at the pauses between them (the cue of the warning, "
+                   "core.word_split) and classify each word, printed with its time span; words said without a "
+                   "pause between them stay together. Off by default: a clip is one word, and one with several "
+                   "gets a warning line")
     p.set_defaults(func=run)
 
 
@@ -31,6 +37,7 @@ def run(args) -> int:
     from core.classify import ClipClassifier, clip_embedder
     from core.project import Project
     from core.speech_runs import several_words_warning
+    from core.word_split import split_words
 
     if args.k < 1:
         raise WordbridgeError(f"-k must be at least 1, got {args.k}")
@@ -43,15 +50,48 @@ def run(args) -> int:
     for path in args.clips:
         try:
             samples, sr = load_audio(path)
+            spans = split_words(samples, sr) if args.split else []
+            if len(spans) >= 2:
+                failed += _classify_words(path, samples, sr, spans, classifier, args)
+                continue
             result = classifier.classify_clip(samples, sr, k=args.k, method=args.method)
         except WordbridgeError as exc:
-            message = str(exc)
-            print(f"error: {message if path in message else f'{path}: {message}'}", file=sys.stderr)
+            _error(path, exc)
             failed += 1
             continue
         warning = several_words_warning(samples, sr)
         print(json.dumps(_as_dict(path, result, warning)) if args.json else _as_text(path, result, warning))
     return 2 if failed else 0
+
+
+def _error(path: str, exc: Exception, where: str = "") -> None:
+    message = str(exc)
+    print(f"error: {message if path in message else f'{path}{where}: {message}'}", file=sys.stderr)
+
+
+def _classify_words(path: str, samples, sr: int, spans: list, classifier, args) -> int:
+    """Classify each word of a split clip and print it with its span; returns how many words failed."""
+    from core.word_split import cut
+
+    failed = 0
+    if not args.json:
+        print(f"{path}: split into {len(spans)} words at the pauses between them")
+    for n, span in enumerate(spans, start=1):
+        where = f" word {n} ({span.speech_start:.2f}–{span.speech_end:.2f} s)"
+        try:
+            result = classifier.classify_clip(cut(samples, sr, span), sr, k=args.k, method=args.method)
+        except WordbridgeError as exc:
+            _error(path, exc, where)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps({**_as_dict(path, result), "split": {
+                "word": n, "of": len(spans), "start": round(span.speech_start, 3), "end": round(span.speech_end, 3)}}))
+        else:
+            text = _as_text(path, result).split("\n")[1:]
+            print(f"  word {n} of {len(spans)}, {span.speech_start:.2f}–{span.speech_end:.2f} s:")
+            print("\n".join("  " + line for line in text))
+    return failed
 
 
 def _as_dict(path: str, result, warning: str | None = None) -> dict:
