@@ -3,13 +3,17 @@ confidence), the way Lingua Libre lists a recorded word list. Rows come from
 core.recording_list (the project's database), so the list survives a restart; label, speaker and
 language are edited in place and written back. Batch import runs in a Worker with progress and
 Cancel; Record word list… opens the prompt-by-prompt recorder (app.word_list_dialog). Below the
-table, the selected clip's waveform with its word as a draggable span (app.boundary_editor)."""
+table, the selected clip's waveform with its word as a draggable span (app.boundary_editor).
+Split into words (a button, or the row's context menu) stores each word of a clip that holds several
+(core.word_split: at the pauses between them) as a clip of its own, after asking; the words are
+listed right after their clip and classified one by one in the session's classify worker; Undo
+split removes them again. The split lives in the project (table recording_splits), not here."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QLabel, QMenu, QMessageBox, QPushButton,
+                               QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from app import audio_io
 from app.boundary_editor import BoundaryEditor
@@ -20,6 +24,7 @@ from core.errors import WordbridgeError
 COLUMNS = ("▶", "Label", "Speaker", "Language", "Top results", "Confidence", "Duration", "File")
 EDITABLE = {1: "label", 2: "speaker", 3: "language"}
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3);;All files (*)"
+MAX_SPLIT_S = 120.0  # longer recordings are a corpus's job (Corpus ▸ build, the vad reader), not this button's
 
 
 class RecordingsModel(QAbstractTableModel):
@@ -55,10 +60,11 @@ class RecordingsModel(QAbstractTableModel):
         row = self.rows[index.row()]
         col = index.column()
         if role in (Qt.DisplayRole, Qt.EditRole):
-            return [("▶" if role == Qt.DisplayRole else ""), row.label, row.speaker, row.language,
-                    ", ".join(f"{w} ({s:.2f})" for w, s in row.top),
-                    "" if row.confidence is None else f"{row.confidence:.2f}",
-                    f"{row.duration:.2f} s", row.file][col]
+            top = (f"split into {row.split_into} words ↓" if row.split_into
+                   else ", ".join(f"{w} ({s:.2f})" for w, s in row.top))
+            return [("▶" if role == Qt.DisplayRole else ""), row.label, row.speaker, row.language, top,
+                    "" if row.confidence is None or row.split_into else f"{row.confidence:.2f}",
+                    f"{row.duration:.2f} s", ("↳ " if row.part_of is not None else "") + row.file][col]
         if role == Qt.ToolTipRole:
             return row.note or row.file
         return None
@@ -96,12 +102,18 @@ class RecordingsPanel(QWidget):
         self.table.setToolTip("Every clip of the project; double-click ▶ to play, a label, speaker or language "
                               "to edit it")
         self.info = QLabel("")
-        self.buttons = {name: QPushButton(name) for name in ("Import files…", "Record word list…", "Play")}
+        self.buttons = {name: QPushButton(name) for name in ("Import files…", "Record word list…", "Play",
+                                                             "Split into words", "Undo split")}
         for name, tip in (("Import files…", "Import many audio files at once; each is trimmed, classified and "
                            "listed, in the background (Cancel stops between files)"),
                           ("Record word list…", "Record one word after another from a list; each file is named "
                            "by its word"),
-                          ("Play", "Play the selected clip")):
+                          ("Play", "Play the selected clip"),
+                          ("Split into words", "The selected clip holds several words: store each word (cut at "
+                           "the pauses between them) as a clip of its own, classified on its own; the clip "
+                           "itself is kept. Words said without a pause between them stay together"),
+                          ("Undo split", "Remove the word clips the selected clip was split into (or the "
+                           "selected word clip and the other words of its clip)")):
             self.buttons[name].setToolTip(tip)
         self.progress = ProgressPanel()
         row = QHBoxLayout()
@@ -120,8 +132,13 @@ class RecordingsPanel(QWidget):
         self.buttons["Import files…"].clicked.connect(lambda: self.import_files())
         self.buttons["Record word list…"].clicked.connect(lambda: self.word_list_dialog())
         self.buttons["Play"].clicked.connect(lambda: self.play_selected())
+        self.buttons["Split into words"].clicked.connect(lambda: self.split_selected())
+        self.buttons["Undo split"].clicked.connect(lambda: self.undo_split_selected())
+        self.table.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(lambda index: index.column() == 0 and self.play_row(index.row()))
         self.table.selectionModel().currentRowChanged.connect(lambda current, _previous: self.show_row(current.row()))
+        self.table.selectionModel().currentRowChanged.connect(lambda _c, _p: self._update_split_buttons())
         self.worker: Worker | None = None
         session.project_changed.connect(lambda _p: self.reload())
         session.recordings_changed.connect(self.reload)
@@ -156,6 +173,7 @@ class RecordingsPanel(QWidget):
                                           QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
                 blocker.unblock()
                 self.table.viewport().update()
+        self._update_split_buttons()
 
     def show_row(self, row: int) -> None:
         """Show table row `row`'s waveform with its word span in the boundary editor."""
@@ -220,3 +238,73 @@ class RecordingsPanel(QWidget):
         if problem:
             self.info.setText(problem)
         return problem
+
+    # --- split into words -------------------------------------------------------------------------
+
+    def selected_row(self):
+        """The RecordingRow of the current row, or None."""
+        index = self.table.currentIndex()
+        return self.model.rows[index.row()] if index.isValid() and index.row() < len(self.model.rows) else None
+
+    def _update_split_buttons(self) -> None:
+        row = self.selected_row()
+        self.buttons["Split into words"].setEnabled(row is not None and not row.split_into)
+        self.buttons["Undo split"].setEnabled(row is not None and bool(row.split_into or row.part_of is not None))
+
+    def _context_menu(self, pos) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        self.table.setCurrentIndex(index)
+        menu = QMenu(self)
+        for name, slot in (("Play", self.play_selected), ("Split into words", self.split_selected),
+                           ("Undo split", self.undo_split_selected)):
+            action = menu.addAction(name, slot)
+            action.setEnabled(self.buttons[name].isEnabled())
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def split_selected(self):
+        """Split the selected clip into its words, after asking (the words and their times are shown);
+        returns the session's worker, or None when nothing is split (with the reason shown)."""
+        from core.word_split import split_words
+
+        row, project = self.selected_row(), self.session.project
+        if row is None or project is None:
+            return None
+        if row.duration > MAX_SPLIT_S:
+            self.info.setText(f"{row.file} is {row.duration:.0f} s long: split long recordings into words as a "
+                              "corpus (Corpus ▸ build, the vad reader)")
+            return None
+        try:
+            samples, sr = project.recording_audio(row.id)  # short: at most MAX_SPLIT_S
+        except (WordbridgeError, OSError) as exc:
+            self.info.setText(f"Cannot split the clip: {exc}")
+            return None
+        spans = split_words(samples, sr)
+        if len(spans) < 2:
+            self.info.setText(f"{row.file}: {'no speech found' if not spans else 'one stretch of speech'}, nothing "
+                              "to split (words said without a pause between them are not split)")
+            return None
+        times = ", ".join(f"{s.speech_start:.2f}–{s.speech_end:.2f}" for s in spans)
+        answer = QMessageBox.question(
+            self, "Split into words?",
+            f"{row.file} seems to hold {len(spans)} words, at {times} s.\n\nStore each word as a clip of its own "
+            "(each is classified on its own)? The clip itself is kept; Undo split removes the words again.",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
+        if answer != QMessageBox.Yes:
+            return None
+        return self.session.split_recording(row.id, spans)
+
+    def undo_split_selected(self):
+        """Remove the word clips of the selected clip's split, after asking; returns the worker, or None."""
+        row = self.selected_row()
+        if row is None or not (row.split_into or row.part_of is not None):
+            return None
+        parent = row.id if row.split_into else row.part_of
+        words = [r for r in self.model.rows if r.part_of == parent]
+        answer = QMessageBox.question(
+            self, "Undo split?", f"Remove the {len(words)} word clips split from this clip (their files and "
+            "results)? The clip they were split from stays.", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        if answer != QMessageBox.Yes:
+            return None
+        return self.session.undo_split(row.id)

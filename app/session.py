@@ -57,6 +57,7 @@ class ProjectSession(QObject):
         self._pending: ClipResult | None = None
         self._queue: list[ClipResult] = []  # clips waiting for the classify worker
         self._classifying: Worker | None = None
+        self._splitting: Worker | None = None  # storing or removing the word clips of a split
         self._generation = 0
 
     def open(self, path, read_only: bool | None = None) -> object:
@@ -106,6 +107,7 @@ class ProjectSession(QObject):
         if self._pending is not None:
             pending, self._pending = self._pending, None
             self._classify(pending)
+        self._classify_next()  # word clips of a split stored while the classifier loaded
 
     def _classifier_failed(self, message: str) -> None:
         self.classifier, self.classifier_problem = None, message
@@ -121,8 +123,8 @@ class ProjectSession(QObject):
         from PySide6.QtCore import QCoreApplication, QDeadlineTimer
 
         deadline = QDeadlineTimer(ms)
-        while self._queue or self._classifying is not None or (self._pending is not None
-                                                               and self.classifier_problem == "loading…"):
+        while self._queue or self._classifying is not None or self._splitting is not None or (
+                self._pending is not None and self.classifier_problem == "loading…"):
             if deadline.hasExpired():
                 return False
             QCoreApplication.processEvents()
@@ -211,6 +213,69 @@ class ProjectSession(QObject):
             self.message.emit(f"The clip was not classified again: {self.classifier_problem or 'no classifier'}")
             return None
         return result
+
+    def split_recording(self, recording_id: int, spans: list | None = None) -> Worker | None:
+        """Store each word of a recording as a clip of its own (core.word_split.split_recording, in a
+        worker: the WAVs are written off the GUI thread), then classify each word clip in the classify
+        worker, one after another like new clips; the recording itself is kept. None, with a
+        message, when there is no project or it cannot be written."""
+        import time
+
+        from core.word_split import split_recording
+
+        if self.project is None:
+            return None
+        try:
+            project = self.writable_project()  # the bundled demo: its copy (same recording ids)
+        except (WordbridgeError, OSError) as exc:
+            self.message.emit(f"The clip was not split: {exc}")
+            return None
+
+        def stored(made: list) -> None:
+            rate = int(project.db.recording(recording_id).sample_rate)  # the words keep the recording's rate
+            for rid, _span, piece in made:
+                result = ClipResult(_WordClip(piece, rate, f"recording {rid}", source="file"), rid, None,
+                                    started=time.perf_counter(), project=project)
+                if self.classifier is not None and self.classifier.embed is not None:
+                    self._classify(result)
+                elif self.classifier_problem == "loading…":
+                    self._queue.append(result)  # classified once the classifier is there (_classifier_loaded)
+            self.recordings_changed.emit()
+            self.message.emit(f"Split into {len(made)} words, each a clip of its own in the Recordings list"
+                              + ("; classifying them…" if self.classifier is not None else ""))
+
+        worker = Worker(split_recording, project, int(recording_id), spans, parent=self)
+        worker.finished.connect(stored)
+        worker.failed.connect(lambda m: self.message.emit(f"The clip was not split: {m}"))
+        self._start_split_worker(worker)
+        return worker
+
+    def _start_split_worker(self, worker: Worker) -> None:
+        self._splitting = worker
+        worker.done.connect(lambda: setattr(self, "_splitting", None) if self._splitting is worker else None)
+        worker.start()
+
+    def splitting(self) -> bool:
+        """True while the word clips of a split are being stored or removed."""
+        return self._splitting is not None
+
+    def undo_split(self, recording_id: int) -> Worker | None:
+        """Remove the word clips a recording was split into (given it or any of its words), in a
+        worker; refused (a message, None) while clips are still being classified."""
+        from core.word_split import undo_split
+
+        if self.project is None:
+            return None
+        if self._queue or self._classifying is not None or self._splitting is not None:
+            self.message.emit("The words are still being classified; undo the split when they are done")
+            return None
+        project = self.project
+        worker = Worker(undo_split, project, int(recording_id), parent=self)
+        worker.finished.connect(lambda ids: (self.recordings_changed.emit(),
+                                             self.message.emit(f"Split undone: {len(ids)} word clips removed")))
+        worker.failed.connect(lambda m: self.message.emit(f"The split was not undone: {m}"))
+        self._start_split_worker(worker)
+        return worker
 
     def _remember(self, result: ClipResult) -> None:
         """Store a stored clip's results in the project (the recordings list reads them) and say so."""

@@ -50,6 +50,8 @@ class RecordingRow:
     top: list
     confidence: float | None
     note: str
+    split_into: int = 0  # this clip was split into that many word clips (core.word_split)
+    part_of: int | None = None  # this clip is a word of that recording, split from it
 
 
 def _has_table(conn: sqlite3.Connection) -> bool:
@@ -57,7 +59,11 @@ def _has_table(conn: sqlite3.Connection) -> bool:
 
 
 def recording_rows(project) -> list[RecordingRow]:
-    """Every recording of the project with its stored results, oldest first."""
+    """Every recording of the project with its stored results, oldest first; the word clips split
+    from a recording (core.word_split) come right after it, in word order."""
+    from core.word_split import split_links
+
+    links = split_links(project)
     results = {}
     with project.db.transaction(write=False) as conn:
         if _has_table(conn):
@@ -65,11 +71,19 @@ def recording_rows(project) -> list[RecordingRow]:
                     "SELECT recording_id, language, top, confidence FROM recording_results"):
                 results[rid] = (language, [tuple(t) for t in json.loads(top)], confidence)
     rows = []
+    parts: dict[int, int] = {}
+    for parent, *_rest in links.values():
+        parts[parent] = parts.get(parent, 0) + 1
     for r in project.recordings():
         language, top, confidence = results.get(r.id, ("", [], None))
         rows.append(RecordingRow(r.id, Path(r.wav_path).name, r.duration, r.source, r.label or "", r.speaker or "",
-                                 language, top, confidence, r.note))
-    return rows
+                                 language, top, confidence, r.note, parts.get(r.id, 0),
+                                 links[r.id][0] if r.id in links else None))
+    if not links:
+        return rows
+    known = {row.id for row in rows}
+    order = {row.id: (row.part_of, links[row.id][1]) if row.part_of in known else (row.id, 0) for row in rows}
+    return sorted(rows, key=lambda row: order[row.id])
 
 
 def _upsert(project, recording_id: int, **fields) -> None:
