@@ -13,6 +13,12 @@ left its new mapping beside the previous run's metrics. `staged_run_folder(out)`
   folder is moved aside, the new one renamed into place and the old one deleted. A kill at any
   moment leaves either the old run or the new one under `out`, never a mix (between the two renames
   `out` is briefly absent and the old run survives as `.<name>.old-*.tmp`, put back by the next run).
+
+`resumable_run_folder(out)` is the same for a run that must survive a kill (`train-speech`, whose
+checkpoints let a killed run continue): the run is built in `.<name>.partial` next to `out`, a
+folder that a kill or Cancel leaves in place for the next run to continue, and that replaces `out`
+(through the same swap) only when the run finishes. An unfinished run is never under `out`, so a
+killed run never mixes with the finished one there.
 """
 
 from __future__ import annotations
@@ -55,6 +61,69 @@ def staged_run_folder(out: str | os.PathLike, owned: Iterable[str]) -> Iterator[
             raise
 
 
+def partial_folder(out: str | os.PathLike) -> Path:
+    """The hidden folder an unfinished resumable run of `out` is built in (`.<name>.partial`)."""
+    out = Path(out)
+    return out.parent / f".{out.name}.partial"
+
+
+def current_run_folder(out: str | os.PathLike) -> Path:
+    """The folder holding the run a rerun into `out` continues: the unfinished one if there is one, else `out`."""
+    partial = partial_folder(out)
+    return partial if partial.is_dir() else Path(out)
+
+
+class ResumableRun:
+    """The folder to write (`path`) of a `resumable_run_folder`; `commit()` puts it in place as `out`."""
+
+    def __init__(self, out: Path, path: Path):
+        self.out, self.path = out, path
+
+    def commit(self) -> None:
+        _swap_into_place(self.path, self.out)
+
+
+@contextlib.contextmanager
+def resumable_run_folder(out: str | os.PathLike, check=None) -> Iterator[ResumableRun]:
+    """Hold `out`'s lock and yield the `ResumableRun` that is built in `partial_folder(out)`.
+
+    `check(folder)` (may raise) is called under the lock with `current_run_folder(out)` before
+    anything is written. Without an unfinished run, the partial folder starts as a copy of `out`
+    (hard links where possible: every file of a run is replaced by a rename, never changed in
+    place), so a rerun of a finished run continues it as before. The partial folder stays when the
+    block fails, is cancelled or killed, or ends without `commit()`.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise WordbridgeError(f"{out}: --out is an existing file; give a folder for the run")
+    with run_folder_lock(out):
+        _restore_and_clean(out)
+        if check is not None:
+            check(current_run_folder(out))
+        work = partial_folder(out)
+        if not work.is_dir():
+            _start_partial(out, work)
+        yield ResumableRun(out, work)
+
+
+def _start_partial(out: Path, work: Path) -> None:
+    """Make `work`: a copy of `out` (or empty), built under a temporary name and renamed."""
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.run-", suffix=".tmp", dir=out.parent))
+        if out.is_dir():
+            shutil.copytree(out, staging, symlinks=True, dirs_exist_ok=True, copy_function=_link_or_copy)
+        os.replace(staging, work)
+    except OSError as exc:
+        raise WordbridgeError(f"{out}: cannot write the run folder here ({exc.strerror or exc})") from None
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def check_run_folder(out: Path, owned: Iterable[str]) -> None:
     """Refuse an `out` that is a file, lies under a file, holds foreign files or cannot be written."""
     owned = set(owned)
@@ -80,7 +149,7 @@ def run_folder_lock(out: str | os.PathLike):
     """Hold the lock of the folder `out` across processes (`.<name>.lock` next to it, `filelock`),
     without waiting: a folder another process holds is a one-line error. A holder that dies
     releases the lock with its process. Used by `align` (through `staged_run_folder`), `train-speech`
-    (a run folder continued in place) and `corpus build` (a feature store)."""
+    (through `resumable_run_folder`) and `corpus build` (a feature store)."""
     from filelock import FileLock, Timeout
 
     out = Path(out)
@@ -102,7 +171,8 @@ def run_folder_lock(out: str | os.PathLike):
 
 
 def _restore_and_clean(out: Path) -> None:
-    """Under the lock: put back an old run a kill left aside, and delete stale temporary folders."""
+    """Under the lock: put back an old run a kill left aside, and delete stale temporary folders
+    (an unfinished resumable run, `.<name>.partial`, is kept)."""
     olds = sorted(out.parent.glob(f".{out.name}.old-*.tmp"))
     if olds and not out.exists():
         os.replace(olds.pop(), out)

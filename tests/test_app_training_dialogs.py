@@ -166,7 +166,8 @@ def test_cancel_mid_training_then_continue(qtbot, window, project, tmp_path, tin
     assert project.manifest.spaces == [] and project.manifest.encoders == []
     assert project.runs("train-speech")[-1].status == "cancelled"
     first_loss = job.series["loss"][0]
-    checkpoint = json.loads((project.root / "speech-runs" / "speech-en" / "checkpoints" / "acoustic"
+    assert not (project.root / "speech-runs" / "speech-en").exists()  # unfinished: built aside
+    checkpoint = json.loads((project.root / "speech-runs" / ".speech-en.partial" / "checkpoints" / "acoustic"
                              / "checkpoint.json").read_text())
     assert checkpoint["epoch"] == 1 and checkpoint["step"] == 5  # 18 segments, 4 per step
 
@@ -177,6 +178,8 @@ def test_cancel_mid_training_then_continue(qtbot, window, project, tmp_path, tin
     assert history[0][2] == pytest.approx(first_loss)
     assert job2.result["encoder_steps"] == 15
     assert project.space_entry("speech-en").kind == "speech"
+    assert (project.root / "speech-runs" / "speech-en" / "metrics.json").is_file()
+    assert not (project.root / "speech-runs" / ".speech-en.partial").exists()
 
 
 def test_bad_input_gets_a_message_not_a_traceback(qtbot, window, project, tmp_path, messages):

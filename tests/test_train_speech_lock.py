@@ -34,23 +34,25 @@ def test_a_second_train_speech_on_the_same_out_is_refused(store_dir, tmp_path):
     from filelock import FileLock
 
     run = tmp_path / "run"
+    building = tmp_path / ".run.partial"  # a run is built aside, renamed to `run` when it finishes
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     first = subprocess.Popen(_command(store_dir, run), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 120
-        while not (run / "log.txt").is_file():  # written once the first run holds the folder
+        while not (building / "log.txt").is_file():  # written once the first run holds the folder
             assert first.poll() is None, first.stderr.read()
             assert time.time() < deadline, "the first run did not start"
             time.sleep(0.2)
-        log_before = (run / "log.txt").read_text()
+        log_before = (building / "log.txt").read_text()
         second = subprocess.run(_command(store_dir, run), cwd=ROOT, env=env, capture_output=True, text=True,
                                 timeout=60)
         assert first.poll() is None, "the first run must still be training"
         assert second.returncode == 2, second.stderr
         assert "another run is writing this folder" in second.stderr and "Traceback" not in second.stderr
         assert len(second.stderr.strip().splitlines()) == 1
-        assert (run / "log.txt").read_text().count("speech2vec / configuration") == 1  # only the first wrote
+        assert (building / "log.txt").read_text().count("speech2vec / configuration") == 1  # only the first wrote
+        assert not run.exists()  # an unfinished run is never under --out
         assert log_before.count("speech2vec / configuration") == 1
     finally:
         first.kill()

@@ -163,10 +163,11 @@ def _file_settings(path: str) -> dict:
 def run_train(args) -> int:
     """Open the store, train, write the run folder."""
     from core.corpus.feature_store import FeatureStore
+    from core.run_folder import current_run_folder
     from core.speech.runner import train_speech_space
 
     cfg, sized = config_and_cpu_sizing(args)
-    if sized and _started_with_paper_sizes(Path(args.out), sized):
+    if sized and _started_with_paper_sizes(current_run_folder(args.out), sized):
         # a run begun with the paper's sizes (before CPU sizing, or with --paper-settings) is continued as begun
         cfg, sized = cfg.replace(**{key: value["paper"] for key, value in sized.items()}), {}
         print(f"note: {args.out} holds a run with the paper's sizes: continuing it with them", flush=True)

@@ -120,12 +120,14 @@ def train_project_speech_space(project, store_path: str | Path, cfg, space_id: s
                                progress: Progress | None = None) -> dict:
     """Train a speech space on a feature store and store it in `project` (space + encoder).
 
-    The run folder is `<project>/speech-runs/<space_id>/`; an unfinished run there with the same
+    The run folder is `<project>/speech-runs/<space_id>/` (an unfinished run is in
+    `speech-runs/.<space_id>.partial/` until it finishes); an unfinished run with the same
     settings is continued from its checkpoint, one with other settings is an error unless
     `start_over` (which deletes it first). Returns the runner's metrics plus "space", "run_dir"
     and "removed" (mappings/projections of a replaced space).
     """
     from core.corpus.feature_store import FeatureStore
+    from core.run_folder import current_run_folder, partial_folder
     from core.speech.runner import check_run_dir, train_speech_space
     from core.speech.type_space import load_type_space
 
@@ -137,10 +139,12 @@ def train_project_speech_space(project, store_path: str | Path, cfg, space_id: s
     if space_id in {s.id for s in project.manifest.spaces} and not replace:
         raise WordbridgeError(f"this project already has a space {space_id!r}; choose another name or replace it")
     run_dir = speech_run_folder(project, space_id)
-    if start_over and run_dir.exists():
-        shutil.rmtree(run_dir)
+    if start_over:
+        for folder in (partial_folder(run_dir), run_dir):  # the unfinished run and the finished one
+            if folder.exists():
+                shutil.rmtree(folder)
     try:
-        check_run_dir(run_dir, cfg, resume=False)
+        check_run_dir(current_run_folder(run_dir), cfg, resume=False)
     except WordbridgeError:
         raise WordbridgeError(f"{run_dir} holds an earlier run of {space_id!r} with other settings: start "
                               "over (deletes it), train with its settings to continue it, or choose another "

@@ -1,5 +1,10 @@
 """One speech-space run from a feature store to a type space, with its config, metrics and log.
 
+The run is built in a hidden folder next to the run folder (`.<name>.partial`,
+`core.run_folder.resumable_run_folder`) and renamed into place when it finishes: a killed or
+cancelled run stays there, with its checkpoints, for the next run with the same settings to
+continue ("resumed from step N"), and never mixes with a finished run under the run folder.
+
 Stages (each resumable; a killed run rerun with the same settings continues where it stopped):
   speech2vec:     train Speech2Vec → encode every segment → types (labels or k-means) → type means
   unit-skipgram:  train acoustic embeddings → encode → types (labels or k-means) → skip-gram over
@@ -22,7 +27,7 @@ from core.atomic import load_safetensors, save_safetensors, write_json, write_te
 from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
 from core.progress import Progress, ensure
-from core.run_folder import run_folder_lock
+from core.run_folder import partial_folder, resumable_run_folder
 from core.speech import clustering, metrics
 from core.speech.batching import load_frames
 from core.speech.config import SpeechConfig
@@ -71,8 +76,10 @@ def check_run_dir(run_dir: Path, cfg: SpeechConfig, resume: bool) -> None:
     new = cfg.to_dict()
     changed = sorted(k for k in set(old) | set(new) if k not in RUNTIME_ONLY and old.get(k) != new.get(k))
     if changed:
-        raise WordbridgeError(f"{run_dir} holds a run with other settings ({', '.join(changed)}); "
-                              "use another --out folder")
+        unfinished = run_dir.name.startswith(".") and run_dir.name.endswith(".partial")
+        raise WordbridgeError(f"{run_dir} holds {'an unfinished' if unfinished else 'a'} run with other settings "
+                              f"({', '.join(changed)}); use another --out folder"
+                              + (", or delete that folder to start over" if unfinished else ""))
 
 
 def split_segments(store, exclude_held_out: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -98,19 +105,24 @@ def train_speech_space(store, cfg: SpeechConfig, run_dir: str | Path, progress: 
     progress = ensure(progress)
     run_dir = Path(run_dir)
     ctx = distributed_context(cfg.device)
+    if not ctx.is_main:  # rank 0 holds the lock and makes the partial folder before the first barrier
+        return _train_locked(store, cfg, partial_folder(run_dir), progress, resume, store_path, text_vectors,
+                             stop_after_steps, ctx, run_notes or {}, run_dir)
     # one process trains into a run folder at a time: a second run (another train-speech, the app)
     # pointed at the same folder is refused before it reads or writes anything there
-    with run_folder_lock(run_dir) if ctx.is_main else contextlib.nullcontext():
-        return _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vectors,
-                             stop_after_steps, ctx, run_notes or {})
+    with resumable_run_folder(run_dir, check=lambda folder: check_run_dir(folder, cfg, resume)) as run:
+        result = _train_locked(store, cfg, run.path, progress, resume, store_path, text_vectors,
+                               stop_after_steps, ctx, run_notes or {}, run_dir)
+        if "stopped_at_step" not in result:
+            run.commit()
+        return result
 
 
 def _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vectors, stop_after_steps, ctx,
-                  run_notes) -> dict:
+                  run_notes, out) -> dict:
+    """Train into `run_dir` (the partial folder that becomes `out` when the run finishes)."""
     device = resolve_device(cfg.device, ctx.local_rank)
     if ctx.is_main:
-        check_run_dir(run_dir, cfg, resume)
-        run_dir.mkdir(parents=True, exist_ok=True)
         write_json(run_dir / "config.json", {"speech": cfg.to_dict(), "store": store_path,
                                              "synthetic": bool((store.metadata or {}).get("synthetic", False)),
                                              "world_size": ctx.world, **run_notes})
@@ -150,6 +162,7 @@ def _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vector
         type_space, sg_loop = _train_skipgram(cfg, store, type_of, train_idx, names, counts, run_dir,
                                               progress, ctx, log)
         timings["skipgram_s"] = round(sg_loop.seconds, 3) if sg_loop else None
+    barrier(ctx)  # every rank has read the partial folder before rank 0 renames it into place
     if not ctx.is_main:
         return {}
     if centroids is None:
@@ -164,7 +177,7 @@ def _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vector
                    "skipgram_history": sg_loop.history if sg_loop else None, "timings": timings,
                    "synthetic": bool((store.metadata or {}).get("synthetic", False))})
     write_json(run_dir / "metrics.json", result)
-    log(f"done: {len(names)} types; metrics in {run_dir / 'metrics.json'}")
+    log(f"done: {len(names)} types; metrics in {out / 'metrics.json'}")
     return result
 
 
