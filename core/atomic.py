@@ -6,6 +6,11 @@ read-only folder becomes a one-line `WordbridgeError`, also when safetensors rep
 error type: every safetensors file is written by `save_safetensors` / `write_safetensors` and read
 by `load_safetensors` (its header metadata by `read_safetensors_metadata`), which turn safetensors'
 errors (and a truncated file) into those lines. `atomic_file_set` replaces several files as a set.
+
+Before a big write the free space is checked (`check_free_space`, one line naming the bytes needed
+and free): `atomic_path(..., expected_bytes=)` (WAV files), every safetensors file (checkpoints,
+models, project arrays, speech type spaces), `core.vectors.save_vectors` (text and speech spaces),
+Save As and the feature store's features file.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
@@ -26,13 +32,33 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def check_free_space(folder: str | os.PathLike, needed: int, what: str,
+                     hint: str = "free some space or write elsewhere") -> None:
+    """Refuse, in one line (a `WordbridgeError`: exit 2), writing `needed` bytes of `what` into
+    `folder` (or the nearest existing folder above it) when its disk has less free space than that.
+    A disk whose free space cannot be read is not refused here (the write reports a full disk)."""
+    probe = Path(folder)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        free = shutil.disk_usage(probe).free
+    except OSError:
+        return
+    if free < needed:
+        raise WordbridgeError(f"{folder}: not enough free disk space for {what}: it needs {needed:,} bytes "
+                              f"({needed / 2**30:.2f} GiB), {free:,} bytes ({free / 2**30:.2f} GiB) are free; {hint}")
+
+
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, durable: bool = True) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, durable: bool = True, expected_bytes: int | None = None) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on success it replaces `path` atomically. `durable`
     False skips the fsyncs: still never half a file, but a power cut may lose the change (for small
-    files written on the GUI thread, where an fsync can take ~100 ms)."""
+    files written on the GUI thread, where an fsync can take ~100 ms). `expected_bytes` (the size
+    about to be written) is checked against the free space first (`check_free_space`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if expected_bytes is not None:
+        check_free_space(path.parent, expected_bytes, path.name)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -219,6 +245,9 @@ def write_safetensors(tmp: str | os.PathLike, tensors: dict, metadata: dict[str,
     from safetensors import SafetensorError
 
     torch_tensors = any(type(v).__module__.startswith("torch") for v in tensors.values())
+    size = sum(int(v.nbytes) if hasattr(v, "nbytes") else int(v.numel() * v.element_size()) for v in tensors.values())
+    header = 64 + sum(len(str(k)) + 96 for k in tensors) + sum(len(k) + len(v) + 8 for k, v in (metadata or {}).items())
+    check_free_space(Path(tmp).parent, size + header, Path(shown_as or tmp).name)
     if torch_tensors:
         from safetensors.torch import save_file
     else:

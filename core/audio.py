@@ -121,6 +121,11 @@ def is_silent(samples: np.ndarray) -> bool:
     return len(samples) == 0 or float(np.max(np.abs(samples))) < SILENT_PEAK
 
 
+def wav_bytes(n_samples: int) -> int:
+    """Size of a mono 16-bit PCM WAV file of `n_samples` samples (44-byte header)."""
+    return 44 + 2 * int(n_samples)
+
+
 def save_wav(path: str | os.PathLike, samples: np.ndarray, sr: int = TARGET_SR) -> Path:
     """Write mono 16-bit PCM WAV atomically; float samples are clipped to [-1, 1]."""
     import soundfile as sf
@@ -133,7 +138,7 @@ def save_wav(path: str | os.PathLike, samples: np.ndarray, sr: int = TARGET_SR) 
     if samples.dtype.kind == "f":
         samples = np.clip(samples, -1.0, 1.0)
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, expected_bytes=wav_bytes(len(samples))) as tmp:
         sf.write(str(tmp), samples, int(sr), subtype="PCM_16", format="WAV")
     return path
 

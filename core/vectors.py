@@ -18,7 +18,7 @@ from typing import Iterable
 
 import numpy as np
 
-from core.atomic import atomic_file_set, atomic_path, finish_file_sets
+from core.atomic import atomic_file_set, atomic_path, check_free_space, finish_file_sets
 from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
 
@@ -266,10 +266,19 @@ def save_vectors(emb: Embeddings, path: str | os.PathLike, binary: bool = False,
     with_counts = write_counts and emb.counts is not None
     members = [path, counts_path(path)] if with_counts else [path]
     remove = [counts_path(path)] if write_counts and not with_counts else []
+    check_free_space(path.parent, vectors_file_bytes(emb, binary) + (len(emb) * 8 if with_counts else 0),
+                     path.name)
     with atomic_file_set(members, remove=remove) as temps:
         write_vectors_file(emb, temps[0], binary)
         if with_counts:
             write_counts_file(emb.words, emb.counts, temps[1])
+
+
+def vectors_file_bytes(emb: Embeddings, binary: bool) -> int:
+    """A low estimate of `emb`'s word2vec file size, for the free-space check before writing it (a
+    text value of 9 significant digits and its space take 11-16 bytes; 10 are counted)."""
+    words = sum(len(w.encode("utf-8")) + 2 for w in emb.words)
+    return 32 + words + len(emb) * emb.dim * (4 if binary else 10)
 
 
 def check_words(emb: Embeddings, path: str | os.PathLike) -> None:

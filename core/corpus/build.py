@@ -32,6 +32,7 @@ from typing import Callable
 
 import numpy as np
 
+from core import atomic
 from core.atomic import atomic_file_set, atomic_path, finish_file_sets, is_temp_name, write_json
 from core.audio import audio_warnings, load_audio
 from core.corpus.feature_store import ARRAY_FILES, FORMAT, VERSION, FeatureStore
@@ -309,11 +310,7 @@ def _npy_bytes(shape, dtype) -> int:
 def check_free_space(out: Path, needed: int) -> None:
     """Refuse, in one line, a store that the disk holding `out` has no room for."""
     out.mkdir(parents=True, exist_ok=True)
-    free = shutil.disk_usage(out).free
-    if free < needed:
-        raise WordbridgeError(f"{out}: not enough free disk space for the feature store: it needs "
-                              f"{needed:,} bytes ({needed / 2**30:.2f} GiB), {free:,} bytes "
-                              f"({free / 2**30:.2f} GiB) are free; free some space or choose another --out")
+    atomic.check_free_space(out, needed, "the feature store", "free some space or choose another --out")
 
 
 def _reserve(path: Path) -> None:

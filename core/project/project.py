@@ -11,6 +11,7 @@ manifest lists are handled by `ProjectItems` (core/project/project_items.py), an
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import shutil
@@ -19,7 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-from core.atomic import is_temp_name, remove_stale_temp_files, write_json
+from core.atomic import check_free_space, is_temp_name, remove_stale_temp_files, write_json
 from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
 from core.project import items
@@ -97,12 +98,29 @@ class Project(ProjectItems, ProjectRecords):
 
         def build(folder: Path) -> None:
             with self._lock:
+                check_free_space(new_path.parent, self._copy_bytes(skip), "the project copy",
+                                 "free some space or save the copy elsewhere")
                 # links are copied as links, never followed (recordings/leak -> ~/.ssh copies no file)
                 shutil.copytree(self.root, folder, ignore=skip, dirs_exist_ok=True, symlinks=True)
                 self.db.backup_to(folder / DB_NAME)
 
         _build_then_rename(new_path, build)
         return Project.open(new_path)
+
+    def _copy_bytes(self, skip) -> int:
+        """Bytes Save As copies: the files `skip` keeps (links count as nothing) and the database."""
+        total = 0
+        for folder, dirs, files in os.walk(self.root):  # does not follow links into folders
+            skipped = skip(folder, dirs + files)
+            dirs[:] = [d for d in dirs if d not in skipped]
+            for name in files:
+                path = Path(folder) / name
+                if name not in skipped and not path.is_symlink():
+                    with contextlib.suppress(OSError):
+                        total += path.stat().st_size
+        with contextlib.suppress(OSError):
+            total += (self.root / DB_NAME).stat().st_size
+        return total
 
     # --- manifest -----------------------------------------------------------------------------
 

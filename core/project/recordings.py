@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from core.atomic import atomic_path
+from core.audio import wav_bytes
 from core.errors import InputFileError, WordbridgeError
 
 RECORDINGS_DIR = "recordings"
@@ -51,7 +52,7 @@ def write_wav(path: str | os.PathLike, samples: np.ndarray, sample_rate: int) ->
     if int(sample_rate) <= 0:
         raise WordbridgeError(f"{path}: sample rate must be positive, not {sample_rate}")
     mono = as_mono_float(samples, str(path))
-    with atomic_path(path) as tmp:
+    with atomic_path(path, expected_bytes=wav_bytes(mono.size)) as tmp:
         soundfile.write(str(tmp), mono, int(sample_rate), subtype="PCM_16", format="WAV")
     return mono.size / int(sample_rate)
 

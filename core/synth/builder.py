@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from core.atomic import atomic_path, write_json, write_text
+from core.audio import wav_bytes
 from core.errors import InputFileError, WordbridgeError
 from core.progress import Progress, ensure
 from core.synth import voices as voices_mod
@@ -223,7 +224,7 @@ def make_utterance(job: dict, out_dir: str) -> dict:
     if job["augment"]:
         audio = apply_augmentation(audio, SAMPLE_RATE, job["augment"], np.random.default_rng(job["noise_seed"]))
     duration = audio.size / SAMPLE_RATE
-    with atomic_path(wav_path) as tmp:
+    with atomic_path(wav_path, expected_bytes=wav_bytes(audio.size)) as tmp:
         sf.write(tmp, audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
     write_text(grid_path, textgrid_text(timings, duration))
     return row | {"duration_s": duration, "skipped": False}
