@@ -267,36 +267,41 @@ def write_safetensors(tmp: str | os.PathLike, tensors: dict, metadata: dict[str,
 def load_safetensors(path: str | os.PathLike, torch: bool = False) -> dict:
     """Read every tensor of a safetensors file (numpy arrays, or torch tensors with `torch`); a
     missing, truncated or damaged file is a one-line InputFileError naming it."""
+    return read_safetensors(path, torch)[0]
+
+
+def read_safetensors(path: str | os.PathLike, torch: bool = False) -> tuple[dict, dict[str, str]]:
+    """(every tensor, the header's metadata) of a safetensors file: the one reader of whole
+    safetensors files. A missing, truncated or damaged file is a one-line InputFileError naming it."""
+    from safetensors import safe_open
+
+    with _reading(path):
+        with safe_open(str(path), framework="pt" if torch else "numpy") as fh:
+            return {k: fh.get_tensor(k) for k in fh.keys()}, dict(fh.metadata() or {})
+
+
+def read_safetensors_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """Only the header metadata (str → str) of a safetensors file, without reading its tensors;
+    a missing or damaged file is a one-line InputFileError naming it."""
+    from safetensors import safe_open
+
+    with _reading(path):
+        with safe_open(str(path), framework="numpy") as fh:
+            return dict(fh.metadata() or {})
+
+
+@contextlib.contextmanager
+def _reading(path: str | os.PathLike):
+    """safetensors' errors while reading `path` (several types) → one InputFileError line."""
     from safetensors import SafetensorError
 
     from core.errors import InputFileError
 
-    if torch:
-        from safetensors.torch import load_file
-    else:
-        from safetensors.numpy import load_file
     if not os.path.isfile(path):
         raise InputFileError(path, "file is missing")
     try:
-        return load_file(str(path))
-    except (SafetensorError, ValueError, OSError, RuntimeError) as exc:
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise InputFileError(path, f"damaged or truncated safetensors file ({reason})") from None
-
-
-def read_safetensors_metadata(path: str | os.PathLike) -> dict[str, str]:
-    """The string metadata of a safetensors file's header (no tensor is read); a missing, truncated
-    or damaged file is a one-line InputFileError naming it."""
-    from safetensors import SafetensorError, safe_open
-
-    from core.errors import InputFileError
-
-    if not os.path.isfile(path):
-        raise InputFileError(path, "file is missing")
-    try:
-        with safe_open(str(path), framework="numpy") as fh:
-            return dict(fh.metadata() or {})
-    except (SafetensorError, ValueError, OSError, RuntimeError) as exc:
+        yield
+    except (SafetensorError, ValueError, OSError, RuntimeError, KeyError) as exc:
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise InputFileError(path, f"damaged or truncated safetensors file ({reason})") from None
 

@@ -110,7 +110,7 @@ def test_mapping_file_round_trip(rotated_pair, tmp_path):
     np.testing.assert_allclose(loaded.map_source(src.vectors[:50]), result.mapping.map_source(src.vectors[:50]))
     np.testing.assert_allclose(loaded.map_target(tgt.vectors[:50]), result.mapping.map_target(tgt.vectors[:50]))
     (tmp_path / "bad.safetensors").write_bytes(b"not a mapping")
-    with pytest.raises(WordbridgeError, match="bad.safetensors: not a readable safetensors mapping"):
+    with pytest.raises(WordbridgeError, match="bad.safetensors: damaged or truncated safetensors file"):
         Mapping.load(tmp_path / "bad.safetensors")
 
 

@@ -122,11 +122,11 @@ def test_truncated_safetensors(project):
     path = project.root / "spaces" / "fr.safetensors"
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(InputFileError, match=r"spaces/fr.safetensors: damaged safetensors file") as info:
+    with pytest.raises(InputFileError, match=r"spaces/fr.safetensors: damaged or truncated safetensors file") as info:
         Project.open(project.root).space("fr")
     one_line(info)
     path.write_bytes(data[:5])
-    with pytest.raises(InputFileError, match="damaged safetensors file"):
+    with pytest.raises(InputFileError, match="damaged or truncated safetensors file"):
         Project.open(project.root).space("fr")
 
 

@@ -74,3 +74,34 @@ def test_speech_eval_reads_a_truncated_segments_file_as_one_line(tmp_path):
     _truncated(tmp_path / "segments.safetensors")
     with pytest.raises(InputFileError, match="segments.safetensors: damaged or truncated safetensors file"):
         segment_vectors(tmp_path, np.arange(2))
+
+
+def test_mappings_project_arrays_and_type_spaces_read_through_one_reader(tmp_path):
+    """mapping.py, project/store.py and speech/type_space.py read safetensors (whole files and header
+    metadata) through core.atomic (`read_safetensors`, `read_safetensors_metadata`): a truncated file
+    is the same one line everywhere, naming the file."""
+    import ast
+
+    from core.alignment.mapping import Mapping
+    from core.project.store import load_arrays, read_raw_header
+    from core.speech.type_space import ASSIGN_FILE, ENCODER_FILE, INFO_FILE, TYPES_VEC, load_type_space
+
+    for module in ("core/alignment/mapping.py", "core/project/store.py", "core/speech/type_space.py"):
+        tree = ast.parse((ROOT / module).read_text())
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                    and (node.module or "").startswith("safetensors") for alias in node.names}
+        assert not imported, f"{module} imports {imported} from safetensors itself"
+
+    run = tmp_path / "run"
+    run.mkdir()
+    for name in (TYPES_VEC, ASSIGN_FILE):
+        (run / name).write_text("")
+    (run / INFO_FILE).write_text("{}")
+    bad = _truncated(run / ENCODER_FILE)
+    reads = [(Mapping.load, bad), (load_arrays, bad), (read_raw_header, bad), (load_type_space, run)]
+    for read, arg in reads:
+        with pytest.raises(WordbridgeError) as info:
+            read(arg)
+        message = str(info.value)
+        assert f"{ENCODER_FILE}: damaged or truncated safetensors file (" in message, (read, message)
+        assert "\n" not in message

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.atomic import save_safetensors
+from core.atomic import read_safetensors, save_safetensors
 from core.errors import InputFileError, WordbridgeError
 from core.vectors import unit_rows
 
@@ -156,16 +156,9 @@ class Mapping:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Mapping":
         """Read a mapping written by `save`; a wrong or damaged file is an InputFileError."""
-        from safetensors import safe_open
-
         if not os.path.isfile(path):
             raise InputFileError(path, "no such mapping file")
-        try:
-            with safe_open(str(path), framework="numpy") as fh:
-                metadata = fh.metadata() or {}
-                tensors = {k: fh.get_tensor(k) for k in fh.keys()}
-        except Exception as exc:  # safetensors raises several types for damaged files
-            raise InputFileError(path, f"not a readable safetensors mapping ({exc})") from None
+        tensors, metadata = read_safetensors(path)  # a damaged file: one line (core.atomic)
         if metadata.get("format") != FORMAT or "W" not in tensors:
             raise InputFileError(path, "not a Wordbridge mapping (written by `align`)")
         try:

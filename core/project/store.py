@@ -16,7 +16,7 @@ from typing import Iterable
 
 import numpy as np
 
-from core.atomic import atomic_path, write_safetensors
+from core.atomic import atomic_path, read_safetensors, read_safetensors_metadata, write_safetensors
 from core.errors import InputFileError, WordbridgeError
 
 # Key in the safetensors header (str → str) under which Wordbridge keeps its JSON metadata.
@@ -49,18 +49,9 @@ def write_arrays_to(tmp: str | os.PathLike, arrays: dict[str, np.ndarray], metad
 
 def load_arrays(path: str | os.PathLike, required: Iterable[str] = ()) -> tuple[dict[str, np.ndarray], dict]:
     """Read a safetensors file → (arrays, metadata); damaged files and missing arrays are user errors."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
     path = Path(path)
-    if not path.is_file():
-        raise InputFileError(path, "file is missing")
-    try:
-        arrays = load_file(str(path))
-        metadata = _read_header_metadata(path)
-    except (SafetensorError, ValueError, OSError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputFileError(path, f"damaged safetensors file ({reason})") from None
+    arrays, header = read_safetensors(path)  # a missing or damaged file: one line (core.atomic)
+    metadata = _header_metadata(path, header)
     missing = [name for name in required if name not in arrays]
     if missing:
         raise InputFileError(path, f"missing array(s) {', '.join(missing)} (has: {', '.join(sorted(arrays)) or 'none'})")
@@ -77,21 +68,11 @@ def require_finite(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> No
 
 def read_raw_header(path: str | os.PathLike) -> dict[str, str]:
     """The safetensors header's str → str entries other than Wordbridge's JSON metadata."""
-    from safetensors import SafetensorError, safe_open
-
-    try:
-        with safe_open(str(path), framework="np") as handle:
-            header = handle.metadata() or {}
-    except (SafetensorError, OSError) as exc:
-        raise InputFileError(path, f"damaged safetensors file ({str(exc).splitlines()[0]})") from None
-    return {k: v for k, v in header.items() if k != METADATA_KEY}
+    return {k: v for k, v in read_safetensors_metadata(path).items() if k != METADATA_KEY}
 
 
-def _read_header_metadata(path: Path) -> dict:
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="np") as handle:
-        header = handle.metadata() or {}
+def _header_metadata(path: Path, header: dict[str, str]) -> dict:
+    """Wordbridge's JSON metadata from a safetensors header's entries."""
     text = header.get(METADATA_KEY)
     if text is None:
         return {}

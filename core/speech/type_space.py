@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.atomic import load_safetensors, save_safetensors, write_json
+from core.atomic import load_safetensors, read_safetensors_metadata, save_safetensors, write_json
 from core.embeddings import Embeddings
 from core.errors import InputFileError, WordbridgeError
 from core.speech.batching import SegmentFrames
@@ -94,8 +94,6 @@ def save_type_space(run_dir: str | Path, space: SpeechTypeSpace) -> None:
 
 def load_type_space(run_dir: str | Path) -> SpeechTypeSpace:
     """Read a type space written by `save_type_space` (or by `train-speech`)."""
-    from safetensors import SafetensorError, safe_open
-
     from core.vectors import load_vectors
 
     run_dir = Path(run_dir)
@@ -104,12 +102,11 @@ def load_type_space(run_dir: str | Path) -> SpeechTypeSpace:
             raise InputFileError(run_dir / name, "missing: is this a finished train-speech run folder?")
     try:
         info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
-        with safe_open(str(run_dir / ENCODER_FILE), "pt") as fh:
-            arch = json.loads(fh.metadata()["architecture"])
+        arch = json.loads(read_safetensors_metadata(run_dir / ENCODER_FILE)["architecture"])
         model = build_model(arch)
         model.load_state_dict(load_safetensors(run_dir / ENCODER_FILE, torch=True))
         centroids = load_safetensors(run_dir / ASSIGN_FILE, torch=True)["assign_centroids"].numpy()
-    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise InputFileError(run_dir, f"damaged type space ({str(exc).splitlines()[0]})") from None
     emb = load_vectors(run_dir / TYPES_VEC, modality="speech")
     return SpeechTypeSpace(emb, model, centroids, info)
