@@ -194,6 +194,12 @@ class MainWindow(ProjectActions, QMainWindow):
         self.session.classified.connect(self.results.show_result)
         self.session.classifier_ready.connect(self._classifier_ready)
         self.results.set_method(self.session.method)
+        self.results.split_requested.connect(self._split_clip)
+
+    def _split_clip(self, recording_id: int):
+        """The results' Split into words…: the Recordings tab splits that clip (after asking)."""
+        self.tabs.setCurrentWidget(self.recordings)
+        return self.recordings.split_clip(recording_id)
 
     def _classifier_ready(self, classifier) -> None:
         if classifier is None or self.session.classifier_problem:

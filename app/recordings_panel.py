@@ -271,6 +271,10 @@ class RecordingsPanel(QWidget):
         row, project = self.selected_row(), self.session.project
         if row is None or project is None:
             return None
+        if row.split_into:
+            self.info.setText(f"{row.file} was split into {row.split_into} words already (listed below it); "
+                              "Undo split first to split it again")
+            return None
         if row.duration > MAX_SPLIT_S:
             self.info.setText(f"{row.file} is {row.duration:.0f} s long: split long recordings into words as a "
                               "corpus (Corpus ▸ build, the vad reader)")
@@ -294,6 +298,18 @@ class RecordingsPanel(QWidget):
         if answer != QMessageBox.Yes:
             return None
         return self.session.split_recording(row.id, spans)
+
+    def split_clip(self, recording_id: int):
+        """Select the clip `recording_id` and split it into words (`split_selected`, which asks first)."""
+        ids = [r.id for r in self.model.rows]
+        if int(recording_id) not in ids:
+            self.reload()
+            ids = [r.id for r in self.model.rows]
+        if int(recording_id) not in ids:
+            self.info.setText(f"No clip {recording_id} in this project's list")
+            return None
+        self.table.setCurrentIndex(self.model.index(ids.index(int(recording_id)), 1))
+        return self.split_selected()
 
     def undo_split_selected(self):
         """Remove the word clips of the selected clip's split, after asking; returns the worker, or None."""

@@ -1,10 +1,12 @@
-"""Results of the latest clip: top-k text words with scores and bars, per language, NN/CSLS switch."""
+"""Results of the latest clip: top-k text words with scores and bars, per language, NN/CSLS switch; a
+clip that seems to hold several words gets a warning and a Split into words… button (the Recordings
+tab splits it, after asking)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QProgressBar, QRadioButton, QTreeWidget,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QProgressBar, QPushButton, QRadioButton,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from app.lexicon_model import score_text
 
@@ -42,6 +44,7 @@ class ResultsPanel(QWidget):
     """One section per text space: the clip's own language first, then translations."""
 
     method_changed = Signal(str)  # "nn" or "csls"
+    split_requested = Signal(int)  # the shown clip (a recording id) holds several words: split it
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -55,6 +58,12 @@ class ResultsPanel(QWidget):
         group.addButton(self.csls_button)
         self.summary = QLabel("Record or import a word to see its nearest text words.")
         self.summary.setWordWrap(True)
+        self.split_button = QPushButton("Split into words…")
+        self.split_button.setToolTip("This clip seems to hold several words: store each word as a clip of its own, "
+                                     "classified on its own (Recordings tab; asks first)")
+        self.split_button.setVisible(False)
+        self.split_button.clicked.connect(lambda: self.shown is not None and self.shown.recording_id is not None
+                                          and self.split_requested.emit(int(self.shown.recording_id)))
         self.tree = QTreeWidget()
         self.tree.setColumnCount(3)
         self.tree.setHeaderLabels(["word", "score", ""])
@@ -70,6 +79,7 @@ class ResultsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.summary)
+        layout.addWidget(self.split_button)
         layout.addWidget(self.tree, 1)
         self.nn_button.toggled.connect(lambda on: on and self.method_changed.emit("nn"))
         self.csls_button.toggled.connect(lambda on: on and self.method_changed.emit("csls"))
@@ -91,6 +101,8 @@ class ResultsPanel(QWidget):
         self.shown = result
         c = result.classification
         self.tree.clear()
+        self.split_button.setVisible(bool(getattr(result, "warning", None))
+                                     and getattr(result, "recording_id", None) is not None)
         if c is None:
             self.summary.setText(getattr(result, "problem", None) or "No results for this clip.")
             return

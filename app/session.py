@@ -119,17 +119,28 @@ class ProjectSession(QObject):
         return self._worker is None or self._worker.wait(ms)
 
     def wait_classified(self, ms: int = 30000) -> bool:
-        """Process events until every clip given so far has its results (tests and benchmarks)."""
-        from PySide6.QtCore import QCoreApplication, QDeadlineTimer
+        """Process events until every clip given so far has its results, and the word clips of a split
+        are stored (tests and benchmarks).
 
-        deadline = QDeadlineTimer(ms)
+        Events are processed through a QEventLoop object, not the static
+        QCoreApplication.processEvents: in PySide6 6.12 each call of a static void function
+        (processEvents, QTest.qWait, QThread.msleep) takes one reference from None, and a loop that
+        spins while a worker writes files ran None's count down to 0 ("none_dealloc", exit 134)."""
+        import time
+
+        from PySide6.QtCore import QDeadlineTimer, QEventLoop
+
+        deadline, loop = QDeadlineTimer(ms), QEventLoop()
         while self._queue or self._classifying is not None or self._splitting is not None or (
                 self._pending is not None and self.classifier_problem == "loading…"):
             if deadline.hasExpired():
                 return False
-            QCoreApplication.processEvents()
-            if self._classifying is not None:
-                self._classifying.wait(5)
+            loop.processEvents()
+            busy = self._classifying or self._splitting
+            if busy is not None:
+                busy.wait(5)
+            else:
+                time.sleep(0.002)
         return True
 
     def add_clip(self, clip) -> ClipResult:

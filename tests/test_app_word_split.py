@@ -106,3 +106,27 @@ def test_a_clip_of_one_word_is_not_split(qtbot, open_window, project, answers):
     _select(w.recordings, 0)
     assert w.recordings.split_selected() is None and asked == []  # nothing to ask about
     assert "nothing to split" in w.recordings.info.text() and len(project.recordings()) == 1
+
+
+def test_the_results_offer_to_split_a_clip_of_several_words(qtbot, open_window, project, answers):
+    from app.recorder_widget import Clip
+
+    asked, _replies = answers
+    w = open_window(project.root)
+    w.session.add_clip(Clip(fixture.tone_clip(3), 16000, "microphone", "mic", None))
+    assert w.session.wait_classified()
+    assert w.results.split_button.isHidden()  # one word: nothing to offer
+    sentence = np.concatenate([fixture.tone_clip(i) for i in WORDS])
+    w.session.add_clip(Clip(sentence, 16000, "microphone", "mic", None))
+    assert w.session.wait_classified()
+    assert not w.results.split_button.isHidden() and w.results.split_button.toolTip()
+    w.results.split_button.click()
+    assert w.tabs.currentWidget() is w.recordings and "3 words" in asked[0]
+    assert w.session.wait_classified()
+    rid = w.session.latest.recording_id
+    qtbot.waitUntil(lambda: w.recordings.model.rowCount() == 5, timeout=10000)
+    parent = project.recordings()[1].id
+    assert [r.part_of for r in w.recordings.model.rows] == [None, None, parent, parent, parent] and rid != parent
+    assert w.results.split_button.isHidden()  # the last word's results are shown now
+    assert w._split_clip(parent) is None  # the same clip again: split already, nothing asked or stored
+    assert len(asked) == 1 and "split into 3 words already" in w.recordings.info.text()
