@@ -122,10 +122,11 @@ class ProjectSession(QObject):
         """Process events until every clip given so far has its results, and the word clips of a split
         are stored (tests and benchmarks).
 
-        Events are processed through a QEventLoop object, not the static
-        QCoreApplication.processEvents: in PySide6 6.12 each call of a static void function
-        (processEvents, QTest.qWait, QThread.msleep) takes one reference from None, and a loop that
-        spins while a worker writes files ran None's count down to 0 ("none_dealloc", exit 134)."""
+        Events are processed with QEventLoop.processEvents (it returns a bool), not the static
+        QCoreApplication.processEvents: with PySide6 6.12 on Python 3.11 every call of a Qt function
+        that returns None (processEvents, QTest.qWait, QLabel.setText, ...) takes one reference from
+        None, and a loop that spun while a worker wrote files ran None's count down to 0
+        ("none_dealloc", exit 134)."""
         import time
 
         from PySide6.QtCore import QDeadlineTimer, QEventLoop
