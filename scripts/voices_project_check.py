@@ -2,6 +2,9 @@
 
     .venv/bin/python scripts/voices_project_check.py PROJECT --segments build/so762/segments_test.tsv \
         --out runs/check.json [--max-clips 0]
+    # the calibration speakers (train-split speakers the recogniser's run held out), to tune on:
+    .venv/bin/python scripts/voices_project_check.py PROJECT --segments build/so762/segments_train.tsv \
+        --calibration-speakers 15 --seed 0 --out runs/check_calib.json [--encoder-set trim_margin_s=0.1]
 
 Every word segment (± 0.05 s) goes through `ClipEncoder.candidates` exactly as a recorded clip in
 the app does (resampling, silence trimming, the encoder's front end, nearest speech types,
@@ -35,6 +38,14 @@ def main(argv=None) -> int:
     p.add_argument("--out", required=True, help="JSON file to write")
     p.add_argument("--text-space", default="text-en", help="text space the words are read in")
     p.add_argument("--max-clips", type=int, default=0, help="only the first N in-vocabulary clips (0: all)")
+    p.add_argument("--calibration-speakers", type=int, default=0,
+                   help="the segment table is a training split: check only the N speakers a voices run "
+                        "with --seed held out for calibration (core.voices.experiment.split_calibration; "
+                        "0: every segment of the table, default)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the voices run (with --calibration-speakers; default 0)")
+    p.add_argument("--encoder-set", action="append", default=[], metavar="KEY=JSON",
+                   help="override one value of the stored encoder config for this check (e.g. trim_margin_s=0.1; "
+                        "the project is not changed); repeatable")
     args = p.parse_args(argv)
     try:
         result = check(args)
@@ -50,15 +61,21 @@ def main(argv=None) -> int:
 
 def check(args) -> dict:
     """Run the check; returns the metrics."""
-    from core.classify import clip_embedder
     from core.project import Project
     from core.segments import SegmentTable
+    from core.speech.encode import ClipEncoder
     from core.voices.clips import segment_clips
-    from core.voices.experiment import mapped_text_words
+    from core.voices.experiment import mapped_text_words, split_calibration
+    from core.voices.prototypes import type_similarities
 
     project = Project.open(args.project, read_only=True)
-    embed = clip_embedder(project)
-    if embed is None or not hasattr(embed, "candidates"):
+    encoders = [e for e in project.manifest.encoders if e.config.get("kind") != "band-energy"]
+    if not encoders:
+        raise WordbridgeError(f"{args.project}: no speech type encoder to check")
+    weights, config = project.encoder(encoders[0].id)
+    config = {**config, **_overrides(args.encoder_set)}
+    embed = ClipEncoder(weights, config)
+    if not hasattr(embed, "candidates"):
         raise WordbridgeError(f"{args.project}: no speech type encoder to check")
     speech_id = next(s.id for s in project.manifest.spaces if s.kind == "speech")
     speech = project.space(speech_id)
@@ -67,7 +84,10 @@ def check(args) -> dict:
         raise WordbridgeError(f"{args.project}: no map from {speech_id} to {args.text_space}")
     type_text = [by_word[w] for w in speech.words]
     vocab = set(speech.words)
-    clips = segment_clips(SegmentTable.load(args.segments), "test", labels=vocab)
+    table = SegmentTable.load(args.segments)
+    if args.calibration_speakers:
+        table = split_calibration(table, args.calibration_speakers, args.seed)[1]
+    clips = segment_clips(table, "test", labels=vocab)
     n = len(clips) if not args.max_clips else min(args.max_clips, len(clips))
     digit_rows = [speech.index[d] for d in DIGITS if d in speech.index]
     top1 = top10 = refused = no_match = digit_n = digit_hit = 0
@@ -81,7 +101,9 @@ def check(args) -> dict:
             continue
         enc = embed.encode_features(frames)
         e = enc / max(float(np.linalg.norm(enc)), 1e-12)
-        sims = embed.centroids @ e
+        # ranked as the app ranks (ClipEncoder.nearest_types): the nearest of each type's prototypes
+        sims = type_similarities(e[None].astype(np.float32),
+                                 embed.centroids if embed.prototypes is None else embed.prototypes)[0]
         order = np.argsort(-sims)[:60]
         words = list(dict.fromkeys(type_text[t] for t in order))[:10]
         top1 += bool(words) and words[0] == label
@@ -92,12 +114,29 @@ def check(args) -> dict:
             digit_n += 1
             digit_hit += speech.words[digit_rows[int(np.argmax(sims[digit_rows]))]] == label
     seconds = time.perf_counter() - started
-    return {"project": str(Path(args.project).name), "encoder": embed.frontend.config(), "clips": n,
+    speakers = "all" if not args.calibration_speakers else f"{args.calibration_speakers} calibration (seed {args.seed})"
+    return {"project": str(Path(args.project).name), "encoder": embed.frontend.config(),
+            "segments": str(args.segments), "speakers": speakers,
+            "trim": {k: config.get(k) for k in sorted(config) if k.startswith("trim")}, "clips": n,
             "skipped": clips.skipped, "top1": round(top1 / n, 4), "top10": round(top10 / n, 4),
             "refused_no_speech": round(refused / n, 4), "no_match": round(no_match / n, 4),
             "digits": {"n": digit_n, "candidates": len(digit_rows),
                        "top1": round(digit_hit / digit_n, 4) if digit_n else None},
             "ms_per_clip": round(1000 * seconds / max(n, 1), 2)}
+
+
+def _overrides(items: list[str]) -> dict:
+    """{key: value} from KEY=JSON strings (a value that is not JSON is kept as a string)."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise WordbridgeError(f"--encoder-set wants KEY=VALUE, got {item!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
 
 
 if __name__ == "__main__":

@@ -314,12 +314,18 @@ def _real_tables(cfg: VoicesConfig):
     train = SegmentTable.load(folder / "segments_train.tsv")
     # the test table is needed to evaluate, not to train (the GPU half may travel without it)
     test = SegmentTable.load(folder / "segments_test.tsv") if (folder / "segments_test.tsv").is_file() else None
-    speakers = sorted({s for s in train.speaker if s})
-    calib = set(np.random.default_rng(cfg.seed).permutation(speakers)[:cfg.calib_speakers].tolist())
-    is_calib = np.array([s in calib for s in train.speaker])
     if test is not None and set(train.speaker) & set(test.speaker):
         raise WordbridgeError("real training and test segments share speakers")
-    return train.subset(np.flatnonzero(~is_calib)), train.subset(np.flatnonzero(is_calib)), test
+    return (*split_calibration(train, cfg.calib_speakers, cfg.seed), test)
+
+
+def split_calibration(train, n_speakers: int, seed: int):
+    """(training, calibration) parts of a real training segment table: the calibration part is
+    `n_speakers` of its speakers drawn with `seed` (the speakers `run_voices` holds out of training)."""
+    speakers = sorted({s for s in train.speaker if s})
+    calib = set(np.random.default_rng(seed).permutation(speakers)[:n_speakers].tolist())
+    is_calib = np.array([s in calib for s in train.speaker])
+    return train.subset(np.flatnonzero(~is_calib)), train.subset(np.flatnonzero(is_calib))
 
 
 def _clips(table, source: str, cfg: VoicesConfig, labels):
