@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
@@ -92,7 +94,11 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
 # A set of files replaced together (text space .vec + .counts + .json, a feature store's arrays):
 # every member is written to ".<name>.set-<pid>-<token>.tmp"; when all are complete a journal
 # ".<first name>.set-<pid>-<token>.commit" lists the renames, then they run and the journal goes.
-_SET_TEMP = re.compile(r"^\.(?P<name>.+)\.set-(?P<pid>\d+)-(?P<token>[A-Za-z0-9_]+)\.(?P<kind>tmp|commit)$")
+# `.<member>.set-<host>-<pid>-<token>.tmp|commit`: <host> (8 hex digits, a hash of the host name)
+# says which machine's process <pid> is; names without it (older writers) are judged as this machine's
+_SET_TEMP = re.compile(r"^\.(?P<name>.+)\.set-(?:(?P<host>[0-9a-f]{8})-)?(?P<pid>\d+)-(?P<token>[A-Za-z0-9_]+)"
+                       r"\.(?P<kind>tmp|commit)$")
+HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
 
 
 @contextlib.contextmanager
@@ -107,7 +113,9 @@ def atomic_file_set(paths, remove=()) -> Iterator[list[Path]]:
     journal is made durable and the renames run; a process killed between two renames leaves the
     journal, and the next `atomic_file_set` over those names (or `finish_file_sets`, which readers
     call) completes the renames. Temporary files of writers that are no longer running are
-    removed there too (a writer is recognised by the process id in the names; on one machine).
+    removed there too: a writer is named by its machine and process id (`HOST_TAG`, pid); a process
+    of this machine that has ended is dead, a writer on another machine (a project on a shared
+    disk) is never judged from here, its files are left to it.
     """
     finals = [Path(p) for p in paths]
     folder = finals[0].parent
@@ -119,8 +127,9 @@ def atomic_file_set(paths, remove=()) -> Iterator[list[Path]]:
         raise _as_user_error(finals[0], exc) from exc
     finish_file_sets(folder, [p.name for p in finals])
     token = secrets.token_hex(4)
-    temps = [folder / f".{p.name}.set-{os.getpid()}-{token}.tmp" for p in finals]
-    journal = folder / f".{finals[0].name}.set-{os.getpid()}-{token}.commit"
+    writer = f"{HOST_TAG}-{os.getpid()}"
+    temps = [folder / f".{p.name}.set-{writer}-{token}.tmp" for p in finals]
+    journal = folder / f".{finals[0].name}.set-{writer}-{token}.commit"
     try:
         for tmp in temps:
             with open(tmp, "xb"):
@@ -164,7 +173,11 @@ def _commit(folder: Path, journal: Path) -> None:
     _fsync_dir(folder)
 
 
-def _running(pid: int) -> bool:
+def _running(pid: int, host: str | None = None) -> bool:
+    """Whether the writer (process `pid` of the machine tagged `host`; None: this one) may still be
+    running: a process of another machine cannot be checked from here, so it counts as running."""
+    if host is not None and host != HOST_TAG:
+        return True
     if pid == os.getpid():
         return True
     try:
@@ -187,7 +200,7 @@ def finish_file_sets(folder: str | os.PathLike, names=None) -> list[str]:
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
             match = _SET_TEMP.match(entry.name)
-            if match and (wanted is None or match["name"] in wanted) and not _running(int(match["pid"])):
+            if match and (wanted is None or match["name"] in wanted) and not _running(int(match["pid"]), match["host"]):
                 found.append((match, Path(entry.path)))
     removed = []
     commits = [path for match, path in found if match["kind"] == "commit"]
