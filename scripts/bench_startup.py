@@ -23,6 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from child_process import stop  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ("splash shown", "libraries loaded", "window shown", "window painted", "project shown")
 
@@ -44,12 +47,7 @@ def one_run(root: Path, platform: str = "offscreen", timeout_s: float = 180) -> 
             if "project shown" in found or time.monotonic() > end:
                 break
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, grace_s=10)
     return found
 
 

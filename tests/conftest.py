@@ -80,3 +80,19 @@ def open_window(qtbot, app_settings):
         return w
 
     return make
+
+
+@pytest.fixture
+def pca_project(tmp_path):
+    """The app tests' 20-word fixture project (scripts/make_fixture_project.py, 10 distractors) with
+    its aligned PCA joint layout, under tmp_path/proj."""
+    import sys
+
+    from core.projection import compute_joint_projection
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import make_fixture_project
+
+    project = make_fixture_project.build_fixture_project(tmp_path / "proj", n_words=20, n_distractors=10)
+    compute_joint_projection(project, "pca", aligned=True)
+    return project

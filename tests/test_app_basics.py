@@ -19,13 +19,11 @@ import make_fixture_project as fixture  # noqa: E402
 
 
 @pytest.fixture
-def project(tmp_path):
+def project(pca_project):  # conftest: the 20-word project with its PCA layout, and the unaligned one
     from core.projection import compute_joint_projection
 
-    project = fixture.build_fixture_project(tmp_path / "proj", n_words=20, n_distractors=10)
-    compute_joint_projection(project, "pca", aligned=True)
-    compute_joint_projection(project, "pca", aligned=False)
-    return project
+    compute_joint_projection(pca_project, "pca", aligned=False)
+    return pca_project
 
 
 def _open(qtbot, window, project):

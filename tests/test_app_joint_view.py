@@ -17,13 +17,11 @@ import make_fixture_project as fixture  # noqa: E402
 
 
 @pytest.fixture
-def view(qtbot, tmp_path, app_settings):
+def view(qtbot, pca_project, app_settings):
     from app.joint_view import JointSpaceView
     from app.session import ProjectSession
-    from core.projection import compute_joint_projection
 
-    project = fixture.build_fixture_project(tmp_path / "proj", n_words=20, n_distractors=10)
-    compute_joint_projection(project, "pca", aligned=True)
+    project = pca_project
     session = ProjectSession(app_settings)
     v = JointSpaceView(session)
     qtbot.addWidget(v)

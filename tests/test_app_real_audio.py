@@ -15,8 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import sys
+
 import numpy as np
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from child_process import stop  # noqa: E402
 
 DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo"
 UNSEEN_SPEAKER = 46  # a voice scripts/build_demo.py never uses
@@ -30,18 +35,6 @@ pytestmark = [
     pytest.mark.skipif(any(shutil.which(t) is None for t in TOOLS),
                        reason="needs pulseaudio and pulseaudio-utils (run.sh installs them as root)"),
 ]
-
-
-def _stop(proc: subprocess.Popen | None) -> None:
-    """Stop one process we started, by its pid: terminate, then kill if it lingers."""
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
 
 
 def _reinit_portaudio() -> None:
@@ -83,7 +76,7 @@ def pulse(monkeypatch):
         yield env
     finally:
         for proc in reversed(started):
-            _stop(proc)
+            stop(proc)
         log.close()
         _reinit_portaudio()
         shutil.rmtree(runtime, ignore_errors=True)
@@ -119,7 +112,7 @@ def test_spoken_word_through_pulseaudio_is_recognised(pulse, qtbot, app_settings
     try:
         player.wait(timeout=20)
     finally:
-        _stop(player)
+        stop(player)
     qtbot.wait(600)  # and after it
     widget.stop()
 

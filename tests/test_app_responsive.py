@@ -22,12 +22,8 @@ import make_fixture_project as fixture  # noqa: E402
 
 
 @pytest.fixture
-def project(tmp_path):
-    from core.projection import compute_joint_projection
-
-    project = fixture.build_fixture_project(tmp_path / "proj", n_words=20, n_distractors=10)
-    compute_joint_projection(project, "pca", aligned=True)
-    return project
+def project(pca_project):  # conftest: the 20-word project with its PCA layout
+    return pca_project
 
 
 def _open(qtbot, window, project):

@@ -14,6 +14,8 @@ import pytest
 
 pytestmark = [pytest.mark.xvfb, pytest.mark.gui]
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from child_process import stop  # noqa: E402
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
@@ -41,22 +43,13 @@ def xvfb():
     try:
         yield f":{display}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
-def test_app_window_under_xvfb(xvfb, tmp_path):
-    sys.path.insert(0, str(ROOT / "scripts"))
+def test_app_window_under_xvfb(xvfb, pca_project, tmp_path):
     import make_fixture_project as fixture
 
-    from core.projection import compute_joint_projection
-
-    project = fixture.build_fixture_project(tmp_path / "proj", n_words=20, n_distractors=10)
-    compute_joint_projection(project, "pca", aligned=True)
+    project = pca_project
     rid = project.add_recording(fixture.tone_clip(3), 16000, source="import")
     project.add_segments(rid, [(0.25, 0.75, None)])
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
