@@ -25,8 +25,15 @@ from core.retrieval import csls_penalties, top_k_indices
 from core.vectors import unit_rows
 
 METHODS = ("nn", "csls")
-# nearest speech types a clip is classified as (classify_clip); 1 = the nearest type only
+# nearest speech types a clip is classified as (classify_clip); 1 = the nearest type only. An
+# encoder may carry its own number, chosen on calibration with its type exemplars (`type_candidates`)
 TYPE_CANDIDATES = 3
+
+
+def type_candidates(embed) -> int:
+    """How many nearest speech types a clip of this encoder is classified as: the encoder's own
+    `type_candidates` (core.speech.exemplars.calibrate) or TYPE_CANDIDATES."""
+    return getattr(embed, "type_candidates", None) or TYPE_CANDIDATES
 
 
 @dataclass
@@ -296,19 +303,20 @@ class ClipClassifier:
         """Embed the clip with the project's encoder, then `classify_vector`.
 
         With a type encoder (unit-skipgram) the clip is also classified as each of its
-        `TYPE_CANDIDATES` nearest speech types, and the lists are merged by rank: the first word is
-        the nearest type's, the next ones take turns. Why: a clip that misses its type lands on an
-        unrelated one; its true type is among the nearest 3 far more often than it is the nearest
-        (demo, unseen voices: 67–71 % against 52–53 %, docs/RESULTS.md).
+        `type_candidates(self.embed)` nearest speech types, and the lists are merged by rank: the
+        first word is the nearest type's, the next ones take turns. Why: a clip that misses its type
+        lands on an unrelated one; its true type is among the nearest 3 far more often than it is the
+        nearest (demo, unseen voices: 67–71 % against 52–53 %, docs/RESULTS.md); with Mboshi's type
+        exemplars the 10 nearest types gave the best top-10 on calibration (session 11).
         """
         if self.embed is None:
             raise WordbridgeError("this project has no speech encoder to embed new clips")
         started = time.perf_counter()
         confidence = None
         if hasattr(self.embed, "candidates"):
-            vectors, confidence = self.embed.candidates(samples, sr, TYPE_CANDIDATES)
+            vectors, confidence = self.embed.candidates(samples, sr, type_candidates(self.embed))
         elif hasattr(self.embed, "candidate_vectors"):
-            vectors = self.embed.candidate_vectors(samples, sr, TYPE_CANDIDATES)
+            vectors = self.embed.candidate_vectors(samples, sr, type_candidates(self.embed))
         else:
             vectors = [self.embed(samples, sr)]
         result = self.classify_vectors(vectors, k, method)

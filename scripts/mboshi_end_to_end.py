@@ -13,6 +13,9 @@ menus call:
       transcripts) and the French one (its translations)      (core.text_space_project)
   align speech → Mboshi text without supervision              — Train ▸ Align spaces… (selflearn, the
       (core.mapping_history.align_keeping_previous)             CPU default)
+  type exemplars: every train segment a prototype of its     — (core.speech.exemplars; chosen on a
+      type, and how many nearest types a clip's list merges      calibration slice of the train split,
+                                                                 stored in the encoder, used by the app)
   confirm pairs in the lexicon review                         — Lexicon: confirm / correct
       (core.lexicon_review.LexiconReview.decide; a simulated linguist confirms the true written word
       of the k most frequent speech types, the true word taken from the corpus's own labels)
@@ -24,7 +27,7 @@ menus call:
 
 Measures (dev split, never trained on):
   * word segments → right Mboshi written word (top-1 / top-10): each dev segment's MFCC frames → the
-    project's encoder → its TYPE_CANDIDATES nearest speech types → mapped → CSLS nearest Mboshi
+    project's encoder → its type_candidates nearest speech types → mapped → CSLS nearest Mboshi
     written words (core.classify.ClipClassifier.classify_vectors, what the app does with a clip).
     The right word is the transcript word at the segment's position in utterances.tsv (words.tsv
     and the transcripts have the same number of words in every utterance; words.tsv drops some
@@ -186,9 +189,10 @@ def lexicon_p1(entries, forms: dict[str, Counter], n: int, exclude: set[str] = f
 def dev_segment_scores(project, store, utts, train_counts: Counter, max_dev: int | None, seed: int) -> dict:
     """Dev segments → Mboshi written words through the app's clip path (encoder → nearest types →
     map → CSLS), top-1 / top-10, with the most-frequent baseline and the acoustic type accuracy."""
-    from core.classify import TYPE_CANDIDATES, ClipClassifier, clip_embedder
+    from core.classify import ClipClassifier, clip_embedder, type_candidates
 
     embed = clip_embedder(project)
+    m = type_candidates(embed)
     classifier = ClipClassifier.load(project, embed=embed)
     table = store.table
     rows = np.arange(store.n_segments)
@@ -205,8 +209,8 @@ def dev_segment_scores(project, store, utts, train_counts: Counter, max_dev: int
         truth = utts[utt][1][pos]
         # what ClipEncoder.vectors_from_features does, keeping the encoding for the type measures
         encoding = embed.encode_features(store.features(int(i)))
-        near = [t for t, _ in embed.nearest_types(encoding, max(3, TYPE_CANDIDATES))]
-        vectors = [embed.type_vectors[t].copy() for t in near[:TYPE_CANDIDATES]]
+        near = [t for t, _ in embed.nearest_types(encoding, max(3, m))]
+        vectors = [embed.type_vectors[t].copy() for t in near[:m]]
         words = [c.word for c in classifier.classify_vectors(vectors, 10, "csls").by_space[TEXT_MBO]]
         hit1 += words[:1] == [truth]
         hit10 += truth in words[:10]
@@ -224,12 +228,42 @@ def dev_segment_scores(project, store, utts, train_counts: Counter, max_dev: int
                 oracle_cache[label] = classifier.classify_vector(v, 1, "csls").by_space[TEXT_MBO][0].word
             oracle1 += oracle_cache[label] == truth
     n = len(rows)
-    return {"segments": int(n), "top1": hit1 / n, "top10": hit10 / n,
+    return {"segments": int(n), "type_candidates": int(m), "top1": hit1 / n, "top10": hit10 / n,
             "most_frequent_top1": base1 / n, "most_frequent_top10": base10 / n,
             "most_frequent_words": top_words,
             "truth_in_text_vocabulary": in_vocab / n, "label_is_a_speech_type": known_type / n,
             "nearest_type_is_label": type1 / n, "label_in_3_nearest_types": type3 / n,
             "true_type_then_map_top1": oracle1 / n}
+
+
+def calibrate_type_ranking(project, train_store, utts) -> dict:
+    """Type exemplars and the number of merged types, chosen on a calibration slice of the TRAIN
+    split (core.speech.exemplars.calibrate: 10 % of the train utterances held out from exemplars and
+    centroids), then stored in the project's encoder with exemplars from every train segment when
+    they won. Speech segments and their labels only; the written words enter only as the measure."""
+    from core.classify import ClipClassifier, clip_embedder
+    from core.speech import exemplars
+
+    embed = clip_embedder(project)
+    classifier = ClipClassifier.load(project, embed=embed)
+    table = train_store.table
+    index = classifier.speech.emb.index
+    rows = [i for i, label in enumerate(table.label) if label in index]
+    started = time.perf_counter()
+    enc = exemplars.encode_segments(embed, [train_store.features(i) for i in rows])
+    encode_s = time.perf_counter() - started
+    types = np.array([index[table.label[i]] for i in rows], dtype=np.int64)
+    truths = [utts[table.utterance[i]][1][int(table.position[i])] for i in rows]
+
+    def type_words(row: int) -> list[str]:  # the app's list for a type: its vector → map → CSLS
+        return [c.word for c in classifier.classify_vector(embed.type_vectors[row], 10, "csls").by_space[TEXT_MBO]]
+
+    result = exemplars.calibrate(enc, types, len(index), [table.utterance[i] for i in rows], truths, type_words)
+    chosen = result["chosen"]
+    use = chosen["similarity"] == "exemplars"
+    exemplars.add_to_encoder(project, enc if use else None, types if use else None, chosen["type_candidates"],
+                             note="every train segment (calibrate_type_ranking)")
+    return {**result, "encode_s": round(encode_s, 2)}
 
 
 def main(argv=None) -> int:
@@ -328,6 +362,9 @@ def main(argv=None) -> int:
                         method="selflearn", device=args.device, seed=args.seed)
     mapping_id = aligned["mapping"]
     metrics["align"] = {k: aligned[k] for k in ("mapping", "criterion", "method_used")}
+    # type exemplars and the number of merged types, chosen on held-out train utterances (needs the map)
+    metrics["type_ranking"] = steps.run("type exemplars (calibrated on train)", calibrate_type_ranking, project,
+                                        train_store, utts)
 
     # gold: label → written forms (train), types in frequency order
     forms = gold_forms(train_store, utts)

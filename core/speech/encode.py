@@ -21,7 +21,9 @@ core.pipeline.speech_eval does with a test segment, and what core.classify expec
 
 Weights (name → array): "encoder.<param>" (the model's state dict), "assign_centroids"
 [n_types, d_encoder] (unit rows) and, for unit-skipgram, "type_vectors" [n_types, dim] (rows in
-the order of the speech space's vocabulary). Config: see `pack_type_space`.
+the order of the speech space's vocabulary); optional "assign_prototypes" (core.voices.prototypes)
+and "assign_exemplars" / "assign_exemplar_types" (core.speech.exemplars). Config: see
+`pack_type_space`; optional "type_candidates" (core.classify.ClipClassifier.classify_clip).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from core.errors import WordbridgeError
 
 ENCODER_KIND = "speech-type-space"
 ENCODER_PREFIX = "encoder."
+EXEMPLARS = "assign_exemplars"  # core.speech.exemplars.EXEMPLARS (not imported: that module is lazy)
 LEARNERS = ("speech2vec", "unit-skipgram")
 
 
@@ -116,6 +119,19 @@ class ClipEncoder:
             if problem:
                 raise WordbridgeError(f"stored encoder: {problem}")
             self.prototypes = stack(self.centroids, weights["assign_prototypes"])
+        # every training segment as a prototype of its type (core.speech.exemplars), when stored
+        self.exemplars = None
+        if EXEMPLARS in weights:
+            from core.speech.exemplars import EXEMPLAR_TYPES, ExemplarIndex, check_exemplars
+
+            problem = check_exemplars(weights[EXEMPLARS], weights.get(EXEMPLAR_TYPES, np.zeros(0)),
+                                      *self.centroids.shape)
+            if problem:
+                raise WordbridgeError(f"stored encoder: {problem}")
+            self.exemplars = ExemplarIndex(weights[EXEMPLARS], weights[EXEMPLAR_TYPES], len(self.centroids))
+        # how many nearest types a clip's word list is merged from (chosen with the exemplars on
+        # calibration); None: core.classify.TYPE_CANDIDATES
+        self.type_candidates = int(config["type_candidates"]) if config.get("type_candidates") else None
         self.type_vectors = (np.asarray(weights["type_vectors"], dtype=np.float32)
                              if self.learner == "unit-skipgram" else None)
         if self.type_vectors is not None and len(self.type_vectors) != len(self.centroids):
@@ -142,14 +158,16 @@ class ClipEncoder:
         return self.nearest_types(encoding, 1)[0]
 
     def nearest_types(self, encoding: np.ndarray, m: int) -> list[tuple[int, float]]:
-        """Rows of the `m` types whose centroids (or nearest prototypes) are nearest (cosine) to an
-        encoder output, nearest first."""
+        """Rows of the `m` types whose centroids (or nearest prototypes or exemplars) are nearest
+        (cosine) to an encoder output, nearest first."""
         from core.retrieval import top_k_indices
         from core.voices.prototypes import type_similarities
 
         e = encoding / max(float(np.linalg.norm(encoding)), 1e-12)
         sims = type_similarities(e[None].astype(np.float32),
                                  self.centroids if self.prototypes is None else self.prototypes)[0]
+        if self.exemplars is not None:  # as near a type as its nearest exemplar, or its centroid
+            np.maximum(sims, self.exemplars.similarities(e[None])[0], out=sims)
         return [(int(i), float(sims[i])) for i in top_k_indices(sims, m)]
 
     def vectors_from_features(self, frames: np.ndarray, m: int) -> list[np.ndarray]:
