@@ -22,6 +22,12 @@ READ_BLOCK_FRAMES = 1 << 20  # frames per soundfile read (about 22 s at 48 kHz)
 RESAMPLE_BLOCK_SECONDS = 60.0  # resampling block; the context around it keeps blocks seamless
 SILENT_PEAK = 1e-4  # peak amplitude under which a clip counts as silent (−80 dBFS)
 CLIPPED_LEVEL = 0.999  # |sample| at or above this counts as clipped
+# where a word recogniser's clip starts and ends (`word_span`): fractions of the clip's loudest 10-ms
+# frame (RMS), chosen on the speechocean762 calibration speakers (docs/RESULTS.md, people's voices)
+WORD_START_THRESHOLD = 0.03
+WORD_STOP_THRESHOLD = 0.02
+WORD_FLOOR_RATIO = 3.0  # and at least 3x the clip's quiet level (its 10th-percentile frame)
+MIN_CLIP_SECONDS = 0.1  # a shorter clip holds no word a recogniser can name
 
 
 def audio_duration(path: str | os.PathLike) -> float:
@@ -189,6 +195,39 @@ def trim_silence(samples: np.ndarray, sr: int = TARGET_SR, start_threshold: floa
         return None
     pad = int(round(margin * sr))
     return max(0, start - pad), min(len(samples), end + pad)
+
+
+def word_span(samples: np.ndarray, sr: int = TARGET_SR, start_threshold: float = WORD_START_THRESHOLD,
+              stop_threshold: float = WORD_STOP_THRESHOLD, floor_ratio: float = WORD_FLOOR_RATIO,
+              min_duration: float = 0.15, min_clip: float = MIN_CLIP_SECONDS) -> tuple[int, int] | None:
+    """The stretch of a clip that a word recogniser should hear; (start, end) sample indices, or None.
+
+    `trim_silence` (no margin) with lower thresholds than the recorder's auto-trim: a quiet onset or
+    ending (/s/, /h/, /f/, a released stop) is part of the word, and cutting it was the largest loss
+    between words as a recogniser learned them and the same words through the app. Both levels are
+    at least `floor_ratio` times the clip's quiet level (its 10th-percentile frame), so steady
+    background noise is not taken for a quiet onset, and never above the recorder's (0.1, 0.05).
+    A clip with sound is never refused for being short: a word shorter than `min_duration` is
+    widened to it around the sound (within the clip). None only for a clip shorter than `min_clip`
+    seconds, a silent one (peak under −80 dBFS), or one with NaN / infinite samples.
+    """
+    samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+    if len(samples) < min_clip * sr or not np.isfinite(samples).all() or is_silent(samples):
+        return None
+    rms = frame_rms(samples, max(1, int(round(0.01 * sr))))
+    quiet = floor_ratio * float(np.percentile(rms, 10)) / float(rms.max())
+    # never above the recorder's own levels: a noisy clip is cut no tighter than auto-trim cuts it
+    start_threshold = min(max(start_threshold, quiet), 0.1)
+    stop_threshold = min(max(stop_threshold, quiet), 0.05)
+    span = trim_silence(samples, sr, start_threshold, stop_threshold, margin=0.0, min_duration=0.0)
+    if span is None:
+        return None
+    start, end = span
+    need = min(len(samples), int(round(min_duration * sr)))
+    if end - start < need:
+        start = min(max(0, (start + end) // 2 - need // 2), len(samples) - need)
+        end = start + need
+    return start, end
 
 
 def _info(path):

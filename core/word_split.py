@@ -14,8 +14,8 @@ Limits, honestly:
   word by word splits well; a natural sentence often splits into phrases of a few words.
 - A word with a pause inside it (a long stop closure, a hesitation longer than 0.1 s) can be cut
   in two; loud background noise in the pauses hides them, and nothing is split.
-- A stretch of speech under 0.1 s is dropped, and one under the recogniser's 0.15 s minimum gets
-  no results.
+- A stretch of speech under 0.1 s is dropped (the recogniser widens a shorter word to 0.15 s
+  around it, `core.audio.word_span`, instead of refusing it).
 
 `split_recording` stores each piece of a project's recording as a clip of its own (its word
 bounds as the clip's first segment, the recording's speaker and language copied, a label when the

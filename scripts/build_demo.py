@@ -224,7 +224,7 @@ def hit_rates(classifier, words: list[str], voices: list, text_id: str, gold: di
             t = time.perf_counter()
             try:
                 result = classifier.classify_clip(samples, 16000, k=10, method="csls")
-            except WordbridgeError:  # e.g. a one-letter word shorter than the trimmer's 0.15 s: a miss
+            except WordbridgeError:  # e.g. a clip in which the trimmer finds no speech: a miss
                 ranks.append(99)
                 type_right.append(False)
                 continue

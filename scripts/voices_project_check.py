@@ -94,6 +94,8 @@ def check(args) -> dict:
     started = time.perf_counter()
     for i in range(n):
         label = clips.labels[i]
+        is_digit = label in DIGITS and bool(digit_rows)
+        digit_n += is_digit  # a refused digit clip counts as a wrong digit
         try:
             frames = embed.clip_features(clips.samples[i], 16000)
         except WordbridgeError:
@@ -110,19 +112,27 @@ def check(args) -> dict:
         top10 += label in words
         if embed.calibration is not None:
             no_match += bool(embed.calibration.no_match(float(sims[order[0]])))
-        if label in DIGITS and digit_rows:
-            digit_n += 1
+        if is_digit:
             digit_hit += speech.words[digit_rows[int(np.argmax(sims[digit_rows]))]] == label
     seconds = time.perf_counter() - started
     speakers = "all" if not args.calibration_speakers else f"{args.calibration_speakers} calibration (seed {args.seed})"
     return {"project": str(Path(args.project).name), "encoder": embed.frontend.config(),
             "segments": str(args.segments), "speakers": speakers,
-            "trim": {k: config.get(k) for k in sorted(config) if k.startswith("trim")}, "clips": n,
+            "trim": {k: config.get(k) for k in sorted(config) if k.startswith("trim")},
+            "word_span": {**_word_span_defaults(), **getattr(embed, "word_span_settings", {})}, "clips": n,
             "skipped": clips.skipped, "top1": round(top1 / n, 4), "top10": round(top10 / n, 4),
             "refused_no_speech": round(refused / n, 4), "no_match": round(no_match / n, 4),
             "digits": {"n": digit_n, "candidates": len(digit_rows),
                        "top1": round(digit_hit / digit_n, 4) if digit_n else None},
             "ms_per_clip": round(1000 * seconds / max(n, 1), 2)}
+
+
+def _word_span_defaults() -> dict:
+    """core.audio.word_span's default levels (what an encoder whose config sets none uses)."""
+    from core.audio import WORD_FLOOR_RATIO, WORD_START_THRESHOLD, WORD_STOP_THRESHOLD
+
+    return {"start_threshold": WORD_START_THRESHOLD, "stop_threshold": WORD_STOP_THRESHOLD,
+            "floor_ratio": WORD_FLOOR_RATIO}
 
 
 def _overrides(items: list[str]) -> dict:

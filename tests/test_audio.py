@@ -6,7 +6,7 @@ import soundfile as sf
 
 import core.audio as audio
 from core.audio import (MIN_WORD_SECONDS, audio_duration, audio_warnings, load_audio, resample,
-                        save_wav, trim_silence)
+                        save_wav, trim_silence, word_span)
 from core.errors import InputFileError, WordbridgeError
 
 
@@ -127,6 +127,56 @@ def test_trim_silence_stops_at_a_long_pause_only():
     start, end = trim_silence(clip, sr, margin=0.0)
     assert abs(start - sr // 2) <= 160
     assert abs(end - (sr // 2 + len(word))) <= 160  # the tone after the 0.5-s pause is cut off
+
+
+def _quiet_onset_word(sr=16000, lead=0.3):
+    """Silence, a 0.1-s hiss at −26 dB of the vowel (an /s/ or /h/ onset), the 0.3-s vowel, silence."""
+    hiss = (0.025 * np.random.default_rng(0).standard_normal(int(0.1 * sr))).astype(np.float32)
+    gap = np.zeros(int(lead * sr), np.float32)
+    return np.concatenate([gap, hiss, tone(0.3, sr), gap])
+
+
+def test_word_span_keeps_a_quiet_onset_that_auto_trim_cuts():
+    sr = 16000
+    clip = _quiet_onset_word(sr)
+    onset = int(0.3 * sr)  # the hiss starts here; the vowel 0.1 s later
+    assert trim_silence(clip, sr, margin=0.0)[0] >= onset + int(0.09 * sr)  # the recorder cuts the hiss
+    start, end = word_span(clip, sr)
+    assert abs(start - onset) <= 160 and abs(end - (onset + int(0.4 * sr))) <= 160
+    for variant in (0.05 * clip, resample(clip, sr, 44100)):  # level and sample rate do not matter
+        rate = sr if len(variant) == len(clip) else 44100
+        a, _ = word_span(variant, rate)
+        assert abs(a / rate - onset / sr) <= 0.011
+
+
+def test_word_span_does_not_take_steady_noise_for_an_onset():
+    sr = 16000
+    rng = np.random.default_rng(1)
+    clip = np.concatenate([np.zeros(int(0.5 * sr), np.float32), tone(0.3, sr), np.zeros(int(0.5 * sr), np.float32)])
+    clip = clip + (0.012 * rng.standard_normal(len(clip))).astype(np.float32)  # background at −29 dB of the word
+    start, end = word_span(clip, sr)
+    assert abs(start - int(0.5 * sr)) <= 320 and abs(end - int(0.8 * sr)) <= 320
+    assert word_span(clip, sr, floor_ratio=0.0)[0] < int(0.1 * sr)  # without the floor: noise from the start
+
+
+def test_word_span_widens_a_short_sound_instead_of_refusing_it():
+    sr = 16000
+    blip = np.concatenate([np.zeros(sr // 2), tone(0.08), np.zeros(sr // 2)])
+    assert trim_silence(blip, sr) is None
+    start, end = word_span(blip, sr)
+    assert end - start == int(0.15 * sr) and start <= sr // 2 and end >= sr // 2 + int(0.08 * sr)
+    short = tone(0.12)  # a whole clip shorter than 0.15 s is kept whole
+    assert word_span(short, sr) == (0, len(short))
+
+
+def test_word_span_refuses_silent_tiny_and_nan_clips():
+    sr = 16000
+    assert word_span(np.zeros(sr, np.float32), sr) is None
+    assert word_span(tone(0.05), sr) is None  # shorter than MIN_CLIP_SECONDS
+    bad = tone(0.5)
+    bad[100:200] = np.nan
+    assert word_span(bad, sr) is None
+    assert word_span(np.zeros(0, np.float32), sr) is None
 
 
 def test_trim_silence_rejects_silence_and_blips():

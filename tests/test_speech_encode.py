@@ -133,6 +133,12 @@ def test_bad_inputs_have_clear_errors():
     encoder = ClipEncoder(weights, config)
     with pytest.raises(WordbridgeError, match="no speech found"):
         encoder(np.zeros(16000, dtype=np.float32), 16000)
+    with pytest.raises(WordbridgeError, match=r"no speech found in the clip \(silent or shorter than 0.1 s\)"):
+        encoder(_word_clip()[8000:8800], 16000)  # 0.05 s of the word
+    nan = _word_clip()
+    nan[100:200] = np.nan
+    with pytest.raises(WordbridgeError, match="NaN or infinite samples"):
+        encoder(nan, 16000)
     with pytest.raises(WordbridgeError, match="empty"):
         encoder(np.zeros(0, dtype=np.float32), 16000)
     with pytest.raises(WordbridgeError, match=r"needs \[T, 13\]"):

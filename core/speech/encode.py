@@ -4,7 +4,7 @@ A project stores a speech space's encoder with `Project.set_encoder(id, weights,
 `pack_type_space` makes those two from a trained `SpeechTypeSpace` and the feature config it was
 trained with, and `clip_embedder` turns them back into a function (samples, sr) → vector:
 
-    audio → 16 kHz → find the word (core.audio.trim_silence, no margin) → frames from the
+    audio → 16 kHz → find the word (core.audio.word_span, no margin) → frames from the
     space's front end (config "frontend", `core.frontends.make_frontend`; absent in encoders
     stored before front ends existed: MFCC from config "features"):
       MFCC: CMVN over the word ± 0.25 s, then the word's frames, as the feature store cuts a
@@ -94,6 +94,14 @@ class ClipEncoder:
         # silence kept around a trimmed word for own-audio front ends: a word recogniser's training
         # clips were the word ± 0.05 s (core.voices.clips), so its clips should be cut the same way
         self.trim_margin = float(config.get("trim_margin_s", 0.0))
+        # where the word is (core.audio.word_span). Its default levels were chosen for word recognisers
+        # on real speech; MFCC encoders (the paper's front end) keep the recorder's auto-trim levels.
+        # A config may set them: trim_start_threshold, trim_stop_threshold, trim_floor_ratio.
+        self.word_span_settings = ({"start_threshold": 0.1, "stop_threshold": 0.05, "floor_ratio": 0.0}
+                                   if self.features is not None else {})
+        for key in ("start_threshold", "stop_threshold", "floor_ratio"):
+            if config.get(f"trim_{key}") is not None:
+                self.word_span_settings[key] = float(config[f"trim_{key}"])
         if self.frontend.dim != self.feat_dim:
             raise WordbridgeError(f"stored encoder: features of {self.frontend.dim} dims but the model "
                                   f"takes {self.feat_dim}")
@@ -206,20 +214,22 @@ class ClipEncoder:
     def clip_features(self, samples: np.ndarray, sr: int) -> np.ndarray:
         """Features of a clip as the encoder saw them in training: 16 kHz, trimmed, then the front
         end's frames of the word (MFCC: CMVN over the word ± context; others: the word's own audio)."""
-        from core.audio import resample, trim_silence
+        from core.audio import MIN_CLIP_SECONDS, resample, word_span
         from core.features import span_features
 
         x = np.asarray(samples, dtype=np.float32).reshape(-1)
         if x.size == 0:
             raise WordbridgeError("the clip is empty")
+        if not np.isfinite(x).all():
+            raise WordbridgeError("the clip has NaN or infinite samples (damaged audio)")
         if int(sr) != self.frontend.sample_rate:
             x = resample(x, int(sr), self.frontend.sample_rate)
         if not self.trim:
             return self.frontend.frames(x, device="cpu")
         sr = self.frontend.sample_rate
-        span = trim_silence(x, sr, margin=0.0)
+        span = word_span(x, sr, **self.word_span_settings)
         if span is None:
-            raise WordbridgeError("no speech found in the clip (silent or shorter than 0.15 s)")
+            raise WordbridgeError(f"no speech found in the clip (silent or shorter than {MIN_CLIP_SECONDS:g} s)")
         if self.features is None:  # own-audio front ends: the word's span (± the training margin)
             pad = int(round(self.trim_margin * sr))
             a, b = max(0, span[0] - pad), min(len(x), span[1] + pad)
