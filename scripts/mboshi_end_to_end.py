@@ -262,7 +262,7 @@ def calibrate_type_ranking(project, train_store, utts) -> dict:
     chosen = result["chosen"]
     use = chosen["similarity"] == "exemplars"
     exemplars.add_to_encoder(project, enc if use else None, types if use else None, chosen["type_candidates"],
-                             note="every train segment (calibrate_type_ranking)")
+                             note="every train segment (calibrate_type_ranking)", votes=chosen["votes"])
     return {**result, "encode_s": round(encode_s, 2)}
 
 

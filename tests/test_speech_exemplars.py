@@ -113,3 +113,32 @@ def test_exemplars_go_into_a_projects_encoder_and_come_out(tmp_path):
     ex.add_to_encoder(project, None, None, None)  # back to centroids only
     embed = clip_embedder(Project.open(tmp_path / "p"))
     assert embed.exemplars is None and type_candidates(embed) == TYPE_CANDIDATES
+
+
+def test_votes_sum_over_the_nearest_exemplars_and_order_voted_types_first():
+    rng = np.random.default_rng(3)
+    enc = unit_rows(rng.normal(size=(40, 6)).astype(np.float32))
+    types = rng.integers(0, 8, size=40)
+    query = unit_rows(rng.normal(size=(5, 6)).astype(np.float32))
+    index = ex.ExemplarIndex(enc, types, 8)
+    got = index.votes(query, 7, 0.05, chunk=2)
+    for q, row in zip(query, got):
+        sims = enc @ q
+        near = np.argsort(-sims)[:7]
+        expected = np.zeros(8)
+        np.add.at(expected, types[near], np.exp((sims[near] - sims[near].max()) / 0.05))
+        np.testing.assert_allclose(row, expected, rtol=1e-5)
+    key = ex.ranking_key(index.similarities(query), got)
+    for row, k in zip(got, key):  # every voted type before every other, the others by cosine
+        assert k[row > 0].min() > k[row == 0].max()
+
+
+def test_an_encoder_with_votes_orders_types_by_them():
+    weights, config, segments, enc = _exemplar_encoder()
+    types = np.arange(len(enc)) % 6
+    weights = {**weights, ex.EXEMPLARS: enc, ex.EXEMPLAR_TYPES: types.astype(np.int32)}
+    encoder = ClipEncoder(weights, {**config, "type_votes": {"k": 4, "tau": 0.05}})
+    e = unit_rows(encoder.encode_features(segments[0])[None])[0]
+    votes = encoder.exemplars.votes(e[None], 4, 0.05)[0]
+    rows = [r for r, _ in encoder.nearest_types(encoder.encode_features(segments[0]), 6)]
+    assert rows[:int((votes > 0).sum())] == list(np.argsort(-votes)[:int((votes > 0).sum())])

@@ -140,6 +140,8 @@ class ClipEncoder:
         # how many nearest types a clip's word list is merged from (chosen with the exemplars on
         # calibration); None: core.classify.TYPE_CANDIDATES
         self.type_candidates = int(config["type_candidates"]) if config.get("type_candidates") else None
+        # order types by soft kNN votes of the nearest exemplars ({"k", "tau"}; core.speech.exemplars)
+        self.type_votes = config.get("type_votes") if self.exemplars is not None else None
         self.type_vectors = (np.asarray(weights["type_vectors"], dtype=np.float32)
                              if self.learner == "unit-skipgram" else None)
         if self.type_vectors is not None and len(self.type_vectors) != len(self.centroids):
@@ -174,9 +176,17 @@ class ClipEncoder:
         e = encoding / max(float(np.linalg.norm(encoding)), 1e-12)
         sims = type_similarities(e[None].astype(np.float32),
                                  self.centroids if self.prototypes is None else self.prototypes)[0]
-        if self.exemplars is not None:  # as near a type as its nearest exemplar, or its centroid
-            np.maximum(sims, self.exemplars.similarities(e[None])[0], out=sims)
-        return [(int(i), float(sims[i])) for i in top_k_indices(sims, m)]
+        if self.exemplars is None:
+            return [(int(i), float(sims[i])) for i in top_k_indices(sims, m)]
+        from core.speech.exemplars import ranking_key
+
+        # as near a type as its nearest exemplar, or its centroid; the cosine is what is reported
+        # (confidence), the order may come from votes of the nearest exemplars
+        np.maximum(sims, self.exemplars.similarities(e[None])[0], out=sims)
+        votes = (self.exemplars.votes(e[None], self.type_votes["k"], self.type_votes["tau"])[0]
+                 if self.type_votes else None)
+        key = ranking_key(sims, votes)
+        return [(int(i), float(sims[i])) for i in top_k_indices(key, m)]
 
     def vectors_from_features(self, frames: np.ndarray, m: int) -> list[np.ndarray]:
         """A segment's candidate vectors in the aligned speech space: those of its `m` nearest types,

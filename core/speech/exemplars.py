@@ -13,8 +13,9 @@ Stored beside `assign_centroids` in the encoder's weights (core.speech.encode.Cl
 them): `assign_exemplars` [N, dim] unit rows in float16 (half the size; cosines move by ~1e-3) and
 `assign_exemplar_types` [N] int32, the type row of each exemplar. The encoder's config may also
 carry `type_candidates`: how many nearest types a clip's word list is merged from
-(core.classify.ClipClassifier.classify_clip), chosen with the exemplars on calibration
-(`calibrate`). Only speech segments and their speech-type labels go in: no text.
+(core.classify.ClipClassifier.classify_clip), and `type_votes` {"k", "tau"}: order the types by
+soft votes of the clip's k nearest exemplars instead of by nearest exemplar, both chosen on
+calibration (`calibrate`). Only speech segments and their speech-type labels go in: no text.
 """
 
 from __future__ import annotations
@@ -79,6 +80,24 @@ class ExemplarIndex:
         self._starts = np.flatnonzero(np.r_[True, self.types[1:] != self.types[:-1]]) if len(self.types) else \
             np.zeros(0, dtype=np.int64)
 
+    def votes(self, enc: np.ndarray, k: int, tau: float, chunk: int = 256) -> np.ndarray:
+        """[n, n_types] soft k-nearest-neighbour votes: the sum, over each encoding's `k` nearest
+        exemplars, of exp((cosine - the nearest one's cosine) / tau) for the exemplar's type (0 for
+        types without a vote). Several near exemplars of one type outvote a single stray one."""
+        enc = np.atleast_2d(np.asarray(enc, dtype=np.float32))
+        out = np.zeros((len(enc), self.n_types), dtype=np.float64)
+        k = min(int(k), len(self.types))
+        if k < 1:
+            return out
+        for a in range(0, len(enc), chunk):
+            sims = enc[a:a + chunk] @ self.exemplars.T
+            near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            s = np.take_along_axis(sims, near, axis=1)
+            w = np.exp((s - s.max(axis=1, keepdims=True)) / float(tau))
+            rows = np.repeat(np.arange(a, a + len(near)), k)
+            np.add.at(out, (rows, self.types[near].ravel()), w.ravel())
+        return out
+
     def similarities(self, enc: np.ndarray, chunk: int = 256) -> np.ndarray:
         """[n, n_types] max cosine of each unit encoding to each type's exemplars."""
         enc = np.atleast_2d(np.asarray(enc, dtype=np.float32))
@@ -90,6 +109,14 @@ class ExemplarIndex:
             sims = enc[a:a + chunk] @ self.exemplars.T
             out[a:a + chunk, owners] = np.maximum.reduceat(sims, self._starts, axis=1)
         return out
+
+
+def ranking_key(sims: np.ndarray, votes: np.ndarray | None) -> np.ndarray:
+    """What types are ordered by: their cosines `sims`, or with `votes` the votes first (every voted
+    type, > 0) and then the other types by cosine (shifted below 0, under every voted type)."""
+    if votes is None:
+        return sims
+    return np.where(votes > 0, votes, np.asarray(sims, dtype=np.float64) - 3.0)
 
 
 def type_centroids(enc: np.ndarray, types: np.ndarray, n_types: int) -> np.ndarray:
@@ -122,9 +149,12 @@ def merged_top(word_lists: Sequence[Sequence[str]], k: int = 10) -> list[str]:
     return merged[:k]
 
 
+VOTES = ((20, 0.02), (50, 0.05), (200, 0.03))  # (k, tau) tried by `calibrate`
+
+
 def calibrate(enc: np.ndarray, types: np.ndarray, n_types: int, groups: Sequence[str], truths: Sequence[str],
               type_words: Callable[[int], list[str]], candidates: Sequence[int] = (1, 3, 5, 10, 20),
-              fraction: float = 0.1, k: int = 10) -> dict:
+              fraction: float = 0.1, k: int = 10, votes: Sequence[tuple[int, float]] = VOTES) -> dict:
     """Choose how a clip's nearest types are found and how many are merged, on held-out training
     segments (never on a dev or test split).
 
@@ -133,16 +163,24 @@ def calibrate(enc: np.ndarray, types: np.ndarray, n_types: int, groups: Sequence
     right written word of each segment; type_words(row): the ranked written words of a type (the
     classifier's list for the type's vector; cached by the caller). Centroids and exemplars are
     rebuilt from the other utterances only, so a held-out segment is scored like a new clip.
-    Returns {"variants": {"centroids"|"exemplars": {M: {"top1", "top10"}}}, "chosen": {...}}; the
-    choice is the highest top-10, then top-1, then the smaller M.
+    Variants: "centroids"; "exemplars" (a type as near as its nearest exemplar or centroid);
+    "votes k=K tau=T" (soft kNN votes of the K nearest exemplars, `ExemplarIndex.votes`, then the
+    other types by cosine). Returns {"variants": {name: {M: {"top1", "top10"}}}, "chosen": {...}};
+    the choice is the highest top-10, then top-1, then the smaller M.
     """
     cal = held_out_mask(groups, fraction)
     fit = ~cal
     if not cal.any() or not fit.any():
         raise ValueError("calibration needs segments in both the held-out and the kept utterances")
     query = _unit(enc[cal])
+    index = ExemplarIndex(enc[fit], types[fit], n_types)
     sims = {"centroids": query @ type_centroids(enc[fit], types[fit], n_types).T}
-    sims["exemplars"] = np.maximum(sims["centroids"], ExemplarIndex(enc[fit], types[fit], n_types).similarities(query))
+    sims["exemplars"] = np.maximum(sims["centroids"], index.similarities(query))
+    settings: dict = {"centroids": None, "exemplars": None}
+    for kv, tau in votes:
+        name = f"votes k={kv} tau={tau:g}"
+        sims[name] = ranking_key(sims["exemplars"], index.votes(query, kv, tau))
+        settings[name] = {"k": int(kv), "tau": float(tau)}
     truth = [t for t, c in zip(truths, cal) if c]
     cache: dict[int, list[str]] = {}
     out: dict = {"segments": int(cal.sum()), "fit_segments": int(fit.sum()), "variants": {}}
@@ -160,16 +198,19 @@ def calibrate(enc: np.ndarray, types: np.ndarray, n_types: int, groups: Sequence
             out["variants"][name][m] = score
             key = (score[f"top{k}"], score["top1"], -m)
             if best is None or key > best[0]:
-                best = (key, {"similarity": name, "type_candidates": int(m), **score})
+                best = (key, {"similarity": "centroids" if name == "centroids" else "exemplars",
+                              "votes": settings[name], "variant": name, "type_candidates": int(m), **score})
     out["chosen"] = best[1]
     return out
 
 
 def add_to_encoder(project, exemplars: np.ndarray | None, types: np.ndarray | None,
-                   type_candidates: int | None = None, encoder_id: str | None = None, note: str = "") -> dict:
+                   type_candidates: int | None = None, encoder_id: str | None = None, note: str = "",
+                   votes: dict | None = None) -> dict:
     """Store exemplars (and the chosen `type_candidates`) in a project's type encoder, replacing any
     it had (exemplars None: remove them, keep centroids only); the app's clip path (ClipEncoder,
-    ClipClassifier) uses them from the next load. Returns the encoder's new config."""
+    ClipClassifier) uses them from the next load; `votes` {"k", "tau"}: order types by soft kNN
+    votes (`ExemplarIndex.votes`). Returns the encoder's new config."""
     from core.errors import WordbridgeError
 
     entries = [e for e in project.manifest.encoders if encoder_id in (None, e.id)]
@@ -179,7 +220,7 @@ def add_to_encoder(project, exemplars: np.ndarray | None, types: np.ndarray | No
     weights, config = project.encoder(entry.id)
     if config.get("learner") != "unit-skipgram":
         raise WordbridgeError("exemplars name speech types: only a unit-skipgram encoder has them")
-    config = {k: v for k, v in config.items() if k not in ("type_exemplars", "type_candidates")}
+    config = {k: v for k, v in config.items() if k not in ("type_exemplars", "type_candidates", "type_votes")}
     weights.pop(EXEMPLARS, None)
     weights.pop(EXEMPLAR_TYPES, None)
     if exemplars is not None:
@@ -189,6 +230,8 @@ def add_to_encoder(project, exemplars: np.ndarray | None, types: np.ndarray | No
         weights[EXEMPLARS] = _unit(exemplars).astype(np.float16)
         weights[EXEMPLAR_TYPES] = np.asarray(types, dtype=np.int32)
         config["type_exemplars"] = {"n": int(len(types)), "note": note}
+        if votes:
+            config["type_votes"] = {"k": int(votes["k"]), "tau": float(votes["tau"])}
     if type_candidates is not None:
         config["type_candidates"] = int(type_candidates)
     project.set_encoder(entry.id, weights, config, entry.provenance)
