@@ -29,6 +29,9 @@ SOURCES: dict[str, tuple[str, list]] = {
     "voices.so762_test.digit_top1": (VOICES, ["tests", "so762_test", "digits", "top1"]),
     "voices.so762_test.most_frequent_top1": (VOICES, ["tests", "so762_test", "all", "most_frequent_top1"]),
     "voices.synthetic_unseen.word_top1": (VOICES, ["tests", "synthetic_unseen", "top30_words", "top1"]),
+    # the same recogniser through the app's own code path (the demo, word_span trimming; session 11)
+    **{f"voices_app.so762_test.{key}": ("2026-12-06-s11-cpu-app-path-check/app_path_check.json", path)
+       for key, path in (("word_top1", ["top1"]), ("word_top10", ["top10"]), ("digit_top1", ["digits", "top1"]))},
     # the same training without the pretrained front end (MFCC), and without the real speakers
     "voices_mfcc.so762_test.word_top1": ("2026-12-06-s10-h100-voices-mfcc-real", ["tests", "so762_test", "text_words", "top1"]),
     "voices_synthetic_only.so762_test.word_top1": ("2026-12-06-s10-h100-voices-se-syn",
@@ -74,7 +77,7 @@ def collect() -> tuple[dict, list[str]]:
     """(key → percentage, keys left out with why)."""
     out, missing = {}, []
     for key, (run, path) in SOURCES.items():
-        file = RUNS / run / "metrics.json"
+        file = RUNS / run if run.endswith(".json") else RUNS / run / "metrics.json"
         try:
             value = lookup(json.loads(file.read_text(encoding="utf-8")), path)
         except (OSError, KeyError, StopIteration, ValueError, TypeError) as exc:
