@@ -1,7 +1,9 @@
 """Issue 17: `train-speech` at its defaults on a CPU. Speech2Vec's sizes that the user named nowhere
 are CPU-sized (core.speech.config.CPU_SIZES) with one printed line naming how to get the paper's;
 explicit options, a config file and --paper-settings win; on a GPU nothing changes; config.json
-records what was CPU-sized; a CPU run logs an estimate after its first step. No timing asserts."""
+records what was CPU-sized; a CPU run logs an estimate after its first step. unit-skipgram's
+encoder epochs and batch size are CPU-sized the same way (core.speech.config.UNIT_SKIPGRAM_CPU_SIZES). No timing
+asserts."""
 
 import json
 
@@ -11,7 +13,7 @@ import torch
 import main
 from core.cli import build_parser
 from core.commands.speech import _started_with_paper_sizes, config_and_cpu_sizing, cpu_sized_note
-from core.speech.config import CPU_SIZES, SpeechConfig
+from core.speech.config import CPU_SIZES, UNIT_SKIPGRAM_CPU_SIZES, SpeechConfig, preset
 from core.speech.training import estimate_line
 
 PAPER = SpeechConfig()
@@ -65,9 +67,22 @@ def test_explicit_options_a_config_file_and_paper_settings_win(monkeypatch, tmp_
     assert list(sized) == ["batch_size"]
 
 
-def test_unit_skipgram_is_not_resized(monkeypatch):
+def test_unit_skipgram_on_a_cpu_trains_fewer_encoder_epochs(monkeypatch):
+    unit = SpeechConfig.from_dict({**preset("unit-skipgram").to_dict()})
     cfg, sized = sizing(monkeypatch, "--learner", "unit-skipgram")
-    assert sized == {} and cfg.batch_size == PAPER.batch_size and cfg.ac_epochs == PAPER.ac_epochs
+    assert sized == {key: {"used": size, "paper": getattr(unit, key)} for key, size in UNIT_SKIPGRAM_CPU_SIZES.items()}
+    assert (cfg.ac_epochs, cfg.batch_size) == (UNIT_SKIPGRAM_CPU_SIZES["ac_epochs"], UNIT_SKIPGRAM_CPU_SIZES["batch_size"])
+    assert (cfg.ac_hidden, cfg.clusters, cfg.sg_epochs, cfg.lr, cfg.ac_lr) == \
+        (unit.ac_hidden, unit.clusters, unit.sg_epochs, unit.lr, unit.ac_lr)  # only the encoder's sizes change
+    note = cpu_sized_note(sized, "unit-skipgram")
+    assert note == ("note: training on the CPU, so unit-skipgram is CPU-sized (epochs 3, batch size 128; its "
+                    "defaults: 10, 1024, which take ~8-9 min for 3,000 word segments on 2 cores); for the defaults "
+                    "add --paper-settings (or --epochs 10 --batch-size 1024)")
+    for options in (("--paper-settings",), ("--device", "cuda")):
+        cfg, sized = sizing(monkeypatch, "--learner", "unit-skipgram", *options)
+        assert sized == {} and (cfg.ac_epochs, cfg.batch_size) == (unit.ac_epochs, unit.batch_size)
+    cfg, sized = sizing(monkeypatch, "--learner", "unit-skipgram", "--epochs", "7")  # typed: kept
+    assert list(sized) == ["batch_size"] and (cfg.ac_epochs, cfg.batch_size) == (7, 128)
     cfg, _ = sizing(monkeypatch, "--learner", "unit-skipgram", "--hidden", "64")
     assert cfg.ac_hidden == 64 and cfg.s2v_hidden == PAPER.s2v_hidden
 
@@ -99,7 +114,7 @@ def test_cpu_run_prints_the_note_records_it_and_logs_an_estimate(tmp_path, capsy
     assert main.main(["train-speech", str(store), "--out", str(run), "--device", "cpu", "--quiet"]) == 0
     out, err = capsys.readouterr()
     notes = [line for line in out.splitlines() if line.startswith("note:")]
-    assert len(notes) == 1 and "--paper-settings" in notes[0]
+    assert len(notes) == 1 and "--paper-settings" in notes[0] and "for the paper's sizes add" in notes[0]
     printed = out + err  # log lines go through tqdm.write (stdout) once a bar exists
     assert "more on this machine" in printed and "the time of the first step" in printed
     config = json.loads((run / "config.json").read_text())

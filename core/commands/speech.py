@@ -9,7 +9,8 @@ from pathlib import Path
 from core.cli import add_command
 from core.errors import WordbridgeError
 from core.progress import Progress, TqdmListener
-from core.speech.config import CPU_SIZES, GROUPINGS, SpeechConfig, preset, read_config_dict
+from core.speech.config import (CPU_SIZES, CPU_SIZES_OF, DEFAULT_CPU_TIME, GROUPINGS,
+                                UNIT_SKIPGRAM_CPU_SIZES, SpeechConfig, preset, read_config_dict)
 
 DEFAULTS = SpeechConfig()
 LEARNER_PRESETS = {"speech2vec": "paper", "unit-skipgram": "unit-skipgram"}
@@ -27,11 +28,15 @@ def register(sub) -> None:
         "unit-skipgram encoder has also learnt from pairs of segments by different speakers that match "
         "frame by frame (DTW; ac_pair_rounds in --config-file, default 2). Writes "
         "checkpoints, config.json, metrics.json, log.txt, types.vec and encoder.safetensors into "
-        "--out. Rerunning the same command after a kill continues from the last checkpoint. "
+        "--out, built in the hidden folder .NAME.partial beside it and renamed to --out when the run "
+        "finishes. Rerunning the same command after a kill continues from the last checkpoint. "
         f"On a CPU, speech2vec's sizes that are not given are CPU-sized (hidden {CPU_SIZES['s2v_hidden']}, "
         f"batch size {CPU_SIZES['batch_size']}, {CPU_SIZES['epochs']} epochs, instead of the paper's "
         f"{DEFAULTS.s2v_hidden}, {DEFAULTS.batch_size}, {DEFAULTS.epochs}, which take ~17 min for 3,000 segments "
-        "on 2 cores); a line says so and config.json records it; --paper-settings keeps the paper's. "
+        "on 2 cores); unit-skipgram's encoder likewise "
+        f"({UNIT_SKIPGRAM_CPU_SIZES['ac_epochs']} epochs of batch size {UNIT_SKIPGRAM_CPU_SIZES['batch_size']} "
+        f"instead of {DEFAULTS.ac_epochs} of {DEFAULTS.batch_size}, ~8-9 min on that store); "
+        "a line says so and config.json records it; --paper-settings keeps the defaults. "
         "Several GPUs: torchrun --nproc_per_node=N main.py train-speech ...")
     p.add_argument("store", metavar="STORE_DIR", help="feature store folder")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write (or continue)")
@@ -48,7 +53,8 @@ def register(sub) -> None:
     p.add_argument("--hidden", type=int, default=_dflt(DEFAULTS.s2v_hidden),
                    help="hidden size of Speech2Vec's LSTMs (or of unit-skipgram's acoustic encoder)")
     p.add_argument("--paper-settings", action="store_true",
-                   help="keep the paper's sizes (--hidden, --batch-size, --epochs defaults) on a CPU too")
+                   help="keep the default sizes (speech2vec: the paper's --hidden, --batch-size, --epochs; "
+                   "unit-skipgram: --epochs, --batch-size) on a CPU too")
     p.add_argument("--optimizer", choices=("sgd", "adam"), default=_dflt(DEFAULTS.optimizer),
                    help="Speech2Vec optimiser (the paper: sgd)")
     p.add_argument("--lr", type=float, default=_dflt(DEFAULTS.lr), help="Speech2Vec learning rate")
@@ -105,24 +111,26 @@ def config_and_cpu_sizing(args) -> tuple[SpeechConfig, dict]:
     base["learner"] = args.learner
     cfg = SpeechConfig.from_dict(base)
     sized: dict = {}
-    if args.learner == "speech2vec" and not args.paper_settings and _on_cpu(cfg.device):
-        given = {key for key in CPU_SIZES if key in from_file}
-        given |= {key for key, value in options.items() if key in CPU_SIZES and not isinstance(value, _Default)}
-        sized = {key: {"used": size, "paper": getattr(cfg, key)} for key, size in CPU_SIZES.items()
+    cpu_sizes = CPU_SIZES_OF.get(args.learner, {})
+    if cpu_sizes and not args.paper_settings and _on_cpu(cfg.device):
+        given = {key for key in cpu_sizes if key in from_file}
+        given |= {key for key, value in options.items() if key in cpu_sizes and not isinstance(value, _Default)}
+        sized = {key: {"used": size, "paper": getattr(cfg, key)} for key, size in cpu_sizes.items()
                  if key not in given and size != getattr(cfg, key)}
         cfg = cfg.replace(**{key: value["used"] for key, value in sized.items()})
     return cfg, sized
 
 
-def cpu_sized_note(sized: dict) -> str:
-    """The one line `train-speech` prints when it CPU-sized speech2vec."""
-    names = {"s2v_hidden": "hidden", "batch_size": "batch size", "epochs": "epochs"}
+def cpu_sized_note(sized: dict, learner: str = "speech2vec") -> str:
+    """The one line `train-speech` prints when it CPU-sized the learner."""
+    names = {"s2v_hidden": "hidden", "batch_size": "batch size", "epochs": "epochs", "ac_epochs": "epochs"}
     used = ", ".join(f"{names[k]} {v['used']}" for k, v in sized.items())
     paper = ", ".join(f"{v['paper']}" for v in sized.values())
     options = " ".join(f"--{names[k].replace(' ', '-')} {v['paper']}" for k, v in sized.items())
-    return (f"note: training on the CPU, so speech2vec is CPU-sized ({used}; the paper's: {paper}, which "
-            f"take ~17 min for 3,000 word segments on 2 cores); for the paper's settings add --paper-settings "
-            f"(or {options})")
+    whose, wanted = ("the paper's", "the paper's sizes") if learner == "speech2vec" else ("its defaults", "the defaults")
+    return (f"note: training on the CPU, so {learner} is CPU-sized ({used}; {whose}: {paper}, which "
+            f"take {DEFAULT_CPU_TIME[learner]} for 3,000 word segments on 2 cores); for {wanted} "
+            f"add --paper-settings (or {options})")
 
 
 def _on_cpu(device: str) -> bool:
@@ -170,13 +178,13 @@ def run_train(args) -> int:
     if sized and _started_with_paper_sizes(current_run_folder(args.out), sized):
         # a run begun with the paper's sizes (before CPU sizing, or with --paper-settings) is continued as begun
         cfg, sized = cfg.replace(**{key: value["paper"] for key, value in sized.items()}), {}
-        print(f"note: {args.out} holds a run with the paper's sizes: continuing it with them", flush=True)
+        print(f"note: {args.out} holds a run with the default sizes: continuing it with them", flush=True)
     store = FeatureStore.open(args.store)
     if cfg.grouping != "A":  # how well B / VAD / F are expected to work, from our measurements
         from core.speech.expectations import expectation
         print(expectation(cfg.grouping, synthetic=bool(store.header.get("synthetic"))).line(), flush=True)
     if sized:
-        print(cpu_sized_note(sized), flush=True)
+        print(cpu_sized_note(sized, args.learner), flush=True)
     text = None
     if args.text_vec:
         from core.vectors import load_vectors

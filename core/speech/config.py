@@ -187,6 +187,16 @@ def read_config_dict(path: str | Path) -> dict:
 # session 10). Only the command line applies these (core/commands/speech.py, `--paper-settings` turns
 # them off); experiment TOMLs, the app and the library keep the dataclass's defaults above.
 CPU_SIZES: dict[str, int] = {"s2v_hidden": 64, "batch_size": 128, "epochs": 3}
+# unit-skipgram's on a CPU, the same way: its acoustic encoder's defaults (10 epochs of 3 steps of
+# 1,024 segments: 30 updates) took 9 min 17 s (load 5-6) and 7.8 min (load ~5) on that store, same-
+# different AP 0.054; 3 epochs of batch 128 (72 updates) took 2.8 min (load 3-5), AP 0.071 (one run
+# each, seed 0, docs/BENCHMARKS.md session 10). The pair rounds of configurations B/VAD/F use the same
+# epochs and batch size. Its hidden size is kept (128 instead of 256 saved ~10 % of a step). The
+# values under "paper" in config.json's "cpu_sized" are then the learner's defaults (its preset).
+UNIT_SKIPGRAM_CPU_SIZES: dict[str, int] = {"ac_epochs": 3, "batch_size": 128}
+CPU_SIZES_OF: dict[str, dict[str, int]] = {"speech2vec": CPU_SIZES, "unit-skipgram": UNIT_SKIPGRAM_CPU_SIZES}
+# the defaults' wall time that the printed note names (docs/BENCHMARKS.md, session 10)
+DEFAULT_CPU_TIME = {"speech2vec": "~17 min", "unit-skipgram": "~8-9 min"}
 
 PRESETS: dict[str, dict] = {
     # Chung & Glass 2018 / Chung et al. 2018: the faithful Speech2Vec.

@@ -131,7 +131,8 @@ def _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vector
     log(f"{cfg.learner} / configuration {cfg.grouping} on {store.n_segments} segments, device {device}, "
         f"{ctx.world} process(es)")
     if run_notes.get("cpu_sized"):
-        log("CPU-sized by the command line (the paper's in brackets): " + ", ".join(
+        whose = "the paper's" if cfg.learner == "speech2vec" else "its defaults"
+        log(f"CPU-sized by the command line ({whose} in brackets): " + ", ".join(
             f"{k} {v['used']} ({v['paper']})" for k, v in run_notes["cpu_sized"].items()))
     torch.manual_seed(cfg.seed)
     frames = load_frames(store, cfg.max_frames, progress)
