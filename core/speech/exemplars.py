@@ -6,8 +6,11 @@ one cloud but several, and the averaged centroid can sit between them. Keeping t
 segments' encodings themselves ("exemplars") and scoring a type by its nearest exemplar (and its
 centroid, whichever is nearer) is a 1-nearest-neighbour classifier over the training segments.
 On the Mboshi calibration slice (10 % of the train utterances held out from the exemplars and the
-centroids, session 11) it put the right type first 35 % of the time against 19 % for centroids and
-25–28 % for 3–5 k-means sub-centroids per type; docs/runs/2026-12-06-s11-cpu-mboshi-ranking.
+centroids, session 11, the 2-epoch CPU encoder) it put the right type first 36.5 % of the time
+against 17.7 % for centroids, 21.7 % with per-speaker prototypes and 24.7–27.5 % with 3–5 k-means
+sub-centroids per type; with soft votes of the 200 nearest exemplars and 10 merged types, dev
+written-word top-1 / top-10 went from 13.2 / 23.7 % to 33.8 / 59.4 %
+(docs/runs/2026-12-06-s11-cpu-mboshi-ranking).
 
 Stored beside `assign_centroids` in the encoder's weights (core.speech.encode.ClipEncoder reads
 them): `assign_exemplars` [N, dim] unit rows in float16 (half the size; cosines move by ~1e-3) and
