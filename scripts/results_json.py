@@ -53,8 +53,11 @@ SOURCES: dict[str, tuple[str, list]] = {
     # Mboshi start to end (issue 16): dev word segments and the lexicon after confirmed pairs
     # (session 10: the speech space trained 30 epochs on the H100; corpus and text spaces from session 9)
     **{key: ("2026-12-06-s10-h100-mboshi-end-to-end", [key]) for key in (
-        "mboshi.dev.word_top1", "mboshi.dev.word_top10", "mboshi.dev.most_frequent_top1",
         "mboshi.lexicon_p1_at_0", "mboshi.lexicon_p1_at_100", "mboshi.lexicon_p1_supervised_bound")},
+    # dev segments ranked by calibrated type exemplars (session 11; session 9's CPU-trained encoder,
+    # the H100 one of session 10 stayed on the device machine)
+    **{key: ("2026-12-06-s11-cpu-mboshi-ranking", [key]) for key in (
+        "mboshi.dev.word_top1", "mboshi.dev.word_top10", "mboshi.dev.most_frequent_top1")},
     # spoken-term discovery on Mboshi dev (issue 18), energy-valley segments + k-means
     "mboshi.zrc.token_f": ("2026-12-06-s9-cpu-mboshi-zrc", ["systems", "energy_kmeans_all", "token_f"]),
     "mboshi.zrc.type_f": ("2026-12-06-s9-cpu-mboshi-zrc", ["systems", "energy_kmeans_all", "type_f"]),
