@@ -72,6 +72,10 @@ def test_a_run_killed_mid_training_is_not_under_out_and_its_rerun_resumes(store_
     assert checkpoint["step"] == 2 and not checkpoint["finished"]
     rerun = _run(_args(store_dir, run))
     assert "speech2vec: resumed from step 2 (epoch" in rerun.stdout + rerun.stderr
+    # and in the run's own log, after the first run's lines (issue 17: it used to be on the terminal only)
+    log = (run / "log.txt").read_text()
+    assert "speech2vec: resumed from step 2 (epoch 1, checkpoint" in log, log
+    assert log.index("speech2vec: resumed from step 2") > log.index("speech2vec / configuration A")
     assert json.loads((run / "metrics.json").read_text())["types"] == 6
     assert not partial.exists() and sorted(p.name for p in tmp_path.iterdir()) == [".run.lock", "run"]
 

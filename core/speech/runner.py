@@ -212,7 +212,7 @@ def _train_encoder(cfg, store, frames, train_idx, label_ids, run_dir, progress, 
         log(f"acoustic embeddings: {len(task.train_idx)} segments, positives from "
             f"{'other tokens of the same label' if use_labels else 'augmented views'}")
         settings = _loop_settings(cfg, "acoustic", cfg.ac_epochs, "adam", cfg.ac_lr, stop_after_steps)
-    result = train(task, settings, run_dir / "checkpoints" / settings.name, progress, ctx)
+    result = train(task, settings, run_dir / "checkpoints" / settings.name, progress, ctx, log)
     if result.final_loss is not None:
         log(f"{settings.name} trained: step {result.steps}, loss {result.final_loss:.4f}")
     if cfg.learner == "speech2vec" or positives != "pairs" or not result.finished:
@@ -253,7 +253,7 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
                 break
         pair_task = ContrastiveTask(model, frames, train_idx, task.aug, cfg.batch_size, cfg.bucket_batches,
                                     cfg.seed + round_no, labels=pseudo)
-        result = train(pair_task, settings, ckpt_dir, progress, ctx)
+        result = train(pair_task, settings, ckpt_dir, progress, ctx, log)
         # one loss curve: each round's steps continue after the previous rounds'
         history += [[step + steps, epoch, loss] for step, epoch, loss in result.history]
         seconds, samples, steps = seconds + result.seconds, samples + result.samples, steps + result.steps

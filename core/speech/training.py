@@ -135,9 +135,14 @@ def make_optimizer(params, settings: LoopSettings) -> torch.optim.Optimizer:
 
 
 def train(task, settings: LoopSettings, ckpt_dir: str | Path, progress: Progress | None = None,
-          ctx: DistContext | None = None) -> TrainResult:
-    """Train `task.model` for `settings.epochs`, resuming from `ckpt_dir` when it holds a checkpoint."""
+          ctx: DistContext | None = None, log=None) -> TrainResult:
+    """Train `task.model` for `settings.epochs`, resuming from `ckpt_dir` when it holds a checkpoint.
+
+    `log` (a callable taking one line; default `progress.log`) receives the loop's lines ("resumed
+    from step N", the CPU estimate, a cancel's checkpoint): a run folder passes its `RunLog`, so
+    they are in its log.txt as well as on the terminal."""
     progress = ensure(progress)
+    log = log or progress.log
     ctx = ctx or DistContext()
     ckpt_dir = Path(ckpt_dir)
     device = resolve_device(settings.device, ctx.local_rank)
@@ -149,7 +154,7 @@ def train(task, settings: LoopSettings, ckpt_dir: str | Path, progress: Progress
     step, epoch, batch_in_epoch = state.get("step", 0), state.get("epoch", 0), state.get("batch", 0)
     history = state.get("history", [])
     if step:
-        progress.log(f"{settings.name}: resumed from step {step} (epoch {epoch + 1}, checkpoint {ckpt_dir})")
+        log(f"{settings.name}: resumed from step {step} (epoch {epoch + 1}, checkpoint {ckpt_dir})")
     net = model
     if ctx.world > 1:
         from torch.nn.parallel import DistributedDataParallel
@@ -186,7 +191,7 @@ def train(task, settings: LoopSettings, ckpt_dir: str | Path, progress: Progress
             except Cancelled:
                 if ctx.world == 1 and step > state.get("step", 0):  # all ranks would have to agree
                     save()
-                    progress.log(f"{settings.name}: cancelled; checkpoint at step {step} (rerun to resume)")
+                    log(f"{settings.name}: cancelled; checkpoint at step {step} (rerun to resume)")
                 raise
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                 loss = net(batch)
@@ -201,7 +206,7 @@ def train(task, settings: LoopSettings, ckpt_dir: str | Path, progress: Progress
             running += loss.detach().float()
             running_n += 1
             if step == first_step + 1 and device.type == "cpu" and ctx.is_main:
-                progress.log(estimate_line(settings.name, time.time() - started, total - step))
+                log(estimate_line(settings.name, time.time() - started, total - step))
             stopping = settings.stop_after_steps is not None and step >= settings.stop_after_steps
             if step % settings.log_every == 0 or batch_in_epoch == per_epoch:
                 mean = _mean_over_ranks(running / running_n, ctx)
