@@ -92,7 +92,7 @@ def read_eaf(path: str | os.PathLike) -> tuple[dict[str, list[Interval]], list[s
 
 
 def _copy_wav(source: Path, target: Path) -> None:
-    with atomic_path(target) as tmp:
+    with atomic_path(target, expected_bytes=source.stat().st_size) as tmp:  # the free space first
         shutil.copyfile(source, tmp)
 
 

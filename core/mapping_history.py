@@ -47,8 +47,9 @@ def _stage_current(project, mapping_id: str):
     target = previous_path(project, mapping_id)
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(target.name + ".pending")
-    with atomic_path(staged) as tmp:
-        shutil.copyfile(project.root / entry.files["arrays"], tmp)
+    source = project.root / entry.files["arrays"]
+    with atomic_path(staged, expected_bytes=source.stat().st_size) as tmp:  # the free space first
+        shutil.copyfile(source, tmp)
     return staged
 
 

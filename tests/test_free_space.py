@@ -97,3 +97,61 @@ def test_save_as_checks_the_space_for_the_whole_copy(tmp_path, free_bytes):
     assert _only(tmp_path) == ["proj"]  # no copy, no temporary folder
     free_bytes(10**9)
     assert Project.open(project.save_as(tmp_path / "copy").root).manifest.spaces[0].id == "t"
+
+
+# --- the single-file copies and the store's shards (issue 17, "not promised yet" closed) ---------
+
+def _fixture_project(path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import make_fixture_project as fixture
+
+    return fixture, fixture.build_fixture_project(path, n_words=12, n_distractors=2)
+
+
+def test_a_label_export_wav_that_does_not_fit_is_not_begun(tmp_path, free_bytes):
+    pytest.importorskip("pympi")
+    from core.audio import save_wav
+    from core.classify import ClipClassifier, clip_embedder
+    from core.label_export import export_recording_labels
+
+    fixture, project = _fixture_project(tmp_path / "proj")
+    project.import_recording(save_wav(tmp_path / "take.wav", fixture.tone_clip(3), 16000))
+    classifier = ClipClassifier.load(project, embed=clip_embedder(project))
+    free_bytes(1000)  # the recording's WAV (about 32 kB) is the export's first file
+    with pytest.raises(WordbridgeError, match=r"labels: not enough free disk space for take.wav: it needs "
+                                              r"\d{2},\d{3} bytes .* 1,000 bytes \(0.00 GiB\) are free"):
+        export_recording_labels(project, classifier, "csls", tmp_path / "labels")
+    assert _only(tmp_path / "labels") == []  # nothing begun, no temporary file
+
+
+def test_keeping_the_previous_map_checks_the_space_for_its_copy(tmp_path, free_bytes):
+    from core.mapping_history import has_previous, replacing_map
+
+    _fixture, project = _fixture_project(tmp_path / "proj")
+    mapping = "speech-en__text-en"
+    before = project.mapping(mapping).W.copy()
+    replaced = []
+    free_bytes(100)
+    with pytest.raises(WordbridgeError, match=r"not enough free disk space for previous-.*\.pending: it needs "
+                                              r"[\d,]+ bytes .* 100 bytes"):
+        replacing_map(project, mapping, lambda: replaced.append(1))
+    assert replaced == [] and not has_previous(project, mapping)  # refused before the new map was made
+    assert np.array_equal(project.mapping(mapping).W, before)
+    assert not [p for p in (project.root / "arrays").iterdir() if p.name.endswith((".tmp", ".pending"))]
+
+
+def test_a_store_shard_that_does_not_fit_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    from test_feature_store import make_corpus
+
+    corpus = make_corpus(tmp_path / "corpus", n_files=2)
+    monkeypatch.setattr("shutil.disk_usage", lambda path: USAGE(10**12, 10**12 - 1000, 1000))
+    args = ["corpus", "build", str(corpus), "--reader", "textgrid", "--out", str(tmp_path / "s"), "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "s/.build: not enough free disk space for shard_00000.npy: it needs " in err and "1,000 bytes" in err
+    assert not (tmp_path / "s" / ".build" / "shard_00000.npy").exists()
+    assert not [p for p in (tmp_path / "s").rglob("*") if p.name.endswith(".tmp")]

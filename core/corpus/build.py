@@ -243,7 +243,8 @@ def _build_shard(k, shard, groups, table, frontend, device, batch_in_main, pool,
     report.files_used = len({table.audio[i] for i in kept})
     report.segments = len(kept)
     frames = np.concatenate(arrays) if arrays else np.zeros((0, frontend.dim), np.float16)
-    with atomic_path(work / f"shard_{k:05d}.npy") as tmp:
+    # a shard is small next to the features file, but a disk that cannot hold it is one line too
+    with atomic_path(work / f"shard_{k:05d}.npy", expected_bytes=_npy_bytes(frames.shape, np.float16)) as tmp:
         with open(tmp, "wb") as fh:
             np.save(fh, frames.astype(np.float16, copy=False), allow_pickle=False)
     write_json(work / f"shard_{k:05d}.json", {"kept": kept, "lengths": [len(a) for a in arrays],
