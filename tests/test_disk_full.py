@@ -100,3 +100,63 @@ def test_stale_temporary_files_are_removed_on_open_and_never_copied_by_save_as(t
     copy = reopened.save_as(tmp_path / "copy")
     assert [p.name for p in copy.root.rglob("*") if "tmp" in p.name] == []
     assert copy.space("s").words == ["a", "b"]
+
+
+def _save_as_source(tmp_path) -> Project:
+    project = Project.create(tmp_path / "proj", "p")
+    for name in ("s", "t"):  # several files, so that the disk fills up part-way through the copy
+        project.add_space(name, Embeddings(["a", "b"], np.eye(2, dtype=np.float32)), kind="text", language="x")
+    return project
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_disk_filling_up_during_save_as_removes_the_partial_copy_and_leaves_the_source(tmp_path, monkeypatch):
+    import errno
+    import shutil
+
+    project = _save_as_source(tmp_path)
+    before = _tree(project.root)
+    real_copy, copied = shutil.copy2, []
+
+    def copy_until_full(source, target, **kwargs):  # the first file fits, the second meets a full disk
+        if copied:
+            with open(target, "wb") as fh:
+                fh.write(b"half")  # a partly written file, as a real full disk leaves
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), target)
+        copied.append(source)
+        return real_copy(source, target, **kwargs)
+
+    monkeypatch.setattr(shutil, "copy2", copy_until_full)
+    with pytest.raises(WordbridgeError) as caught:
+        project.save_as(tmp_path / "copy")
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{tmp_path / 'copy'}: disk full while copying ")
+    assert message.endswith(f"; the partial copy was removed and {project.root} is unchanged "
+                            "(free some space or save the copy elsewhere)")
+    assert len(copied) == 1  # stopped at the first full disk, not tried on every remaining file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["proj"]  # no copy, no temporary folder
+    assert _tree(project.root) == before
+    monkeypatch.undo()
+    assert Project.open(project.root).space("t").words == ["a", "b"]
+    assert Project.open(project.save_as(tmp_path / "copy").root).space("s").words == ["a", "b"]
+
+
+def test_a_disk_filling_up_while_save_as_copies_the_database_is_the_same_line(tmp_path, monkeypatch):
+    import errno
+
+    from core.project.database import ProjectDatabase
+
+    project = _save_as_source(tmp_path)
+    before = _tree(project.root)
+
+    def full(self, target):  # what backup_to makes of SQLite's SQLITE_FULL (the copy's disk, not the source)
+        raise OSError(errno.ENOSPC, f"{target}: database or disk is full")
+
+    monkeypatch.setattr(ProjectDatabase, "backup_to", full)
+    with pytest.raises(WordbridgeError, match=r"copy: disk full while copying project.sqlite; the partial copy "
+                                              r"was removed"):
+        project.save_as(tmp_path / "copy")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["proj"] and _tree(project.root) == before

@@ -9,6 +9,7 @@ and opens its own short-lived connection, so the app's worker threads can use on
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -440,6 +441,8 @@ class ProjectDatabase:
         try:
             source.backup(destination)
         except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                raise OSError(errno.ENOSPC, f"{target}: {exc}") from None  # the copy's disk, not this database
             raise self._damaged(exc) from None
         finally:
             destination.close()

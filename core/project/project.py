@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import errno
 import os
 import shutil
 import threading
@@ -96,13 +97,32 @@ class Project(ProjectItems, ProjectRecords):
             at_top = Path(folder).resolve() == self.root.resolve()
             return {n for n in names if n.endswith(".tmp") or is_temp_name(n) or at_top and (n.startswith(DB_NAME) or n == LOCK_NAME)}
 
+        def full(what: str) -> WordbridgeError:
+            return WordbridgeError(f"{new_path}: disk full while copying {what}; the partial copy was removed and "
+                                   f"{self.root} is unchanged (free some space or save the copy elsewhere)")
+
+        def copy_file(source: str, target: str) -> None:
+            # stops the copy at the first full disk (copytree would go on and gather every error)
+            try:
+                shutil.copy2(source, target)
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                    raise full(Path(source).relative_to(self.root).as_posix()) from None
+                raise
+
         def build(folder: Path) -> None:
             with self._lock:
                 check_free_space(new_path.parent, self._copy_bytes(skip), "the project copy",
                                  "free some space or save the copy elsewhere")
                 # links are copied as links, never followed (recordings/leak -> ~/.ssh copies no file)
-                shutil.copytree(self.root, folder, ignore=skip, dirs_exist_ok=True, symlinks=True)
-                self.db.backup_to(folder / DB_NAME)
+                shutil.copytree(self.root, folder, ignore=skip, dirs_exist_ok=True, symlinks=True,
+                                copy_function=copy_file)
+                try:
+                    self.db.backup_to(folder / DB_NAME)
+                except OSError as exc:
+                    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                        raise full(DB_NAME) from None
+                    raise
 
         _build_then_rename(new_path, build)
         return Project.open(new_path)
