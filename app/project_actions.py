@@ -71,12 +71,17 @@ class ProjectActions:
                                                    "Annotations (*.TextGrid *.textgrid *.eaf)")[0]
         if not path:
             return None
+        from core.corpus.report import ReadReport
+        from core.label_export import skipped_labels_note
+
         project = self.session.writable_project()
-        worker = Worker(lambda progress=None: import_annotated_recording(project, path), parent=self)
+        report = ReadReport()  # labels skipped by the corpus readers' check, counted per reason
+        worker = Worker(lambda progress=None: import_annotated_recording(project, path, report=report), parent=self)
 
         def imported(recording_id):
             n = len(self.session.project.segments(recording_id))
-            self.statusBar().showMessage(f"Imported {Path(path).name}: recording {recording_id} with {n} words", 8000)
+            self.statusBar().showMessage(f"Imported {Path(path).name}: recording {recording_id} with {n} words"
+                                         + skipped_labels_note(report), 8000)
             self.session.recordings_changed.emit()
 
         worker.finished.connect(imported)

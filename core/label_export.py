@@ -143,30 +143,54 @@ def export_recording_labels(project, classifier, method: str, folder: str | os.P
     return result
 
 
-def read_annotation(path: str | os.PathLike, tier: str = WORDS_TIER) -> list[Interval]:
-    """The labelled intervals of `tier` in a TextGrid or .eaf file (blank intervals left out)."""
+def read_annotation(path: str | os.PathLike, tier: str = WORDS_TIER, report=None) -> list[Interval]:
+    """The labelled intervals of `tier` in a TextGrid or .eaf file (blank intervals left out).
+
+    Labels are checked as the corpus readers check them (`core.corpus.textgrid.label_problem`): a
+    label with spaces, line breaks or control characters is skipped and counted in `report` (a
+    `core.corpus.report.ReadReport`) under the corpus readers' reason, naming the file and tier."""
+    from core.corpus.report import ReadReport
+    from core.corpus.textgrid import LABEL_RULE, label_problem, read_textgrid_words
+
     path = Path(path)
+    report = report if report is not None else ReadReport()
     if path.suffix.lower() == ".eaf":
         tiers, _media = read_eaf(path)
         if tier not in tiers:
             raise InputFileError(path, f"no tier {tier!r} (tiers: {', '.join(tiers) or 'none'})")
-        return [iv for iv in tiers[tier] if iv.label.strip()]
-    from core.corpus.textgrid import read_textgrid_words
-    from core.corpus.report import ReadReport
-
-    report = ReadReport()
-    words = read_textgrid_words(path, float("inf"), tier, skip_labels=(), report=report)
+        kept = []
+        for iv in tiers[tier]:
+            label = iv.label.strip()
+            problem = label_problem(label) if label else None
+            if problem:
+                report.skip(problem, f"{path}: tier {tier!r}: {label!r} at {iv.start:.2f} s ({LABEL_RULE})")
+            elif label:
+                kept.append(Interval(iv.start, iv.end, label))
+        return kept
+    textgrid_report = ReadReport()
+    words = read_textgrid_words(path, float("inf"), tier, skip_labels=(), report=textgrid_report)
     if words is None:
-        reasons = "; ".join(f"{reason}: {', '.join(report.examples.get(reason, []))}" for reason in report.skipped)
+        reasons = "; ".join(f"{reason}: {', '.join(textgrid_report.examples.get(reason, []))}"
+                            for reason in textgrid_report.skipped)
         raise InputFileError(path, f"cannot read tier {tier!r} ({reasons})")
+    report.merge(textgrid_report)
     return [Interval(a, b, label) for a, b, label in words]
 
 
-def import_annotated_recording(project, annotation: str | os.PathLike, tier: str = WORDS_TIER) -> int:
+def skipped_labels_note(report) -> str:
+    """'; 2 labels skipped (label with spaces or line breaks: 2)' for a status line ('' if none)."""
+    if not report.n_skipped:
+        return ""
+    reasons = ", ".join(f"{reason}: {count}" for reason, count in report.skipped.items())
+    return f"; {report.n_skipped} label{'s' if report.n_skipped != 1 else ''} skipped ({reasons})"
+
+
+def import_annotated_recording(project, annotation: str | os.PathLike, tier: str = WORDS_TIER, report=None) -> int:
     """Import an annotation file (TextGrid or .eaf) with the WAV of the same name beside it: the audio
-    becomes a recording and the tier's labelled intervals its word segments; returns the recording id."""
+    becomes a recording and the tier's labelled intervals its word segments; returns the recording id.
+    Labels the corpus readers would skip are skipped and counted in `report` (see `read_annotation`)."""
     annotation = Path(annotation)
-    intervals = read_annotation(annotation, tier)
+    intervals = read_annotation(annotation, tier, report)
     audio = annotation.with_suffix(".wav")
     if annotation.suffix.lower() == ".eaf":
         for media in read_eaf(annotation)[1]:

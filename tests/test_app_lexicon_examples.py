@@ -58,7 +58,7 @@ def test_import_annotated_recording_from_the_menu(qtbot, window, tmp_path, monke
 
     save_wav(tmp_path / "utt.wav", fixture.tone_clip(1, pad=0.5), 16000)
     tg = textgrid.Textgrid()
-    tg.addTier(IntervalTier("words", [(0.1, 0.4, "fire"), (0.5, 0.9, "stone")], 0, 1.4))
+    tg.addTier(IntervalTier("words", [(0.1, 0.4, "fire"), (0.5, 0.9, "stone"), (1.0, 1.2, "ice cream")], 0, 1.4))
     tg.save(str(tmp_path / "utt.TextGrid"), format="short_textgrid", includeBlankSpaces=True)
     actions = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
     assert "&Import annotated recording…" in actions
@@ -68,3 +68,6 @@ def test_import_annotated_recording_from_the_menu(qtbot, window, tmp_path, monke
     qtbot.waitUntil(lambda: window.recordings.model.rowCount() == 1, timeout=5000)
     rid = window.session.project.recordings()[0].id
     assert [s.label for s in window.session.project.segments(rid)] == ["fire", "stone"]
+    # the corpus readers' label check: skipped and counted, and the count is on the status line
+    qtbot.waitUntil(lambda: "with 2 words; 1 label skipped (label with spaces or line breaks: 1)"
+                    in window.statusBar().currentMessage(), timeout=5000)

@@ -119,3 +119,61 @@ def test_a_word_too_short_to_embed_is_left_blank_and_the_export_goes_on(tmp_path
     words = read_annotation(tmp_path / "out" / "utt.TextGrid")
     assert [(round(w.start, 2), w.label) for w in words] == [(0.0, "tree"), (0.4, "tree")]
     assert [w.label for w in read_annotation(tmp_path / "out" / "utt.eaf")] == ["tree", "tree"]
+
+
+BAD_LABELS = [(0.0, 0.2, "tree"), (0.2, 0.4, "ice cream"), (0.4, 0.6, "two\nlines"), (0.6, 0.8, "tab\there")]
+
+
+def _annotated(tmp_path, stem: str) -> Path:
+    from core.audio import save_wav
+
+    save_wav(tmp_path / f"{stem}.wav", fixture.tone_clip(3), 16000)
+    return tmp_path / f"{stem}.wav"
+
+
+def test_textgrid_import_skips_and_counts_the_labels_the_corpus_readers_skip(tmp_path):
+    """The same check as the corpus readers (`core.corpus.textgrid.label_problem`): spaces, line
+    breaks and control characters; skipped and counted under the same reasons, naming file and tier."""
+    from praatio import textgrid
+
+    from core.corpus.report import ReadReport
+    from core.corpus.textgrid import read_textgrid_corpus
+    from core.label_export import skipped_labels_note
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    _annotated(folder, "utt")
+    tg = textgrid.Textgrid()
+    tg.addTier(textgrid.IntervalTier("words", BAD_LABELS + [(0.8, 0.9, "bell\x07")], 0, 1.0))
+    tg.save(str(folder / "utt.TextGrid"), format="long_textgrid", includeBlankSpaces=True)
+    project = Project.create(tmp_path / "proj", "p")
+    report = ReadReport()
+    rid = import_annotated_recording(project, folder / "utt.TextGrid", report=report)
+    assert [s.label for s in project.segments(rid)] == ["tree"]
+    assert report.skipped == {"label with spaces or line breaks": 3, "label with control characters": 1}
+    example = report.examples["label with spaces or line breaks"][0]
+    assert example.startswith(f"{folder / 'utt.TextGrid'}: tier 'words': 'ice cream' at 0.20 s (one word per ")
+    assert "'bell\\x07' at 0.80 s" in report.examples["label with control characters"][0]
+    assert skipped_labels_note(report) == ("; 4 labels skipped (label with spaces or line breaks: 3, "
+                                           "label with control characters: 1)")
+    _table, corpus_report = read_textgrid_corpus(folder)  # the corpus reader: the same skips and reasons
+    assert corpus_report.skipped == report.skipped
+
+
+def test_eaf_import_skips_and_counts_bad_labels_like_a_textgrid(tmp_path):
+    from core.corpus.report import ReadReport
+    from core.label_export import skipped_labels_note
+
+    wav = _annotated(tmp_path, "utt")
+    write_eaf(tmp_path / "utt.eaf", {"words": [Interval(*iv) for iv in BAD_LABELS] + [Interval(0.8, 0.9, " ok ")]}, wav)
+    project = Project.create(tmp_path / "proj", "p")
+    report = ReadReport()
+    rid = import_annotated_recording(project, tmp_path / "utt.eaf", report=report)
+    assert [s.label for s in project.segments(rid)] == ["tree", "ok"]  # stripped, as a TextGrid's are
+    assert report.skipped == {"label with spaces or line breaks": 3}
+    assert report.examples["label with spaces or line breaks"][1] == (
+        f"{tmp_path / 'utt.eaf'}: tier 'words': 'two\\nlines' at 0.40 s "
+        "(one word per interval, no spaces or control characters)")
+    assert skipped_labels_note(report) == "; 3 labels skipped (label with spaces or line breaks: 3)"
+    assert [iv.label for iv in read_annotation(tmp_path / "utt.eaf")] == ["tree", "ok"]  # no report: still skipped
+    assert skipped_labels_note(ReadReport()) == ""

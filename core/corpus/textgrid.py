@@ -10,6 +10,7 @@ TextGrids without the word tier, or reaching past the end of their audio, are sk
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 
 from core.corpus.report import ReadReport, find_audio_files, folder_speaker, probe_duration, relative_id
@@ -63,6 +64,22 @@ def read_librispeech(source: str | os.PathLike, tier: str = "words",
     return table, report
 
 
+LABEL_RULE = "one word per interval, no spaces or control characters"
+
+
+def label_problem(label: str) -> str | None:
+    """Why a (stripped) word label cannot be a word of a vocabulary, as a skip reason; None if it can.
+
+    A vocabulary (.vec, dictionary, segment table) holds one word per line: no spaces or line breaks,
+    no control characters. Every reader of word labels applies this one check (the corpus readers
+    here, `core.label_export.read_annotation` for TextGrid/.eaf import into a project)."""
+    if any(ch.isspace() for ch in label):
+        return "label with spaces or line breaks"
+    if any(unicodedata.category(ch) == "Cc" for ch in label):
+        return "label with control characters"
+    return None
+
+
 def read_textgrid_words(textgrid: Path, duration: float, tier: str, skip_labels=SKIP_LABELS,
                         lowercase: bool = False, report: ReadReport | None = None
                         ) -> list[tuple[float, float, str]] | None:
@@ -100,9 +117,9 @@ def read_textgrid_words(textgrid: Path, duration: float, tier: str, skip_labels=
         label = e.label.strip()
         if not label or label.lower() in skip or e.end <= e.start:
             continue
-        if any(ch.isspace() for ch in label):  # a vocabulary holds one word per line, no spaces
-            report.skip("label with spaces or line breaks",
-                        f"{textgrid}: {label!r} at {float(e.start):.2f} s (one word per interval)")
+        problem = label_problem(label)
+        if problem:
+            report.skip(problem, f"{textgrid}: tier {name!r}: {label!r} at {float(e.start):.2f} s ({LABEL_RULE})")
             continue
         words.append((float(e.start), min(float(e.end), duration), label.lower() if lowercase else label))
     return words
