@@ -13,6 +13,7 @@ from pathlib import Path
 from core.atomic import write_json
 
 MAX_RECENT = 8
+LOCK_SECONDS = 2.0  # the GUI thread waits at most this long for another process's settings change
 
 
 def settings_dir() -> Path:
@@ -47,17 +48,43 @@ def user_copy_of(project):
 
 
 class Settings:
-    """A dict saved to disk (atomically) on every change; a damaged file is ignored, not fatal."""
+    """A dict saved to disk (atomically) on every change; a damaged file is ignored, not fatal.
+
+    Two apps (or an app and a test) share one settings file: every change is a read-change-write
+    under the file's lock (`core.project.locking.file_lock`, the `filelock` wrapper of the project
+    manifest; `.settings.json.lock` beside it), so one process's change never undoes another's."""
 
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path is not None else settings_dir() / "settings.json"
-        self._data: dict = {}
+        self._data: dict = self._read({})
+
+    def _read(self, default: dict) -> dict:
+        """The settings file's dict; `default` when it is missing, unreadable or damaged."""
         try:
             loaded = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict):
-                self._data = loaded
         except (OSError, ValueError):
+            return default
+        return loaded if isinstance(loaded, dict) else default
+
+    def _update(self, change) -> None:
+        """Re-read the file (another process may have changed it), apply `change(dict)`, save; all under
+        the settings lock. Without a lock (a read-only home, a holder taking longer than LOCK_SECONDS)
+        the change is kept for this session and saved if it can be: settings never stop the app."""
+        from core.errors import WordbridgeError
+        from core.project.locking import file_lock
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with file_lock(self.path.parent / f".{self.path.name}.lock", LOCK_SECONDS, self.path,
+                           "the settings", "the settings"):
+                self._data = self._read(self._data)
+                change(self._data)
+                self.save()
+                return
+        except (WordbridgeError, OSError):
             pass
+        change(self._data)
+        self.save()
 
     def get(self, key: str, default=None):
         """The stored value of `key`, or `default`."""
@@ -65,8 +92,7 @@ class Settings:
 
     def set(self, key: str, value) -> None:
         """Store `value` under `key` and save."""
-        self._data[key] = value
-        self.save()
+        self._update(lambda data: data.__setitem__(key, value))
 
     def save(self) -> None:
         """Write the settings file (errors are ignored: settings must never stop the app).
@@ -90,10 +116,14 @@ class Settings:
     def add_recent(self, path: str | os.PathLike) -> None:
         """Put `path` first in the recent list and remember it as the last project."""
         path = str(Path(path).resolve())
-        recent = [p for p in self._data.get("recent_projects", []) if p != path]
-        self._data["recent_projects"] = [path] + recent[: MAX_RECENT - 1]
-        self._data["last_project"] = path
-        self.save()
+
+        def change(data: dict) -> None:
+            old = data.get("recent_projects")
+            recent = [p for p in (old if isinstance(old, list) else []) if p != path]
+            data["recent_projects"] = [path] + recent[: MAX_RECENT - 1]
+            data["last_project"] = path
+
+        self._update(change)
 
     @property
     def last_project(self) -> str | None:
