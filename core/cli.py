@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "classify",
     "project",
     "experiment",
+    "selfsup",
 ]
 
 

@@ -2,10 +2,13 @@
 
     nice -n 10 .venv/bin/python scripts/same_different.py --out docs/runs/2026-12-06-s9-cpu-same-different
 
+    nice -n 10 .venv/bin/python scripts/same_different.py --sets mboshi --frontends mfcc,ssl:MODEL.safetensors --out OUT
+
 Sets: held-out synthetic voices (SYNTHETIC espeak-ng: the most frequent KJV words said alone by
 voices no build uses), speechocean762 test speakers (forced-alignment segments,
-build/so762/segments_test.tsv), Mboshi dev (the corpus's "silver" word times). Front ends: mfcc,
-speech-embedding; distances: dtw (frame-level cosine DTW, length-normalised) and mean (cosine of
+build/so762/segments_test.tsv), Mboshi dev (the corpus's "silver" word times), mboshi-train (the
+same from the train split: for choices such as an ssl layer, never made on dev). Front ends: mfcc,
+speech-embedding, ssl:PATH (a checkpoint, `--ssl-layer` or the file's layer); distances: dtw (frame-level cosine DTW, length-normalised) and mean (cosine of
 mean-pooled frames). Writes OUT/metrics.json and OUT/config.json; frames are cached in --cache.
 """
 
@@ -32,7 +35,8 @@ def main(argv=None) -> int:
     p.add_argument("--so762-table", default=str(ROOT / "build" / "so762" / "segments_test.tsv"))
     p.add_argument("--cache", default=str(ROOT / "build" / "discovery"))
     p.add_argument("--sets", default="synthetic,so762,mboshi")
-    p.add_argument("--frontends", default="mfcc,speech-embedding")
+    p.add_argument("--frontends", default="mfcc,speech-embedding", help="mfcc, speech-embedding, ssl:PATH")
+    p.add_argument("--ssl-layer", type=int, default=None, help="layer of ssl:PATH front ends (default: the file's)")
     p.add_argument("--methods", default="dtw,mean")
     p.add_argument("--words", type=int, default=200, help="synthetic: most frequent KJV words (default 200)")
     p.add_argument("--voices", type=int, default=6, help="synthetic: held-out voices (default 6)")
@@ -43,7 +47,7 @@ def main(argv=None) -> int:
     import torch
 
     from core.corpus.readers import read_corpus
-    from core.frontends import make_frontend
+    from core.frontends import parse_frontend_spec
     from core.segments import SegmentTable
 
     data = Path(args.data)
@@ -54,7 +58,18 @@ def main(argv=None) -> int:
                            "sample_rule": "segments >= 0.1 s of words said by >= 2 speakers, uniform sample"}
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     metrics = {"sets": {}, "time_s": {}}
-    frontends = {name: make_frontend({"name": name}) for name in args.frontends.split(",")}
+    frontends, cache_names = {}, {}
+    for spec in args.frontends.split(","):
+        fe = parse_frontend_spec(spec)
+        name = spec
+        if spec.startswith("ssl:"):
+            if args.ssl_layer is not None:
+                fe = type(fe)(fe.path, args.ssl_layer)
+            name = f"ssl:{fe.path.name}@L{fe.layer}"
+            cache_names[name] = f"ssl-{fe.path.stem}-{fe.sha256[:10]}-L{fe.layer}"
+        frontends[name] = fe
+    config["frontend_configs"] = {name: fe.config() for name, fe in frontends.items()}
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     methods = args.methods.split(",")
     for set_name in args.sets.split(","):
         t0 = time.time()
@@ -87,6 +102,8 @@ def main(argv=None) -> int:
                 full = SegmentTable.load(args.so762_table)
             elif set_name == "mboshi":
                 full, _ = read_corpus(data / "speech" / "mboshi", "mboshi", split="dev")
+            elif set_name == "mboshi-train":
+                full, _ = read_corpus(data / "speech" / "mboshi", "mboshi", split="train")
             else:
                 raise SystemExit(f"error: unknown set {set_name!r}")
             table = sample_cross_speaker(full, args.segments, seed=args.seed)
@@ -96,7 +113,7 @@ def main(argv=None) -> int:
         metrics["sets"][set_name] = {}
         for name, fe in frontends.items():
             t = time.time()
-            frames = cached_frames(Path(args.cache), f"{key}_{name}", compute[name])
+            frames = cached_frames(Path(args.cache), f"{key}_{cache_names.get(name, name)}", compute[name])
             keep = [i for i, f in enumerate(frames) if len(f) > 0]
             r = same_different([frames[i] for i in keep], [labels[i] for i in keep],
                                [speakers[i] for i in keep], methods=methods)
