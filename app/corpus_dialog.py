@@ -4,6 +4,11 @@ ends with the reader's report (what was used, what was skipped and why).
 
 The reader options shown are those the chosen reader takes; each one's default is read from the
 reader function's own signature, so the dialog and the command line (`corpus build`) agree.
+
+The store names its corpus folder without its absolute path (it travels with the project, issue 17),
+so the folder itself is remembered outside the project, in the user's settings ("corpus_sources":
+project folder → store name → the form that built it). The dialog opens with the form of an
+unfinished (killed) build filled in, so Build resumes it; typing a known store name fills its folder.
 """
 
 from __future__ import annotations
@@ -70,6 +75,41 @@ CHOICES = {"vad": ("webrtc", "silero")}
 # choices that depend on the reader: (reader, option) → values (the reader's own list)
 READER_CHOICES = {("mboshi", "split"): SPLITS_MBOSHI, ("speechocean762", "split"): SPLITS_SO762}
 PATH_OPTIONS = {"alignments": "folder", "csv_path": "file"}
+SOURCES_KEY = "corpus_sources"  # user settings: project folder → store name → {source, reader, options, features}
+MAX_PROJECTS = 20  # projects remembered there (the oldest are forgotten)
+
+
+def remembered_builds(settings, project) -> dict[str, dict]:
+    """Store name → the form that last built it in `project` on this machine (oldest first)."""
+    data = settings.get(SOURCES_KEY) if settings is not None else None
+    entry = data.get(str(Path(project.root).resolve())) if isinstance(data, dict) else None
+    if not isinstance(entry, dict):
+        return {}
+    return {name: form for name, form in entry.items()
+            if isinstance(form, dict) and isinstance(form.get("source"), str)}
+
+
+def remember_build(settings, project, request: dict) -> None:
+    """Keep the absolute corpus folder (and the form) of a build started in `project` in the user's settings."""
+    if settings is None:
+        return
+    key = str(Path(project.root).resolve())
+    config = request["config"]
+    form = {"source": str(Path(request["source"]).resolve()), "reader": request["reader"],
+            "options": dict(request.get("options") or {}),
+            "features": {"kind": config.kind, "deltas": config.deltas, "cmvn": config.cmvn}}
+
+    def change(data: dict) -> None:
+        projects = data.get(SOURCES_KEY)
+        projects = projects if isinstance(projects, dict) else {}
+        builds = projects.pop(key, None)
+        builds = builds if isinstance(builds, dict) else {}
+        builds.pop(request["name"], None)
+        builds[request["name"]] = form  # the newest last
+        projects[key] = builds
+        data[SOURCES_KEY] = dict(list(projects.items())[-MAX_PROJECTS:])
+
+    settings.update(change)
 
 
 def folder_name(path: str) -> str:
@@ -136,6 +176,21 @@ class ReaderOptions(QWidget):
 
         return with_button(edit, browse)
 
+    def set_values(self, values: dict) -> None:
+        """Fill the form from `values` (as `values()` gives them; unknown names are ignored)."""
+        for name, w in self.widgets.items():
+            if name not in values:
+                continue
+            value = values[name]
+            if isinstance(w, QComboBox):
+                w.setCurrentText(str(value))
+            elif isinstance(w, QCheckBox):
+                w.setChecked(bool(value))
+            elif isinstance(w, (QSpinBox, QDoubleSpinBox)) and isinstance(value, (int, float)):
+                w.setValue(value)
+            elif isinstance(w, QLineEdit):
+                w.setText("" if value is None else str(value))
+
     def values(self) -> dict:
         """The options as the reader takes them (empty text → None: the reader's default)."""
         out = {}
@@ -156,9 +211,10 @@ class CorpusDialog(QDialog):
 
     built = Signal(object)  # core.corpus.build.BuildResult of a finished build
 
-    def __init__(self, project, parent=None):
+    def __init__(self, project, parent=None, settings=None):
         super().__init__(parent)
         self.project = project
+        self.settings = settings  # app.settings.Settings: where corpus folders are remembered (None: nowhere)
         self.setWindowTitle("Build speech corpus")
         self.job = None  # the TrainingDialog of the build, once started
         self.source = QLineEdit()
@@ -170,7 +226,7 @@ class CorpusDialog(QDialog):
         self.name.setToolTip("The store is written to <project>/corpora/<name>/. Letters, digits, '.', '_', '-'. "
                              "Default: the corpus folder's name.")
         self._name_edited = False
-        self.name.textEdited.connect(lambda _t: setattr(self, "_name_edited", True))
+        self.name.textEdited.connect(self._name_typed)
         self.source.textChanged.connect(self._suggest_name)
         self.reader = QComboBox()
         self.reader.addItems(list(READERS))
@@ -207,6 +263,8 @@ class CorpusDialog(QDialog):
         self.held_out.setPlaceholderText("speaker, speaker, …")
         self.held_out.setToolTip("Speakers kept out of training and used only for evaluation. "
                                  "Default: none (or those named in corpus.json).")
+        self.resume_note = QLabel("")
+        self.resume_note.setWordWrap(True)
         self.overwrite = QCheckBox("replace a store of this name built with other settings")
         self.overwrite.setToolTip("Without this, a store of the same name is reused when its settings match "
                                   "(an interrupted build continues) and refused when they differ. Default: off.")
@@ -232,12 +290,52 @@ class CorpusDialog(QDialog):
         self.buttons.accepted.connect(self.start)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.resume_note)
         layout.addLayout(form)
         layout.addWidget(reader_box)
         layout.addWidget(feature_box)
         layout.addLayout(more)
         layout.addWidget(self.buttons)
         self._reader_changed(self.reader.currentText())
+        self.resume_note.hide()
+        self._fill_unfinished()
+
+    def _fill(self, name: str, form: dict) -> None:
+        """Fill the form with a remembered build's folder, reader, options and features."""
+        reader = form.get("reader")
+        if reader in self.reader_options:
+            self.reader.setCurrentText(reader)
+            if isinstance(form.get("options"), dict):
+                self.reader_options[reader].set_values(form["options"])
+        features = form.get("features") if isinstance(form.get("features"), dict) else {}
+        if features.get("kind") in FEATURE_KINDS:
+            self.features.setCurrentText(features["kind"])
+        if isinstance(features.get("deltas"), bool):
+            self.deltas.setChecked(features["deltas"])
+        if isinstance(features.get("cmvn"), bool):
+            self.cmvn.setChecked(features["cmvn"])
+        self._name_edited = True
+        self.source.setText(form["source"])
+        self.name.setText(name)
+
+    def _fill_unfinished(self) -> None:
+        """An unfinished build of this project whose folder is remembered here: fill the form for it."""
+        from core.corpus.project_corpora import CORPORA_DIR
+
+        for name, form in reversed(remembered_builds(self.settings, self.project).items()):
+            store = Path(self.project.root) / CORPORA_DIR / name
+            if store.is_dir() and not (store / "header.json").is_file() and Path(form["source"]).exists():
+                self._fill(name, form)
+                self.resume_note.setText(f"The build of “{name}” did not finish: the form holds its settings, "
+                                         "and Build continues it where it stopped.")
+                self.resume_note.show()
+                return
+
+    def _name_typed(self, text: str) -> None:
+        self._name_edited = True
+        form = remembered_builds(self.settings, self.project).get(text.strip())
+        if form is not None and not self.source.text().strip() and Path(form["source"]).exists():
+            self._fill(text.strip(), form)
 
     def _browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Corpus folder")
@@ -283,7 +381,8 @@ class CorpusDialog(QDialog):
         from core.corpus.project_corpora import build_project_corpus
 
         return job_from_form(self, "Cannot build the corpus", lambda r: f"Build speech corpus “{r['name']}”",
-                             build_project_corpus)
+                             build_project_corpus,
+                             configure=lambda _job, r: remember_build(self.settings, self.project, r))
 
     def _finished(self, job, result) -> None:
         for note in result.notes:

@@ -307,7 +307,7 @@ class MainWindow(ProjectActions, QMainWindow):
         if self.session.project is None:
             self.statusBar().showMessage("Open or create a project first.", 8000)
             return None
-        dialog = CorpusDialog(self.session.project, parent=self)
+        dialog = CorpusDialog(self.session.project, parent=self, settings=self.settings)
         dialog.built.connect(lambda result: setattr(self, "last_corpus", str(result.path)))
         dialog.show()
         return dialog

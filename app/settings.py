@@ -94,6 +94,12 @@ class Settings:
         """Store `value` under `key` and save."""
         self._update(lambda data: data.__setitem__(key, value))
 
+    def update(self, change) -> None:
+        """Apply `change(dict)` to the settings as one read-change-write under the settings lock (a
+        value nested under a key, which `set` would replace whole, changes without losing another
+        process's change to it)."""
+        self._update(change)
+
     def save(self) -> None:
         """Write the settings file (errors are ignored: settings must never stop the app).
 

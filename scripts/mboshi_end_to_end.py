@@ -15,7 +15,9 @@ menus call:
       (core.mapping_history.align_keeping_previous)             CPU default)
   type exemplars: every train segment a prototype of its     — (core.speech.exemplars; chosen on a
       type, and how many nearest types a clip's list merges      calibration slice of the train split,
-                                                                 stored in the encoder, used by the app)
+                                                                 stored in the encoder, used by the app;
+      training the space already stored a choice made on the    at most MAX_PER_TYPE exemplars a type)
+      types alone; this one, on written words, replaces it
   confirm pairs in the lexicon review                         — Lexicon: confirm / correct
       (core.lexicon_review.LexiconReview.decide; a simulated linguist confirms the true written word
       of the k most frequent speech types, the true word taken from the corpus's own labels)
@@ -451,7 +453,8 @@ def main(argv=None) -> int:
         for rec in project.recordings():  # a resumed run imports them again
             project.delete_recording(rec.id)
         for u in chosen:
-            samples, sr = load_audio(table.audio[by_utt[u][0]])
+            # a project's store names audio relative to the corpus folder (older stores: absolute, kept by `/`)
+            samples, sr = load_audio(source / table.audio[by_utt[u][0]])
             wav = save_wav(wav_dir / f"{u}.wav", samples, sr)
             rid = project.import_recording(wav, speaker=table.speaker[by_utt[u][0]])
             project.add_segments(rid, [(float(table.start[i]), float(table.end[i]), None) for i in by_utt[u]])

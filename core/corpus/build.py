@@ -8,6 +8,13 @@
    (.json). A killed build resumes at the first shard without a record.
 3. Concatenate the shards into one memory-mapped features.npy, write the arrays and the segment
    table, and write header.json last. Then remove .build/.
+A store inside a project (`project_root`, or an --out of the form <project>/corpora/<name>) holds no
+absolute local path (issue 17): its settings name the source relative to the project when inside
+it, else by its folder name plus a fingerprint of its absolute path ("source_fingerprint", so a
+rerun on this machine still finds the same build and a same-named folder elsewhere does not); the
+segment table names each audio file relative to the source folder; the reports' examples are
+rewritten the same way (core.project.paths.LocalPaths). The build's own .build/segments.jsonl
+also names audio relative to the source (a resumed build joins them back onto it).
 Features of a segment depend on the front end (`core.frontends`, recorded in the header):
 - MFCC (the default, the paper's): the frames of its span within the features of its whole audio
   file, with CMVN over that file (see `core.features.span_features`);
@@ -43,6 +50,7 @@ from core.features import FeatureConfig, extract_features, span_frames
 from core.frontends import FrontEnd, make_frontend
 from core.frontends.mfcc import MfccFrontEnd
 from core.progress import Progress, ensure
+from core.project.paths import LocalPaths, looks_absolute
 from core.run_folder import run_folder_lock
 from core.segments import SegmentTable
 
@@ -70,7 +78,8 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
                         overwrite: bool = False, metadata: dict | None = None,
                         progress: Progress | None = None,
                         on_shard_done: Callable[[int], None] | None = None,
-                        batch_in_main: bool | None = None, frontend: FrontEnd | None = None) -> BuildResult:
+                        batch_in_main: bool | None = None, frontend: FrontEnd | None = None,
+                        project_root: str | os.PathLike | None = None) -> BuildResult:
     """Read `source` with `reader` and write a feature store to `out` (resuming an unfinished build).
 
     `options` go to the reader (tier, alignments, chunk_seconds, ...). `workers` > 0 uses that
@@ -80,6 +89,8 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
     CUDA) makes workers only decode audio while this process computes features in large batches.
     `frontend` (default: MFCC with `config`) computes the frames; an MFCC front end's own
     FeatureConfig replaces `config`. The header records it under "frontend".
+    `project_root`: the store is part of that project, so what it records is portable (see the
+    module's docstring); found by itself when `out` is `<project>/corpora/<name>`.
     """
     progress = ensure(progress)
     source, out = Path(source).resolve(), Path(out)
@@ -98,13 +109,50 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
         frontend.frames(np.zeros(1600, np.float32), device="cpu")
     frontend = frontend if frontend is not None else MfccFrontEnd(config)
     settings = json.loads(json.dumps(settings, default=str))
+    legacy = settings  # what a store recorded before issue 17 (still accepted as the same build)
+    if project_root is None:
+        project_root = project_of_store(out)
+    local = None if project_root is None else corpus_paths(project_root, source, options)
+    if local is not None:
+        settings = portable_settings(settings, local)
     # one build per store folder at a time; under that lock whatever an earlier, killed build left
     # in the folder (a store-sized temporary features file, a set half renamed) is finished or removed
     with run_folder_lock(out):
         _clean_leftovers(out)
         result = _build_locked(source, out, reader, options, settings, overwrite, workers, shard_files, device,
-                               batch_in_main, frontend, metadata, progress, on_shard_done)
+                               batch_in_main, frontend, metadata, progress, on_shard_done, local, legacy)
+    if local is not None:  # the reports name files as the store does (the app shows them, the runs table keeps them)
+        result.read_report = ReadReport.from_dict(local.value(result.read_report.to_dict()))
+        result.build_report = ReadReport.from_dict(local.value(result.build_report.to_dict()))
     return result
+
+
+PATH_OPTIONS = ("alignments", "csv_path", "lexicon", "transcript", "audio_folder")
+
+
+def project_of_store(out: str | os.PathLike) -> Path | None:
+    """The project folder when `out` is `<project>/corpora/<name>` (that project's wordbridge.json exists)."""
+    out = Path(out).absolute()
+    if out.parent.name == "corpora" and (out.parent.parent / "wordbridge.json").is_file():
+        return out.parent.parent
+    return None
+
+
+def corpus_paths(project_root, source, options: dict | None) -> LocalPaths:
+    """How paths of a corpus build are written into a project: the source folder and any reader
+    option naming an absolute folder or file (alignments, labels CSV, lexicon)."""
+    named = [v for k, v in (options or {}).items() if k in PATH_OPTIONS and looks_absolute(str(v or ""))]
+    return LocalPaths(project_root, [Path(source).resolve(), *named])
+
+
+def portable_settings(settings: dict, local: LocalPaths) -> dict:
+    """Build settings as a project store records them: no absolute path, plus the fingerprint of the
+    outside folders (the comparison that decides "resume / up to date" still tells them apart). The
+    front end's record is kept as it is (an ssl checkpoint's path is needed to encode new clips)."""
+    out = {key: (value if key == "frontend" else local.value(value)) for key, value in settings.items()}
+    if local.fingerprint:
+        out["source_fingerprint"] = local.fingerprint
+    return out
 
 
 STORE_FILES = ARRAY_FILES + ("segments.jsonl", "header.json")  # replaced as a set, header.json last
@@ -123,14 +171,14 @@ def _clean_leftovers(out: Path) -> None:
 
 
 def _build_locked(source, out, reader, options, settings, overwrite, workers, shard_files, device, batch_in_main,
-                  frontend, metadata, progress, on_shard_done) -> BuildResult:
+                  frontend, metadata, progress, on_shard_done, local=None, legacy=None) -> BuildResult:
     import torch
 
     work = out / WORK_DIR
-    done = _finished_store(out, settings, overwrite)
+    done = _finished_store(out, settings, overwrite, legacy, source, local)
     if done is not None:
         return done
-    table, read_report = _plan(source, out, work, reader, options or {}, settings, overwrite, progress)
+    table, read_report = _plan(source, out, work, reader, options or {}, settings, overwrite, progress, legacy, local)
     groups = table.indices_by_audio()
     files = list(groups)
     shards = [files[i:i + shard_files] for i in range(0, len(files), shard_files)]
@@ -147,39 +195,96 @@ def _build_locked(source, out, reader, options, settings, overwrite, workers, sh
             if (work / f"shard_{k:05d}.json").is_file():
                 continue
             files_done = _build_shard(k, shard, groups, table, frontend, device, batch_in_main, pool,
-                                      work, progress, files_done, len(files))
+                                      work, progress, files_done, len(files), local)
             if on_shard_done is not None:
                 on_shard_done(k)
     finally:
         if pool is not None:
             pool.terminate()
     meta = merge_metadata(corpus_metadata(source, reader, options or {}), metadata or {})
-    result = _finalize(out, work, table, shards, frontend, settings, read_report, meta, progress)
+    result = _finalize(out, work, table, shards, frontend, settings, read_report, meta, progress, source, local)
     result.shards_total, result.shards_resumed = len(shards), resumed
     return result
 
 
-def _finished_store(out: Path, settings: dict, overwrite: bool) -> BuildResult | None:
+def _finished_store(out: Path, settings: dict, overwrite: bool, legacy: dict | None = None,
+                    source: Path | None = None, local: LocalPaths | None = None) -> BuildResult | None:
     header_file = out / "header.json"
     if not header_file.is_file():
         return None
     if overwrite:  # the old store stays usable until the new one replaces it as a whole (_finalize)
         return None
     store = FeatureStore.open(out)
-    if store.header.get("build_settings") != settings:
+    recorded = store.header.get("build_settings")
+    if recorded != settings and not (local is not None and recorded == legacy):
         raise WordbridgeError(f"{out}: a feature store built with other settings is already there "
                               f"(use --overwrite to replace it, or choose another --out)")
+    if recorded != settings:  # a project store written before issue 17: rewrite what it records, portably
+        _make_portable(store, settings, source, local)
+        store = FeatureStore.open(out)
     return BuildResult(out, store.n_segments, ReadReport.from_dict(store.header.get("read_report", {})),
                        ReadReport.from_dict(store.header.get("build_report", {})), up_to_date=True,
                        notes=["the store is already built with these settings; nothing to do"])
 
 
-def _plan(source, out, work, reader, options, settings, overwrite, progress):
+def _make_portable(store: FeatureStore, settings: dict, source: Path, local: LocalPaths) -> None:
+    """Rewrite an older project store's header and segment table without absolute paths (the
+    table first: killed in between, the header still says "other settings" and the next run redoes it)."""
+    header = dict(store.header)
+    header = {key: (value if key == "frontend" else local.value(value)) for key, value in header.items()}
+    header["build_settings"] = settings
+    header["metadata"] = {**header.get("metadata", {}), "source": settings["source"]}
+    _stored_audio(store.table, source, local).save(store.path / "segments.jsonl")
+    write_json(store.path / "header.json", header)
+
+
+def _audio_base(source: Path) -> Path:
+    """The folder audio paths are stored relative to: the source folder (its folder for a CSV)."""
+    return source if source.is_dir() else source.parent
+
+
+def _with_audio(table: SegmentTable, audio: list[str]) -> SegmentTable:
+    return SegmentTable(audio, table.start, table.end, table.label, table.speaker, table.utterance, table.position)
+
+
+def _relative_audio(table: SegmentTable, source: Path) -> SegmentTable:
+    """The build's own table: audio relative to the source (lossless: `_joined_audio` undoes it)."""
+    base = _audio_base(source)
+
+    def rel(a: str) -> str:
+        try:
+            return Path(os.path.relpath(a, base)).as_posix() if os.path.isabs(a) else a
+        except ValueError:  # another drive (Windows)
+            return a
+    return _with_audio(table, [rel(a) for a in table.audio])
+
+
+def _joined_audio(table: SegmentTable, source: Path) -> SegmentTable:
+    """Audio paths of the build's table back onto the source (absolute ones, from older builds, stay)."""
+    base = _audio_base(source)
+    return _with_audio(table, [os.path.normpath(os.path.join(base, a)) for a in table.audio])
+
+
+def _stored_audio(table: SegmentTable, source: Path, local: LocalPaths | None) -> SegmentTable:
+    """The store's table: as read (no project), or in a project each audio file relative to the
+    source folder (one outside it by its name, `LocalPaths`)."""
+    if local is None:
+        return table
+    base = _audio_base(source).resolve()
+
+    def stored(a: str) -> str:
+        path = Path(os.path.normpath(os.path.join(base, a)))
+        return path.relative_to(base).as_posix() if path.is_relative_to(base) else local.text(str(path))
+    return _with_audio(table, [stored(a) for a in table.audio])
+
+
+def _plan(source, out, work, reader, options, settings, overwrite, progress, legacy=None, local=None):
     plan_file = work / "plan.json"
     if plan_file.is_file():
         plan = json.loads(plan_file.read_text(encoding="utf-8"))
-        if plan.get("settings") == settings:
-            return SegmentTable.load(work / "segments.jsonl"), ReadReport.from_dict(plan["read_report"])
+        if plan.get("settings") == settings or (local is not None and plan.get("settings") == legacy):
+            table = _joined_audio(SegmentTable.load(work / "segments.jsonl"), source)
+            return table, ReadReport.from_dict(plan["read_report"])
         if not overwrite:
             raise WordbridgeError(f"{out}: an unfinished build with other settings is there "
                                   f"(use --overwrite to start again, or choose another --out)")
@@ -189,13 +294,14 @@ def _plan(source, out, work, reader, options, settings, overwrite, progress):
         reasons = "; ".join(f"{n} × {r}" for r, n in report.skipped.items()) or "no audio files found"
         raise WordbridgeError(f"{source}: no segments found with the {reader} reader ({reasons})")
     work.mkdir(parents=True, exist_ok=True)
-    table.save(work / "segments.jsonl")
-    write_json(plan_file, {"settings": settings, "read_report": report.to_dict()})
+    _relative_audio(table, source).save(work / "segments.jsonl")
+    write_json(plan_file, {"settings": settings,
+                           "read_report": report.to_dict() if local is None else local.value(report.to_dict())})
     return table, report
 
 
 def _build_shard(k, shard, groups, table, frontend, device, batch_in_main, pool, work, progress,
-                 files_done, n_files) -> int:
+                 files_done, n_files, local: LocalPaths | None = None) -> int:
     own = not isinstance(frontend, MfccFrontEnd)
     config = frontend.features if not own else None
     tasks = [(f, frontend.config() if own else config.to_dict(), not batch_in_main,
@@ -248,7 +354,8 @@ def _build_shard(k, shard, groups, table, frontend, device, batch_in_main, pool,
         with open(tmp, "wb") as fh:
             np.save(fh, frames.astype(np.float16, copy=False), allow_pickle=False)
     write_json(work / f"shard_{k:05d}.json", {"kept": kept, "lengths": [len(a) for a in arrays],
-                                              "report": report.to_dict()})
+                                              "report": report.to_dict() if local is None else
+                                              local.value(report.to_dict())})
     return files_done
 
 
@@ -327,7 +434,8 @@ def _reserve(path: Path) -> None:
             raise
 
 
-def _finalize(out, work, table, shards, frontend, settings, read_report, meta, progress) -> BuildResult:
+def _finalize(out, work, table, shards, frontend, settings, read_report, meta, progress, source=None,
+              local: LocalPaths | None = None) -> BuildResult:
     from numpy.lib.format import open_memmap
 
     progress.set_stage("writing store")
@@ -346,6 +454,7 @@ def _finalize(out, work, table, shards, frontend, settings, read_report, meta, p
     offsets = np.concatenate([[0], np.cumsum(lengths_np)[:-1]]).astype(np.int64)
     total = int(lengths_np.sum())
     kept_table = table.subset(kept)
+    stored_table = _stored_audio(kept_table, source, local)
     arrays = {"offsets.npy": offsets, "lengths.npy": lengths_np,
               "utterance_ids.npy": kept_table.utterance_ids(), "positions.npy": kept_table.position}
     feature_bytes = _npy_bytes((total, frontend.dim), np.float16)
@@ -366,6 +475,8 @@ def _finalize(out, work, table, shards, frontend, settings, read_report, meta, p
         "build_settings": settings,
         "read_report": read_report.to_dict(), "build_report": build_report.to_dict(),
     }
+    if local is not None:  # a project's store: no absolute local path (the front end's record excepted)
+        header = {key: (value if key == "frontend" else local.value(value)) for key, value in header.items()}
     # every file of the store is written under a temporary name first and they replace an older
     # store together (header.json last): a full disk at any of them leaves the older store whole
     with atomic_file_set([out / name for name in STORE_FILES]) as temps:
@@ -384,7 +495,7 @@ def _finalize(out, work, table, shards, frontend, settings, read_report, meta, p
         for name, array in arrays.items():
             with open(tmp[name], "wb") as fh:
                 np.save(fh, np.ascontiguousarray(array, dtype=np.int64), allow_pickle=False)
-        kept_table.save(tmp["segments.jsonl"])
+        stored_table.save(tmp["segments.jsonl"])
         tmp["header.json"].write_text(json.dumps(header, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     shutil.rmtree(work, ignore_errors=True)
     return BuildResult(out, len(kept), read_report, build_report)

@@ -8,7 +8,9 @@ Layout of a store folder (written by `core.corpus.build.build_feature_store`):
     lengths.npy        int64 [n]: frame count of segment i
     utterance_ids.npy  int64 [n]: contiguous utterance ids (0, 1, ...)
     positions.npy      int64 [n]: word index within the utterance
-    segments.jsonl     the segment table (audio, start, end, label, speaker, utterance, position)
+    segments.jsonl     the segment table (audio, start, end, label, speaker, utterance, position);
+                       a store in a project names each audio file relative to the corpus folder
+                       (header metadata.source), elsewhere by its absolute path (core.corpus.build)
 header.json is written last, so a folder without it is not a finished store. Arrays are opened
 memory-mapped: a 500-hour corpus (about 1.8e8 frames, 4.7 GB at 13 dims) is never read whole.
 """

@@ -3,7 +3,8 @@
 The project format (core/project) has no entry for feature stores: they are large, derived from
 audio outside the project, and only needed to train a speech space. So they live in a plain
 subfolder that the manifest does not list; each is a complete feature store (header.json written
-last, see core.corpus.build), so a folder without header.json is an unfinished build.
+last, see core.corpus.build), so a folder without header.json is an unfinished build. What a store
+records travels with the project, so it names no absolute local path (see `build_project_corpus`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.corpus.build import BuildResult, build_feature_store
+from core.corpus.build import BuildResult, build_feature_store, corpus_paths
 from core.corpus.readers import READERS
 from core.errors import InputFileError, WordbridgeError
 from core.features import FeatureConfig
@@ -60,14 +61,22 @@ def build_project_corpus(project, source: str | os.PathLike, name: str, reader: 
 
     The arguments are those of `core.corpus.build.build_feature_store`; the build is also noted in
     the project's runs table ("corpus-build", with the store's folder and the reader's report).
+    Neither the store nor the runs table keeps the source's absolute path (issue 17): a source
+    inside the project is named relative to it, one outside by its folder name and a fingerprint
+    (core.corpus.build). The app remembers the folder itself in the user's settings (app/corpus_dialog.py).
     """
     source = check_corpus_source(source, reader)
     out = corpus_folder(project, name)
-    settings = {"source": str(source.resolve()), "reader": reader, "options": dict(options or {}),
-                "features": config.to_dict(), "workers": workers, "metadata": dict(metadata or {})}
+    local = corpus_paths(project.root, source, options)  # no absolute local path in the runs table either
+    settings = {"source": local.text(str(source.resolve())), "reader": reader,
+                "options": local.value(dict(options or {})), "features": config.to_dict(), "workers": workers,
+                "metadata": local.value(dict(metadata or {}))}
+    if local.fingerprint:
+        settings["source_fingerprint"] = local.fingerprint
     with project.recorded_run("corpus-build", settings, run_dir=out) as run:
         result = build_feature_store(source, out, reader, options, config, workers=workers,
-                                     overwrite=overwrite, metadata=metadata, progress=progress)
+                                     overwrite=overwrite, metadata=metadata, progress=progress,
+                                     project_root=project.root)
         run.metrics = {"segments": result.n_segments, "read_report": result.read_report.to_dict(),
                        "build_report": result.build_report.to_dict()}
     return result

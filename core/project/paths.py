@@ -6,11 +6,16 @@ Every stored path is read through `inside(root, relative)`, which refuses all th
 `UnsafePathError`, so nothing outside the project is read, overwritten or deleted on its behalf.
 Paths written into a project go through `portable(root, path)`: relative to the project when inside
 it, else the bare file name, never a local absolute folder (which would travel with a shared project).
+Where a later run must recognise the same outside folder again (a corpus build's source, see
+core.corpus.build), `LocalPaths` writes its name plus `fingerprint` (a short hash of the absolute path).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from core.errors import WordbridgeError
@@ -70,6 +75,60 @@ def portable(root: str | os.PathLike, path: str | os.PathLike) -> str:
         return path.name
 
 
+def fingerprint(*paths: str | os.PathLike) -> str:
+    """A short stable fingerprint (sha256, 12 hex digits) of local paths (resolved): what a project
+    stores instead of an outside folder's path, so a rerun on this machine recognises the same folder
+    and a folder of the same name elsewhere differs."""
+    joined = "\n".join(str(Path(p).expanduser().resolve()) for p in paths)
+    return hashlib.sha256(joined.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+
+
+class LocalPaths:
+    """Rewrites text written into a project so that no absolute local path remains.
+
+    Each of `folders` is written relative to the project `root` when inside it, else by its name
+    (`portable`); a path under one of them keeps its part below it ('/data/tones/a.wav' →
+    'tones/a.wav'); any other absolute path becomes its file name (`without_local_paths`).
+    `fingerprint` identifies the outside folders (None when every folder is inside the project)."""
+
+    def __init__(self, root: str | os.PathLike, folders):
+        real_root = Path(root).resolve()
+        self.replacements: list[tuple[str, str]] = []
+        outside = []
+        for folder in folders:
+            if folder is None or not str(folder).strip():
+                continue
+            given = Path(str(folder).strip()).expanduser()
+            real = given.resolve()
+            text = portable(real_root, real)
+            if not real.is_relative_to(real_root):
+                outside.append(str(real))
+            for form in dict.fromkeys((str(real), str(given.absolute()))):
+                self.replacements.append((form, text))
+        self.replacements.sort(key=lambda item: -len(item[0]))  # the longest (innermost) folder first
+        self.fingerprint = fingerprint(*sorted(set(outside))) if outside else None
+
+    def text(self, text: str) -> str:
+        """`text` with the folders replaced (anywhere in it, at a path boundary), then any other
+        absolute path that starts it by its file name."""
+        for prefix, replacement in self.replacements:
+            text = re.sub(re.escape(prefix) + r"(?=$|[/\\:\s'\",;)\]])", lambda _m: replacement, text)
+        return without_local_paths_in_text(text)
+
+    def value(self, value):
+        """A JSON-like value with `text` applied to every string in it."""
+        if isinstance(value, dict):
+            return {key: self.value(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.value(item) for item in value]
+        return self.text(value) if isinstance(value, str) else value
+
+
+def looks_absolute(text) -> bool:
+    """Whether a string is (or starts with 'imported from '/'file://' and then) an absolute local path."""
+    return isinstance(text, str) and _looks_absolute(text)
+
+
 def absolute_strings(value, where: str = "") -> list[str]:
     """Places (`where`.key...) in a JSON-like value holding an absolute local path (e.g. '/home/…')."""
     found = []
@@ -95,6 +154,16 @@ def _looks_absolute(text: str) -> bool:
         (len(text) > 2 and text[1] == ":" and text[2] in "\\/" and text[0].isalpha()) or text.startswith("~/")
 
 
+_PATH_IN_TEXT = re.compile(r"""(?<![\w.~/\\])(?:[A-Za-z]:[\\/]|~/|/)(?:[^\s'"\\/:;,()\[\]]+[\\/])+"""
+                           r"""(?=[^\s'"\\/:;,()\[\]])""")
+
+
+def without_local_paths_in_text(text: str) -> str:
+    """A message with every absolute local path in it (e.g. '/home/u/c/a.wav: bad, see /tmp/x/log')
+    cut to its last part ('a.wav: bad, see log'); a whole-string path keeps its name (`without_local_paths`)."""
+    return without_local_paths(_PATH_IN_TEXT.sub("", text))  # then a one-part path ('/etc') is a name too
+
+
 def without_local_paths(value):
     """`value` (JSON-like) with every absolute local path replaced by its file name (see `portable`)."""
     if isinstance(value, dict):
@@ -111,7 +180,8 @@ def without_local_paths(value):
 def unsafe_references(project) -> list[str]:
     """What `project info --check` reports about paths, one line each: stored file paths that lead
     outside the project (manifest items, recordings), symbolic links out of the folder, and absolute
-    local paths stored in the manifest, the mappings' metadata or the database."""
+    local paths stored in the manifest, the mappings' metadata, the database (runs' settings and
+    metrics included) or the corpus stores under corpora/."""
     problems, root, m = [], project.root, project.manifest
     for section in ("spaces", "mappings", "projections", "encoders"):
         for entry in getattr(m, section):
@@ -140,5 +210,52 @@ def unsafe_references(project) -> list[str]:
     for run in project.db.runs():
         if run.run_dir and path_problem(run.run_dir):
             problems.append(f"run {run.id}: its folder is stored as an absolute local path")
+        found = absolute_strings({"settings": run.config, "metrics": run.metrics})
+        if found:
+            problems.append(f"run {run.id} ({run.kind}): {', '.join(found[:3])}{' ...' if len(found) > 3 else ''} "
+                            "holds an absolute local path")
+    problems += corpus_store_problems(root)
     problems += [f"symbolic link {link} leads outside the project folder (or nowhere)" for link in escaping_links(root)]
+    return problems
+
+
+CORPORA_DIR = "corpora"  # core.corpus.project_corpora.CORPORA_DIR (not imported: that pulls in numpy)
+
+
+def _without_frontend(value):
+    """A store's header or plan without its front-end records (an ssl checkpoint's path is needed to
+    encode new clips the same way: kept, and not reported)."""
+    if isinstance(value, dict):
+        return {key: _without_frontend(item) for key, item in value.items() if key != "frontend"}
+    return value
+
+
+def corpus_store_problems(root: str | os.PathLike) -> list[str]:
+    """One line per feature store under `<root>/corpora/` (finished or unfinished) whose header.json,
+    build plan or segment table (its first line: every line names its audio file the same way) holds
+    an absolute local path, as stores written before issue 17 did."""
+    folder = Path(root) / CORPORA_DIR
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    problems = []
+    for store in sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()):
+        found = []
+        for name in ("header.json", ".build/plan.json"):
+            try:
+                data = json.loads((store / name).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # missing here; a damaged header is reported when the store is opened
+            found += [f"{name} {where}" for where in absolute_strings(_without_frontend(data))]
+        for name in ("segments.jsonl", ".build/segments.jsonl"):
+            try:
+                with open(store / name, encoding="utf-8") as fh:
+                    first = json.loads(fh.readline() or "{}")
+            except (OSError, ValueError):
+                continue
+            if isinstance(first, dict) and looks_absolute(first.get("audio")):
+                found.append(f"{name} (audio files)")
+        if found:
+            problems.append(f"corpus store {CORPORA_DIR}/{store.name}: {', '.join(found[:3])}"
+                            f"{' ...' if len(found) > 3 else ''} holds an absolute local path "
+                            "(build it again with overwrite to store it portably)")
     return problems

@@ -16,7 +16,7 @@ import numpy as np
 
 from core.project import items
 from core.project.database import ConfirmedPair, Recording, Run, Segment
-from core.project.paths import inside, portable
+from core.project.paths import inside, portable, without_local_paths_in_text
 from core.project.recordings import RECORDINGS_DIR, new_wav_name, read_audio, write_wav
 
 
@@ -118,7 +118,8 @@ class ProjectRecords:
             self.update_run(run.id, "cancelled")
             raise
         except Exception as exc:
-            self.update_run(run.id, "failed", {"error": str(exc)})
+            # a local path in the message ("/home/…/x.wav: …") is stored by its file name
+            self.update_run(run.id, "failed", {"error": without_local_paths_in_text(str(exc))})
             raise
         self.update_run(run.id, "finished", run.metrics)
 
