@@ -122,7 +122,7 @@ def test_check_flags_an_old_style_store_and_run_and_a_rerun_makes_them_portable(
     source = make_corpus(tmp_path / "data" / "tones")
     store = build_project_corpus(project, source, "tones").path
     _make_old_style(store, source)
-    project.record_run("corpus-build", {"source": str(source.resolve()), "reader": "textgrid"})
+    project.db.record_run("corpus-build", {"source": str(source.resolve()), "reader": "textgrid"})  # as before
     capsys.readouterr()
     assert entry.main(["project", "info", str(project.root), "--check"]) == 2
     err = capsys.readouterr().err
@@ -168,3 +168,14 @@ def test_local_paths_helpers(tmp_path):
     assert local.fingerprint == fingerprint(tmp_path / "data" / "tones") != fingerprint(tmp_path / "x" / "tones")
     assert LocalPaths(tmp_path / "proj", [tmp_path / "proj" / "audio"]).fingerprint is None
     assert without_local_paths_in_text("/home/u/c/a.wav: bad (3/4), see /tmp/x/log") == "a.wav: bad (3/4), see log"
+
+
+def test_every_run_stores_its_paths_portably(project, tmp_path, capsys):
+    store = project.root / "corpora" / "tones"
+    run_id = project.record_run("train-speech", {"store": str(store), "data": str(tmp_path / "shared" / "data")})
+    project.update_run(run_id, "failed", {"error": f"{tmp_path}/data/x.wav: unreadable audio"})
+    run = project.runs()[-1]
+    assert run.config == {"store": "corpora/tones", "data": "data"}
+    assert run.metrics == {"error": "x.wav: unreadable audio"}
+    assert_no_local_path(project.root, tmp_path)
+    assert entry.main(["project", "info", str(project.root), "--check"]) == 0

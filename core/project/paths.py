@@ -88,7 +88,8 @@ class LocalPaths:
 
     Each of `folders` is written relative to the project `root` when inside it, else by its name
     (`portable`); a path under one of them keeps its part below it ('/data/tones/a.wav' →
-    'tones/a.wav'); any other absolute path becomes its file name (`without_local_paths`).
+    'tones/a.wav'); a path inside the project is written relative to it; any other absolute path
+    becomes its file name (`without_local_paths_in_text`).
     `fingerprint` identifies the outside folders (None when every folder is inside the project)."""
 
     def __init__(self, root: str | os.PathLike, folders):
@@ -105,6 +106,8 @@ class LocalPaths:
                 outside.append(str(real))
             for form in dict.fromkeys((str(real), str(given.absolute()))):
                 self.replacements.append((form, text))
+        for form in dict.fromkeys((str(real_root), str(Path(root).absolute()))):
+            self.replacements += [(form + os.sep, ""), (form, ".")]  # the project itself
         self.replacements.sort(key=lambda item: -len(item[0]))  # the longest (innermost) folder first
         self.fingerprint = fingerprint(*sorted(set(outside))) if outside else None
 
@@ -112,7 +115,8 @@ class LocalPaths:
         """`text` with the folders replaced (anywhere in it, at a path boundary), then any other
         absolute path that starts it by its file name."""
         for prefix, replacement in self.replacements:
-            text = re.sub(re.escape(prefix) + r"(?=$|[/\\:\s'\",;)\]])", lambda _m: replacement, text)
+            boundary = "" if prefix.endswith(os.sep) else r"(?=$|[/\\:\s'\",;)\]])"
+            text = re.sub(r"(?<![\w.~/\\])" + re.escape(prefix) + boundary, lambda _m: replacement, text)
         return without_local_paths_in_text(text)
 
     def value(self, value):

@@ -16,7 +16,7 @@ import numpy as np
 
 from core.project import items
 from core.project.database import ConfirmedPair, Recording, Run, Segment
-from core.project.paths import inside, portable, without_local_paths_in_text
+from core.project.paths import LocalPaths, inside, portable
 from core.project.recordings import RECORDINGS_DIR, new_wav_name, read_audio, write_wav
 
 
@@ -101,8 +101,10 @@ class ProjectRecords:
 
     def record_run(self, kind: str, config: dict, status: str = "running", metrics: dict | None = None,
                    run_dir: str | os.PathLike | None = None) -> int:
-        """Note a pipeline run (its folder is stored relative to the project when inside it); returns its id."""
-        return self.db.record_run(kind, items.plain_json(config), status, items.plain_json(metrics or {}),
+        """Note a pipeline run; returns its id. Its folder, and any path in its config and metrics, is
+        stored relative to the project when inside it, else by its name (`_portable`: no local path)."""
+        return self.db.record_run(kind, self._portable(items.plain_json(config)), status,
+                                  self._portable(items.plain_json(metrics or {})),
                                   None if run_dir is None else self._relative(run_dir))
 
     @contextlib.contextmanager
@@ -118,18 +120,22 @@ class ProjectRecords:
             self.update_run(run.id, "cancelled")
             raise
         except Exception as exc:
-            # a local path in the message ("/home/…/x.wav: …") is stored by its file name
-            self.update_run(run.id, "failed", {"error": without_local_paths_in_text(str(exc))})
+            self.update_run(run.id, "failed", {"error": str(exc)})  # its paths made portable there
             raise
         self.update_run(run.id, "finished", run.metrics)
 
     def update_run(self, run_id: int, status: str | None = None, metrics: dict | None = None) -> None:
         """Update a run's status and metrics (a final status stamps `finished`)."""
-        self.db.update_run(run_id, status, None if metrics is None else items.plain_json(metrics))
+        self.db.update_run(run_id, status, None if metrics is None else self._portable(items.plain_json(metrics)))
 
     def runs(self, kind: str | None = None) -> list[Run]:
         """Recorded runs, oldest first."""
         return self.db.runs(kind)
+
+    def _portable(self, value):
+        """A run's config or metrics as stored: every absolute path in its text (a message's included)
+        relative to the project when inside it, else its file name (issue 17: no local path travels)."""
+        return LocalPaths(self.root, []).value(value)
 
     def _relative(self, path: str | os.PathLike) -> str:
         """A run folder as stored: relative to the project, or its name when outside (no local path)."""
