@@ -291,6 +291,15 @@ class TrainSpeechDialog(QDialog):
         sd = result.get("same_different") or {}
         job.report(f"{result.get('types')} speech types from {result.get('train_segments')} training segments"
                    + (f"; same-different AP {sd['ap']:.3f} (chance {sd['chance']:.3f})" if "ap" in sd else ""))
+        ex = result.get("type_exemplars") or {}
+        if ex.get("variant"):  # chosen on the types of held-out training utterances (core.speech.exemplars)
+            kept = (f"{ex['n']:,} type exemplars kept ({ex['megabytes']:.1f} MB)" if ex.get("stored")
+                    else "type centroids kept (exemplars did not help)")
+            job.report(f"{kept}; a held-out segment's nearest type is its own {100 * ex['nearest_type_right']:.1f} % "
+                       f"of the time (centroids alone: {100 * ex['centroids_nearest_type_right']:.1f} %); "
+                       f"a clip's list merges its {ex['type_candidates']} nearest types")
+        elif ex.get("why"):
+            job.report(f"type exemplars: none ({ex['why']})")
         if result.get("removed"):
             job.report("removed with the old space: " + ", ".join(result["removed"]))
         job.status.setText(f"Speech space “{result['space']}” and its encoder are in the project. "

@@ -189,6 +189,7 @@ class ClipClassifier:
     text_links: dict[tuple[str, str], Link] = field(default_factory=dict)  # (from text, to text)
     knn: int = 10
     embed: object = None  # callable (samples, sr) -> vector in the speech space
+    _speech_unit: np.ndarray | None = field(default=None, repr=False)  # unit rows of the speech space
 
     @classmethod
     def load(cls, project, speech_space: str | None = None, embed=None, knn: int = 10,
@@ -258,8 +259,11 @@ class ClipClassifier:
             raise WordbridgeError(f"unknown retrieval method {method!r}; choose 'nn' or 'csls'")
         return [(int(i), float(scores[i])) for i in top_k_indices(scores, k)]
 
-    def classify_vector(self, vector: np.ndarray, k: int = 10, method: str = "csls") -> Classification:
-        """Top-k text words of a speech-space `vector` in every text space the project has."""
+    def classify_vector(self, vector: np.ndarray, k: int = 10, method: str = "csls",
+                        speech_types: bool = True) -> Classification:
+        """Top-k text words of a speech-space `vector` in every text space the project has, and its
+        k nearest speech types (`speech_types` False: none, for a clip's later candidate vectors,
+        whose types `merge_by_rank` would drop)."""
         started = time.perf_counter()
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         by_space: dict[str, list[Candidate]] = {}
@@ -270,13 +274,19 @@ class ClipClassifier:
         for text_id in self.texts:
             if text_id not in by_space:
                 by_space[text_id] = self._pivot(text_id, by_space, k, method)
-        sv = unit_rows(vector[None, :])[0]
-        speech_sims = unit_rows(self.speech.emb.vectors) @ sv if len(self.speech.emb) else np.zeros(0)
-        speech_types = [Candidate(self.speech.emb.words[i], float(speech_sims[i]))
-                        for i in top_k_indices(speech_sims, k)] if len(speech_sims) else []
-        return Classification(method, by_space, speech_types,
+        types = self._speech_types(vector, k) if speech_types else []
+        return Classification(method, by_space, types,
                               {sid: s.entry.language for sid, s in self.texts.items()}, set(self.links),
                               vector, time.perf_counter() - started, [vector])
+
+    def _speech_types(self, vector: np.ndarray, k: int) -> list[Candidate]:
+        """The k speech types nearest (cosine) to a speech-space vector."""
+        if not len(self.speech.emb):
+            return []
+        if self._speech_unit is None:  # the unit rows once, not for every clip
+            self._speech_unit = unit_rows(self.speech.emb.vectors)
+        speech_sims = self._speech_unit @ unit_rows(vector[None, :])[0]
+        return [Candidate(self.speech.emb.words[i], float(speech_sims[i])) for i in top_k_indices(speech_sims, k)]
 
     def _pivot(self, text_id: str, found: dict[str, list[Candidate]], k: int, method: str) -> list[Candidate]:
         """Translate the top words of a directly reached text space into `text_id`.
@@ -325,8 +335,11 @@ class ClipClassifier:
         return result
 
     def classify_vectors(self, vectors: list[np.ndarray], k: int = 10, method: str = "csls") -> Classification:
-        """Classify each candidate vector of one clip (nearest type first) and merge the lists by rank."""
-        return merge_by_rank([self.classify_vector(v, k, method) for v in vectors], k)
+        """Classify each candidate vector of one clip (nearest type first) and merge the lists by rank;
+        the nearest speech types are the first vector's (all `merge_by_rank` keeps), so only its are
+        computed."""
+        return merge_by_rank([self.classify_vector(v, k, method, speech_types=n == 0) for n, v in enumerate(vectors)],
+                             k)
 
     def rerank(self, classification: Classification, k: int = 10, method: str = "csls") -> Classification:
         """The same clip ranked with another method: every candidate vector is re-ranked (not only the

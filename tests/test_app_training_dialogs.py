@@ -131,6 +131,10 @@ def test_build_corpus_then_train_adds_speech_space(qtbot, window, project, tmp_p
     assert len(job.series["loss"]) >= 2 and all(np.isfinite(job.series["loss"]))  # one point per epoch
     assert "epoch" not in job.series  # counters are not plotted
     assert "4 speech types" in job.log.toPlainText()
+    # type exemplars are chosen on held-out utterances: 6 recordings are too few to hold any out
+    assert "type exemplars: none (6 training utterances are too few to hold some out and choose them on)" \
+        in job.log.toPlainText()
+    assert json.loads((project.root / "speech-runs" / "speech-en" / "type_exemplars.json").read_text())["stored"] is False
     space = project.space_entry("speech-en")
     assert (space.kind, space.language, space.dim, space.n_words, space.synthetic) == ("speech", "en", 8, 4, True)
     assert [e.id for e in project.manifest.encoders] == ["speech-en-encoder"]

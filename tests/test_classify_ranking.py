@@ -74,3 +74,82 @@ def test_translations_carry_their_own_scores_in_order(project):
     for space in result.by_space.values():
         scores = [c.score for c in space]
         assert scores == sorted(scores, reverse=True)
+
+
+def _exemplar_encoder_for(project):
+    """A unit-skipgram encoder over the fixture's speech space (its types are the space's rows), with
+    type exemplars, soft votes and 4 merged types: the clip path of a trained Mboshi-like project."""
+    import torch
+
+    from core.speech import exemplars as ex
+    from core.speech.acoustic import ContrastiveAWE
+    from core.speech.encode import ClipEncoder, pack_type_space
+    from core.speech.type_space import SpeechTypeSpace
+    from core.vectors import unit_rows
+    from tests.test_speech_encode import FEATURES, _segments
+
+    torch.manual_seed(0)
+    emb = project.space("speech-en")
+    model = ContrastiveAWE(FEATURES.dim, "conv", hidden=16, dim=12).eval()
+    space = SpeechTypeSpace(emb, model, np.zeros((len(emb), 12), np.float32),
+                            {"learner": "unit-skipgram", "grouping": "A", "max_frames": 40, "feat_dim": FEATURES.dim})
+    space.assign_centroids = unit_rows(space.encode(_segments(len(emb), seed=2)))
+    weights, config = pack_type_space(space, FEATURES)
+    segments = _segments(3 * len(emb), seed=5)
+    enc = ex.encode_segments(ClipEncoder(weights, config), segments, batch=16)
+    weights, config = ex.attach(weights, config, enc, np.arange(len(enc)) % len(emb), 4, votes={"k": 6, "tau": 0.05})
+    return ClipEncoder(weights, config)
+
+
+def _plain_nearest_rows(encoder, encoding, m):
+    """The clip's m nearest types the long way (as before the one-product search): centroid cosine
+    or nearest exemplar's, ordered by soft votes of the k nearest exemplars, then the rest by cosine."""
+    from core.retrieval import top_k_indices
+
+    e = encoding / np.linalg.norm(encoding)
+    cos = encoder.exemplars.exemplars @ e.astype(np.float32)
+    owners = encoder.exemplars.types
+    sims = encoder.centroids @ e
+    for t in range(len(sims)):
+        if (owners == t).any():
+            sims[t] = max(sims[t], cos[owners == t].max())
+    k, tau = encoder.type_votes["k"], encoder.type_votes["tau"]
+    near = np.argsort(-cos)[:k]
+    votes = np.zeros(len(sims))
+    np.add.at(votes, owners[near], np.exp((cos[near] - cos[near].max()) / tau))
+    return list(top_k_indices(np.where(votes > 0, votes, sims - 3.0), m))
+
+
+def test_a_clips_lists_are_those_of_classifying_every_candidate_in_full(project):
+    # the clip path computes the nearest speech types once (the first candidate's: all that merging
+    # keeps) and the exemplar cosines and votes from one product; the lists must not change
+    from core.classify import type_candidates
+    from core.vectors import unit_rows
+
+    encoder = _exemplar_encoder_for(project)
+    classifier = ClipClassifier.load(project, embed=encoder)
+    speech = project.space("speech-en")
+    m = type_candidates(encoder)
+    assert m == 4
+    firsts = set()
+    for i in range(8):
+        clip = fixture.tone_clip(i)
+        for method in ("csls", "nn"):
+            got = classifier.classify_clip(clip, 16000, 10, method)
+            encoding = encoder.encode_features(encoder.clip_features(clip, 16000))
+            rows = _plain_nearest_rows(encoder, encoding, m)
+            assert [r for r, _ in encoder.nearest_types(encoding, m)] == rows
+            vectors = [encoder.type_vectors[r] for r in rows]
+            full = merge_by_rank([classifier.classify_vector(v, 10, method) for v in vectors], 10)
+            assert got.by_space.keys() == full.by_space.keys() == {"text-en", "text-fr"}
+            for sid in full.by_space:
+                assert [c.word for c in got.by_space[sid]] == [c.word for c in full.by_space[sid]]
+                assert [c.score for c in got.by_space[sid]] == pytest.approx([c.score for c in full.by_space[sid]])
+            assert [c.word for c in got.speech_types] == [c.word for c in full.speech_types]
+            sims = unit_rows(speech.vectors) @ unit_rows(vectors[0][None])[0]  # the nearest types, the long way
+            assert [c.word for c in got.speech_types] == [speech.words[j] for j in np.argsort(-sims)[:10]]
+            assert len(got.vectors) == m
+            firsts.add(rows[0])
+    assert len(firsts) > 1  # the clips reach different types (else the check would be weak)
+    later = classifier.classify_vector(vectors[1], 10, "csls", speech_types=False)
+    assert later.speech_types == [] and later.by_space == classifier.classify_vector(vectors[1], 10, "csls").by_space

@@ -182,10 +182,11 @@ class ClipEncoder:
 
         # as near a type as its nearest exemplar, or its centroid; the cosine is what is reported
         # (confidence), the order may come from votes of the nearest exemplars
-        np.maximum(sims, self.exemplars.similarities(e[None])[0], out=sims)
-        votes = (self.exemplars.votes(e[None], self.type_votes["k"], self.type_votes["tau"])[0]
-                 if self.type_votes else None)
-        key = ranking_key(sims, votes)
+        # one product with the exemplars gives both their cosines and the votes (`ExemplarIndex.scores`)
+        settings = [(self.type_votes["k"], self.type_votes["tau"])] if self.type_votes else []
+        ex_sims, votes = self.exemplars.scores(e[None], settings)
+        np.maximum(sims, ex_sims[0], out=sims)
+        key = ranking_key(sims, votes[0][0] if votes else None)
         return [(int(i), float(sims[i])) for i in top_k_indices(key, m)]
 
     def vectors_from_features(self, frames: np.ndarray, m: int) -> list[np.ndarray]:

@@ -63,12 +63,15 @@ def speech_run_folder(project, space_id: str) -> Path:
 
 def store_speech_space(project, type_space, feature_config, space_id: str, language: str = "",
                        provenance: dict | None = None, synthetic: bool | None = None,
-                       synthetic_note: str = "", replace: bool = False) -> dict:
+                       synthetic_note: str = "", replace: bool = False, exemplars: dict | None = None) -> dict:
     """Put a trained `SpeechTypeSpace` into `project`: space `space_id` and encoder `<space_id>-encoder`.
 
     `synthetic` None takes the flag from the type space (its feature store's metadata). Replacing a
     speech space removes the mappings, cached projections and encoders made for the old one (they
     no longer fit); what was removed is returned with the entries: {"space", "encoder", "removed"}.
+    `exemplars`: the choice of `core.speech.exemplars.for_training_run` (type exemplars, the number
+    of merged types, votes), stored in the encoder with it; None or one without a calibration: the
+    encoder has centroids only, as before.
     """
     from core.speech.encode import pack_type_space
 
@@ -91,6 +94,13 @@ def store_speech_space(project, type_space, feature_config, space_id: str, langu
                               synthetic_note=synthetic_note, provenance={**info, **(provenance or {})},
                               replace=replace)
     weights, config = pack_type_space(type_space, feature_config, note=synthetic_note if synthetic else "")
+    if exemplars and exemplars.get("calibration"):
+        from core.speech.exemplars import attach
+
+        weights, config = attach(weights, config, exemplars.get("exemplars"), exemplars.get("types"),
+                                 exemplars["type_candidates"], note="training segments (calibrated on the types of "
+                                 "held-out training utterances when the space was trained)",
+                                 votes=exemplars.get("votes"), max_per_type=exemplars.get("max_per_type"))
     encoder = project.set_encoder(f"{space_id}-encoder", weights, config,
                                   provenance={**(provenance or {}), "space": space_id, "synthetic": synthetic})
     return {"space": space, "encoder": encoder, "removed": removed}
@@ -154,11 +164,53 @@ def train_project_speech_space(project, store_path: str | Path, cfg, space_id: s
     settings = {"speech": cfg.to_dict(), "store": provenance["store"], "space": space_id}
     with project.recorded_run("train-speech", settings, run_dir=run_dir) as run:
         metrics = train_speech_space(store, cfg, run_dir, progress, store_path=provenance["store"])
+        type_space = load_type_space(run_dir)
+        progress.set_stage("choosing type exemplars")
+        chosen = type_exemplars(run_dir, store, cfg, len(type_space.embeddings))
         progress.set_stage("adding the space to the project")
         meta = store.metadata or {}
-        stored = store_speech_space(project, load_type_space(run_dir), store.config, space_id, language,
+        stored = store_speech_space(project, type_space, store.config, space_id, language,
                                     provenance=provenance, synthetic=bool(meta.get("synthetic", False)),
                                     synthetic_note=str(meta.get("made_by") or meta.get("note") or ""),
-                                    replace=replace)
+                                    replace=replace, exemplars=chosen)
+        summary = exemplar_summary(chosen)
+        metrics = {**metrics, "type_exemplars": summary}
         run.metrics = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str, bool)) or v is None}
     return {**metrics, "space": space_id, "run_dir": str(run_dir), "removed": stored["removed"]}
+
+
+EXEMPLARS_FILE = "type_exemplars.json"  # in the run folder: the calibration behind the stored choice
+
+
+def type_exemplars(run_dir: Path, store, cfg, n_types: int) -> dict:
+    """The type exemplars of a just-trained space (`core.speech.exemplars.for_training_run`: chosen on
+    the types of held-out training utterances, no map needed), with the calibration written to
+    `<run>/type_exemplars.json`. A run folder without segment encodings gives none (why says so)."""
+    from core.atomic import write_json
+    from core.errors import InputFileError
+    from core.speech import exemplars
+
+    try:
+        chosen = exemplars.for_training_run(run_dir, store, cfg.learner, cfg.grouping, n_types,
+                                            cfg.exclude_held_out)
+    except InputFileError as exc:
+        chosen = {"stored": False, "why": str(exc)}
+    write_json(Path(run_dir) / EXEMPLARS_FILE, exemplar_summary(chosen, full=True))
+    return chosen
+
+
+def exemplar_summary(chosen: dict, full: bool = False) -> dict:
+    """What a speech space's training reports of its type exemplars (no arrays): stored or why not,
+    how many and their size, the chosen variant and its type accuracy on held-out utterances beside
+    the centroids'; `full` adds every variant's scores."""
+    out = {k: chosen[k] for k in ("stored", "why", "n", "of", "megabytes", "max_per_type", "type_candidates",
+                                  "votes") if k in chosen}
+    cal = chosen.get("calibration")
+    if cal:
+        best = cal["chosen"]
+        out.update({"variant": best["variant"], "measure": cal["measure"], "held_out_segments": cal["segments"],
+                    "nearest_type_right": best["top1"], "type_in_10_nearest": best.get("top10"),
+                    "centroids_nearest_type_right": cal["variants"]["centroids"][1]["top1"]})
+        if full:
+            out["variants"] = {name: {str(m): v for m, v in scores.items()} for name, scores in cal["variants"].items()}
+    return out
