@@ -40,6 +40,13 @@ def test_opens_read_only_and_is_small():
     assert size < 40e6
 
 
+def test_names_no_path_of_the_machine_it_was_built_on(project):
+    """The demo travels with every clone: `project info --check` finds nothing unsafe in it."""
+    from core.project.paths import unsafe_references
+
+    assert unsafe_references(project) == []
+
+
 def test_manifest_says_synthetic(project):
     manifest = project.manifest
     assert manifest.synthetic_speech is True
