@@ -174,6 +174,15 @@ def test_cap_keeps_at_most_n_of_a_type_spread_over_its_rows():
     assert ex.stored_megabytes(500_000, 128) == pytest.approx(130.0)  # float16 rows + int32 types
 
 
+def test_the_automatic_cap_keeps_every_segment_of_a_small_corpus_only():
+    assert ex.resolve_cap(ex.MAX_EXEMPLARS) is None
+    assert ex.resolve_cap(ex.MAX_EXEMPLARS + 1) == ex.MAX_PER_TYPE
+    assert ex.resolve_cap(10**9, None) is None and ex.resolve_cap(10, 3) == 3  # a given cap is kept
+    weights, config, segments, enc = _exemplar_encoder()
+    new_weights, new_config = ex.attach(weights, config, enc, np.zeros(len(enc), dtype=np.int64))
+    assert len(new_weights[ex.EXEMPLARS]) == len(enc) and new_config["type_exemplars"]["max_per_type"] is None
+
+
 def _two_way_types(n_types: int = 12, dim: int = 12, n: int = 600, seed: int = 1):
     """Each type said two ways (two tight clusters): its centroid lies between them, so only the
     exemplars name the type of a held-out segment reliably. One segment per utterance."""

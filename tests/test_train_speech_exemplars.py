@@ -32,11 +32,12 @@ def test_a_trained_unit_skipgram_space_stores_what_its_calibration_chose(tmp_pat
     summary = result["type_exemplars"]
     assert summary["measure"] == "types" and summary["held_out_segments"] > 0  # 60 utterances: some held out
     assert 0 <= summary["nearest_type_right"] <= 1 and summary["type_candidates"] >= 1
+    assert summary["max_per_type"] is None  # fewer than MAX_EXEMPLARS segments: no cap
     weights, config = Project.open(tmp_path / "p").encoder("speech-toy-encoder")
     assert config["type_candidates"] == summary["type_candidates"]
     if summary["stored"]:
         assert len(weights[ex.EXEMPLARS]) == summary["n"] == config["type_exemplars"]["n"]
-        assert summary["n"] <= summary["of"] and summary["megabytes"] > 0
+        assert summary["n"] == summary["of"] and summary["megabytes"] > 0  # a small corpus: every segment
     else:  # the centroids were as good on this easy corpus: none stored, the calibrated number of types is
         assert ex.EXEMPLARS not in weights and "type_exemplars" not in config
     stored = json.loads((tmp_path / "p" / "speech-runs" / "speech-toy" / EXEMPLARS_FILE).read_text())

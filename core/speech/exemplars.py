@@ -33,14 +33,17 @@ clusters of these very encodings (each segment in its nearest centroid's cluster
 reproduce them by construction and exemplars could only blur the cluster borders. A corpus too
 small to hold utterances out (fewer than ~10) keeps centroids and the default number of types.
 
-Size. At most MAX_PER_TYPE = 200 exemplars of a type are kept (`cap_per_type`: evenly spaced over
-the type's segments), and calibration scores with the same cap. Each costs dim × 2 + 4 bytes.
-Mboshi word calibration, top-1 / top-10 by cap (votes k=200): none 36.1 / 63.1 (27,563
-exemplars), 400: 35.8 / 63.2 (25,505), 200: 35.0 / 62.6 (22,968), 100: 33.7 / 61.5, 50: 30.8 /
-58.7, 20: 25.6 / 53.4: the frequent types' many exemplars matter. A 500k-token corpus with a Zipf
-vocabulary of 40k types keeps 258k of its ~481k segments at cap 200: 67 MB at the encoder's
-default 128 dims (34 MB at 64) against 125 MB uncapped; even cap 20 keeps 156k (41 MB), because
-most of those segments are rare types' (which any cap keeps whole).
+Size. Each exemplar costs dim × 2 + 4 bytes. Every training segment is kept while there are at
+most MAX_EXEMPLARS = 100,000 (26 MB at the encoder's default 128 dims, 13 MB at 64); above that at
+most MAX_PER_TYPE = 200 of a type (`resolve_cap`, `cap_per_type`: evenly spaced over the type's
+segments), and calibration scores with the same exemplars. Why a cap only for big corpora: the
+frequent types' many exemplars matter. Mboshi word calibration, top-1 / top-10 by cap (votes
+k=200): none 36.1 / 63.1 (27,563 exemplars, 3.6 MB at 64 dims), 400: 35.8 / 63.2 (25,505), 200:
+35.0 / 62.6 (22,968, 3.0 MB), 100: 33.7 / 61.5, 50: 30.8 / 58.7, 20: 25.6 / 53.4; on Mboshi dev
+(checked once each, no choice made on it) the type-measure choice gave 33.8 / 59.4 uncapped and
+31.6 / 57.7 at cap 200. A 500k-token corpus with a Zipf vocabulary of 40k types keeps 258k of its
+~481k segments at cap 200: 67 MB at 128 dims (34 MB at 64) against 125 MB uncapped; even cap 20
+keeps 156k (41 MB), because most of those segments are rare types' (which any cap keeps whole).
 """
 
 from __future__ import annotations
@@ -179,11 +182,22 @@ def merged_top(word_lists: Sequence[Sequence[str]], k: int = 10) -> list[str]:
 
 
 VOTES = ((20, 0.02), (50, 0.05), (200, 0.03))  # (k, tau) tried by `calibrate`
-# at most this many exemplars of one type are kept (stored, and used on calibration): see `cap_per_type`
+# every training segment is an exemplar while there are at most MAX_EXEMPLARS; above that at most
+# MAX_PER_TYPE of one type are kept (stored, and used on calibration): `resolve_cap`, `cap_per_type`
+MAX_EXEMPLARS = 100_000
 MAX_PER_TYPE = 200
+AUTO = "auto"
 # held-out segments scored by `calibrate` at most (an evenly spaced subset of the held-out utterances' ones)
 MAX_QUERIES = 5000
 BYTES_PER_VALUE = 2  # exemplars are stored in float16
+
+
+def resolve_cap(n_segments: int, max_per_type: int | str | None = AUTO) -> int | None:
+    """The per-type cap for `n_segments` training segments: `max_per_type` as given, or for AUTO none
+    (every segment kept) up to MAX_EXEMPLARS segments and MAX_PER_TYPE above."""
+    if max_per_type != AUTO:
+        return max_per_type
+    return None if n_segments <= MAX_EXEMPLARS else MAX_PER_TYPE
 
 
 def cap_per_type(types: np.ndarray, max_per_type: int | None = MAX_PER_TYPE) -> np.ndarray:
@@ -213,7 +227,7 @@ def stored_megabytes(n: int, dim: int) -> float:
 def calibrate(enc: np.ndarray, types: np.ndarray, n_types: int, groups: Sequence[str],
               truths: Sequence[str] | None = None, type_words: Callable[[int], list[str]] | None = None,
               candidates: Sequence[int] = (1, 3, 5, 10, 20), fraction: float = 0.1, k: int = 10,
-              votes: Sequence[tuple[int, float]] = VOTES, max_per_type: int | None = MAX_PER_TYPE,
+              votes: Sequence[tuple[int, float]] = VOTES, max_per_type: int | str | None = AUTO,
               max_queries: int | None = MAX_QUERIES, chunk: int = 256) -> dict:
     """Choose how a clip's nearest types are found and how many are merged, on held-out training
     segments (never on a dev or test split).
@@ -221,8 +235,8 @@ def calibrate(enc: np.ndarray, types: np.ndarray, n_types: int, groups: Sequence
     enc, types: unit encodings of the training segments and their type rows; groups: each
     segment's utterance (a `fraction` of utterances is held out, `held_out_mask`; of their
     segments at most `max_queries`, evenly spaced, are scored). Centroids (from every kept segment)
-    and exemplars (at most `max_per_type` of each type's kept segments, `cap_per_type`: what
-    `add_to_encoder` stores) are rebuilt from the other utterances only, so a held-out segment is
+    and exemplars (at most `max_per_type` of each type's kept segments, `cap_per_type`, AUTO:
+    `resolve_cap` of all the segments given, as `attach` stores them) are rebuilt from the other utterances only, so a held-out segment is
     scored like a new clip.
 
     Two measures, one path:
@@ -247,6 +261,7 @@ def calibrate(enc: np.ndarray, types: np.ndarray, n_types: int, groups: Sequence
         truths = [int(t) for t in types]
         type_words = lambda row: [row]  # noqa: E731 - a type's own row is its one "word"
     types = np.asarray(types)
+    max_per_type = resolve_cap(len(types), max_per_type)
     cal = held_out_mask(groups, fraction)
     fit = np.flatnonzero(~cal)
     if not cal.any() or not len(fit):
@@ -297,9 +312,9 @@ def calibrate(enc: np.ndarray, types: np.ndarray, n_types: int, groups: Sequence
 
 def attach(weights: dict, config: dict, exemplars: np.ndarray | None, types: np.ndarray | None,
            type_candidates: int | None = None, note: str = "", votes: dict | None = None,
-           max_per_type: int | None = MAX_PER_TYPE) -> tuple[dict, dict]:
+           max_per_type: int | str | None = AUTO) -> tuple[dict, dict]:
     """(weights, config) of a unit-skipgram encoder with these exemplars (at most `max_per_type` of
-    each type, `cap_per_type`), replacing any it had (exemplars None: none, centroids only), and the
+    each type, `cap_per_type`; AUTO: `resolve_cap`), replacing any it had (exemplars None: none, centroids only), and the
     chosen `type_candidates` and `votes` {"k", "tau"}; new dicts, the given ones are not changed.
     What `add_to_encoder` and a speech space's training (core.speech.project_space) both store."""
     from core.errors import WordbridgeError
@@ -312,6 +327,7 @@ def attach(weights: dict, config: dict, exemplars: np.ndarray | None, types: np.
         problem = check_exemplars(exemplars, types, *np.asarray(weights["assign_centroids"]).shape)
         if problem:
             raise WordbridgeError(f"cannot store exemplars: {problem}")
+        max_per_type = resolve_cap(len(types), max_per_type)
         keep = cap_per_type(np.asarray(types), max_per_type)
         weights[EXEMPLARS] = _unit(np.asarray(exemplars)[keep]).astype(np.float16)
         weights[EXEMPLAR_TYPES] = np.asarray(types, dtype=np.int32)[keep]
@@ -326,7 +342,7 @@ def attach(weights: dict, config: dict, exemplars: np.ndarray | None, types: np.
 
 def add_to_encoder(project, exemplars: np.ndarray | None, types: np.ndarray | None,
                    type_candidates: int | None = None, encoder_id: str | None = None, note: str = "",
-                   votes: dict | None = None, max_per_type: int | None = MAX_PER_TYPE) -> dict:
+                   votes: dict | None = None, max_per_type: int | str | None = AUTO) -> dict:
     """Store exemplars (and the chosen `type_candidates`) in a project's type encoder (`attach`),
     replacing any it had (exemplars None: remove them, keep centroids only); the app's clip path
     (ClipEncoder, ClipClassifier) uses them from the next load; `votes` {"k", "tau"}: order types
@@ -375,7 +391,7 @@ def training_segments(run_dir, store, exclude_held_out: bool = True) -> tuple[np
 
 
 def for_training_run(run_dir, store, learner: str, grouping: str, n_types: int, exclude_held_out: bool = True,
-                     max_per_type: int | None = MAX_PER_TYPE) -> dict:
+                     max_per_type: int | str | None = AUTO) -> dict:
     """Type exemplars for a speech space as it is trained (no map yet): `calibrate` on TYPE accuracy
     of held-out training utterances chooses centroids or exemplars (and votes) and the number of
     merged types. Returns {"stored": False, "why"} when the space gets none (not unit-skipgram, or a
@@ -386,6 +402,7 @@ def for_training_run(run_dir, store, learner: str, grouping: str, n_types: int, 
     if grouping != "A":
         return {"stored": False, "why": NOT_FOR_KMEANS.format(grouping=grouping)}
     enc, types, groups = training_segments(run_dir, store, exclude_held_out)
+    max_per_type = resolve_cap(len(types), max_per_type)
     try:
         result = calibrate(enc, types, n_types, groups, max_per_type=max_per_type)
     except ValueError:  # no utterance held out (or none kept)
