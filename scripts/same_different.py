@@ -8,8 +8,9 @@ Sets: held-out synthetic voices (SYNTHETIC espeak-ng: the most frequent KJV word
 voices no build uses), speechocean762 test speakers (forced-alignment segments,
 build/so762/segments_test.tsv), Mboshi dev (the corpus's "silver" word times), mboshi-train (the
 same from the train split: for choices such as an ssl layer, never made on dev). Front ends: mfcc,
-speech-embedding, ssl:PATH (a checkpoint, `--ssl-layer` or the file's layer); distances: dtw (frame-level cosine DTW, length-normalised) and mean (cosine of
-mean-pooled frames). Writes OUT/metrics.json and OUT/config.json; frames are cached in --cache.
+speech-embedding, ssl:PATH (a checkpoint, `--ssl-layer` or the file's layer); distances: dtw
+(frame-level cosine DTW, length-normalised) and mean (cosine of mean-pooled frames). Writes
+OUT/metrics.json and OUT/config.json; frames are cached in --cache.
 """
 
 from __future__ import annotations
