@@ -58,6 +58,11 @@ SOURCES: dict[str, tuple[str, list]] = {
     # the H100 one of session 10 stayed on the device machine)
     **{key: ("2026-12-06-s11-cpu-mboshi-ranking", [key]) for key in (
         "mboshi.dev.word_top1", "mboshi.dev.word_top10", "mboshi.dev.most_frequent_top1")},
+    # cross-speaker same-different AP (x 100) on Mboshi dev: the self-supervised front end trained
+    # here on Mboshi train audio (issue 18, session 11) and MFCC in the same call
+    **{f"mboshi.same_different.{name}_dtw_ap": ("2026-12-06-s11-cpu-selfsup-frontend",
+                                               ["sets", "mboshi", front, "ap_dtw"])
+       for name, front in (("selfsup", "ssl:mboshi_s11.safetensors@L4"), ("mfcc", "mfcc"))},
     # spoken-term discovery on Mboshi dev (issue 18), energy-valley segments + k-means
     "mboshi.zrc.token_f": ("2026-12-06-s9-cpu-mboshi-zrc", ["systems", "energy_kmeans_all", "token_f"]),
     "mboshi.zrc.type_f": ("2026-12-06-s9-cpu-mboshi-zrc", ["systems", "energy_kmeans_all", "type_f"]),
