@@ -15,6 +15,8 @@ from core.project import Project
 from core.project.locking import manifest_lock
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import child_process  # noqa: E402
 
 WRITER = textwrap.dedent("""
     import sys
@@ -36,18 +38,8 @@ WRITER = textwrap.dedent("""
 
 
 def race(path: Path, n_spaces: int, n_settings: int) -> None:
-    script = WRITER.format(root=str(ROOT))
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), name, str(n_spaces), str(n_settings)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for name in ("a", "b")]
-    for proc in procs:
-        assert proc.stdout.readline() == "ready\n", proc.stderr.read()
-    for proc in procs:
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    for proc in procs:
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
+    child_process.race(WRITER.format(root=str(ROOT)), [[str(path), name, str(n_spaces), str(n_settings)]
+                                                       for name in ("a", "b")])
 
 
 @pytest.mark.slow

@@ -5,7 +5,6 @@ change re-reads the file under `core.project.locking.file_lock`, the manifest's 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -15,6 +14,8 @@ from app.settings import Settings
 from core.project.locking import file_lock
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import child_process  # noqa: E402
 
 WRITER = textwrap.dedent("""
     import sys
@@ -32,16 +33,7 @@ WRITER = textwrap.dedent("""
 def test_two_processes_changing_the_settings_lose_nothing(tmp_path):
     path = tmp_path / "config" / "settings.json"
     script = WRITER.format(root=str(ROOT))
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), name], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
-    for proc in procs:
-        assert proc.stdout.readline() == "ready\n", proc.stderr.read()
-    for proc in procs:
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    for proc in procs:
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
+    child_process.race(script, [[str(path), name] for name in ("a", "b")])
     data = json.loads(path.read_text(encoding="utf-8"))
     lost = sorted({f"{n}-{i}" for n in "ab" for i in range(50)} - set(data))
     assert lost == []  # 0 of 100 changes lost
