@@ -69,6 +69,10 @@ def import_heavy_libraries() -> None:
 
     import app.joint_view  # noqa: F401 - imports core.projection / retrieval
     import core.classify  # noqa: F401
+    # the settings file's lock (app/settings.py): saving the recent list on the GUI thread while a
+    # project opens imported core.project and filelock (with asyncio) there, ~45 ms of stall
+    import filelock  # noqa: F401
+    import core.project.locking  # noqa: F401
 
     try:  # the classifier's retrieval asks for faiss (optional): its import held the GIL ~60 ms while a project opened
         import faiss  # noqa: F401
