@@ -1,6 +1,6 @@
 """Rebuild the bundled demo project (resources/demo/) from the shared Bible texts, in one command.
 
-    .venv/bin/python scripts/build_demo.py [--data /work/shared/data] [--out resources/demo]
+    .venv/bin/python scripts/build_demo.py [--data ../shared/data] [--out resources/demo]
 
 What it makes (CPU only, about 23 minutes on a 2-core machine, 15 MB; the smaller session-3 demo,
 --tokens 50000 --chapters odd --speakers 10 --held-out 2 --text-tokens 200000, takes 4 minutes):
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -249,7 +250,10 @@ def main(argv=None) -> int:
     """Build the demo project; returns the exit status."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--data", default="/work/shared/data", help="folder with text/ and dicts/")
+    from core.pipeline.config import DEFAULT_DATA
+
+    p.add_argument("--data", default=os.environ.get("WORDBRIDGE_DATA", DEFAULT_DATA),
+                   help="folder with text/ and dicts/ ($WORDBRIDGE_DATA, else the repository's ../shared/data)")
     p.add_argument("--out", default=str(ROOT / "resources" / "demo"), help="demo project folder (replaced)")
     p.add_argument("--work", default=str(ROOT / "build" / "demo-work"), help="experiment run folder (cached stages)")
     p.add_argument("--tokens", type=int, default=500000, help="word tokens of synthetic speech")
