@@ -83,6 +83,19 @@ def open_window(qtbot, app_settings):
 
 
 @pytest.fixture
+def empty_project_window(qtbot, app_settings, tmp_path):
+    """A main window opened on a new, empty English project at tmp_path/proj (no classifier to wait for)."""
+    from app.main_window import MainWindow
+    from core.project.project import Project
+
+    Project.create(tmp_path / "proj", "empty test project", languages=["en"])
+    w = MainWindow(app_settings)
+    qtbot.addWidget(w, before_close_func=lambda w: w.finish_workers())
+    assert w.open_project(tmp_path / "proj")
+    return w
+
+
+@pytest.fixture
 def pca_project(tmp_path):
     """The app tests' 20-word fixture project (scripts/make_fixture_project.py, 10 distractors) with
     its aligned PCA joint layout, under tmp_path/proj."""

@@ -20,15 +20,8 @@ torch.set_num_threads(1)
 
 
 @pytest.fixture
-def window(qtbot, app_settings, tmp_path):
-    from app.main_window import MainWindow
-    from core.project.project import Project
-
-    Project.create(tmp_path / "proj", "corpus sources", languages=["en"])
-    w = MainWindow(app_settings)
-    qtbot.addWidget(w, before_close_func=lambda w: w.finish_workers())
-    assert w.open_project(tmp_path / "proj")
-    return w
+def window(empty_project_window):
+    return empty_project_window
 
 
 def _start(qtbot, dialog):

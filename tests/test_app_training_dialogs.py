@@ -50,15 +50,8 @@ def make_corpus(root: Path, n_files: int = 6) -> Path:
 
 
 @pytest.fixture
-def window(qtbot, app_settings, tmp_path):
-    from app.main_window import MainWindow
-    from core.project.project import Project
-
-    Project.create(tmp_path / "proj", "training test", languages=["en"])
-    w = MainWindow(app_settings)
-    qtbot.addWidget(w, before_close_func=lambda w: w.finish_workers())
-    assert w.open_project(tmp_path / "proj")
-    return w
+def window(empty_project_window):
+    return empty_project_window
 
 
 @pytest.fixture
