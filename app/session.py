@@ -122,11 +122,10 @@ class ProjectSession(QObject):
         """Process events until every clip given so far has its results, and the word clips of a split
         are stored (tests and benchmarks).
 
-        Events are processed with QEventLoop.processEvents (it returns a bool), not the static
-        QCoreApplication.processEvents: with PySide6 6.12 on Python 3.11 every call of a Qt function
-        that returns None (processEvents, QTest.qWait, QLabel.setText, ...) takes one reference from
-        None, and a loop that spun while a worker wrote files ran None's count down to 0
-        ("none_dealloc", exit 134)."""
+        Waits on the busy worker (or sleeps 2 ms) between rounds instead of spinning. (Found while
+        spinning: PySide6 6.12.0 on Python 3.11 takes a reference from None on every Qt call that
+        returns None and aborted with "none_dealloc"; the fix is the pin in constraints.txt,
+        tests/test_app_qt_binding.py.)"""
         import time
 
         from PySide6.QtCore import QDeadlineTimer, QEventLoop
