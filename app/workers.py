@@ -88,6 +88,14 @@ class Worker(QObject):
     def is_running(self) -> bool:
         return self._thread.isRunning()
 
+    def settled(self) -> bool:
+        """True once the thread has ended and the GUI thread has delivered everything it emitted.
+
+        Why: the thread's own `finished` reaches the reaper after the signals emitted in run() (one
+        event queue, in posting order), so this is later than every slot of finished/failed/done —
+        unlike waiting for `done` itself, which a listener connected after start() can miss."""
+        return self._thread.reaped
+
     def wait(self, ms: int = 10000) -> bool:
         """Block until the thread ends (used on close and in tests)."""
         return self._thread.wait(ms)
@@ -97,6 +105,7 @@ class _Thread(QThread):
     def __init__(self, target: Callable[[], None]):
         super().__init__()
         self._target = target
+        self.reaped = False  # set in the GUI thread by _Reaper.reap
 
     def run(self) -> None:  # noqa: D401 - Qt API
         self._target()
@@ -122,3 +131,4 @@ class _Reaper(QObject):
         if thread in _LIVE:
             thread.wait()
             _LIVE.discard(thread)
+            thread.reaped = True

@@ -67,6 +67,19 @@ def window(qtbot, app_settings):
 
 
 @pytest.fixture
+def settle(qtbot):
+    """`settle(worker, timeout_ms)` waits until an app Worker has ended and the GUI thread has run
+    every slot of what it emitted (Worker.settled). Waiting with qtbot.waitSignal(worker.done) after
+    the app started the worker misses a job that ends first — a fresh-clone CI run failed that way."""
+
+    def wait(worker, timeout: int = 30000):
+        assert worker is not None, "no worker was started"
+        qtbot.waitUntil(worker.settled, timeout=timeout)
+
+    return wait
+
+
+@pytest.fixture
 def open_window(qtbot, app_settings):
     """A factory: `open_window(root)` is a new main window opened on the project at `root`, once its
     classifier has loaded (a second call on the same project is a restart)."""

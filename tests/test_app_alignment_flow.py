@@ -125,7 +125,7 @@ def test_align_form_asks_before_replacing_then_revert_restores(qtbot, window, an
     assert np.array_equal(project.mapping(MAP).W, before)
 
 
-def test_refine_whose_criterion_drops_asks_and_no_puts_the_old_map_back(qtbot, window, monkeypatch):
+def test_refine_whose_criterion_drops_asks_and_no_puts_the_old_map_back(qtbot, settle, window, monkeypatch):
     import core.refine_pairs as refine_pairs
     from core.refine_pairs import RefineResult
 
@@ -142,8 +142,7 @@ def test_refine_whose_criterion_drops_asks_and_no_puts_the_old_map_back(qtbot, w
     asked = []
     monkeypatch.setattr(window.lexicon, "ask_keep_worse", lambda result: asked.append(result) or False)
     worker = window.lexicon.refine()
-    with qtbot.waitSignal(worker.done, timeout=20000):
-        pass
+    settle(worker, 20000)
     qtbot.waitUntil(lambda: bool(asked), timeout=5000)
     assert np.array_equal(project.mapping(MAP).W, before)
     assert "put back" in window.lexicon.criterion.text()

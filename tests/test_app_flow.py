@@ -85,7 +85,7 @@ def _select(lex, speech_type):
     return row
 
 
-def test_lexicon_confirm_correct_and_refine(qtbot, window, project):
+def test_lexicon_confirm_correct_and_refine(qtbot, settle, window, project):
     _open(qtbot, window, project)
     lex = window.lexicon
     qtbot.waitUntil(lambda: lex.model.rowCount() == 24, timeout=5000)
@@ -98,8 +98,7 @@ def test_lexicon_confirm_correct_and_refine(qtbot, window, project):
     pairs = project.confirmed_pairs()
     assert len(pairs) == 8 and {p.text_word for p in pairs} == set(fixture.EN[:8])
     worker = lex.refine()
-    with qtbot.waitSignal(worker.done, timeout=30000):
-        pass
+    settle(worker, 30000)
     result = lex.last_refine
     assert result is not None, lex.criterion.text()
     assert result.n_pairs == 8

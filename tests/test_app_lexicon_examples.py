@@ -47,7 +47,7 @@ def test_play_a_speech_types_example_clips(qtbot, window, monkeypatch):
     assert lex.play_examples("s005") == 0 and "No clips" in lex.info.text()
 
 
-def test_import_annotated_recording_from_the_menu(qtbot, window, tmp_path, monkeypatch):
+def test_import_annotated_recording_from_the_menu(qtbot, settle, window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: pytest.fail(text))
@@ -63,8 +63,7 @@ def test_import_annotated_recording_from_the_menu(qtbot, window, tmp_path, monke
     actions = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
     assert "&Import annotated recording…" in actions
     worker = window.import_annotated(str(tmp_path / "utt.TextGrid"))
-    with qtbot.waitSignal(worker.done, timeout=10000):
-        pass
+    settle(worker, 10000)
     qtbot.waitUntil(lambda: window.recordings.model.rowCount() == 1, timeout=5000)
     rid = window.session.project.recordings()[0].id
     assert [s.label for s in window.session.project.segments(rid)] == ["fire", "stone"]

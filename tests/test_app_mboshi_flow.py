@@ -101,7 +101,7 @@ def _add_text_space(qtbot, window, path: Path, language: str) -> None:
     _wait_job(qtbot, dialog.start())
 
 
-def test_mboshi_slice_start_to_end_in_the_app(qtbot, app_settings, tmp_path, answers):
+def test_mboshi_slice_start_to_end_in_the_app(qtbot, settle, app_settings, tmp_path, answers):
     from app.main_window import MainWindow
     from core.label_export import read_annotation
     from core.lexicon_export import Interval, write_textgrid
@@ -179,8 +179,7 @@ def test_mboshi_slice_start_to_end_in_the_app(qtbot, app_settings, tmp_path, ans
 
     # Refine with the confirmed pairs (in the background)
     worker = lex.refine()
-    with qtbot.waitSignal(worker.done, timeout=30000):
-        pass
+    settle(worker, 30000)
     assert lex.last_refine is not None and lex.last_refine.n_pairs == 4, lex.criterion.text()
     qtbot.waitUntil(lambda: window.session.classifier is not None and lex.model.rowCount() == len(LEXICON),
                     timeout=30000)
@@ -198,8 +197,7 @@ def test_mboshi_slice_start_to_end_in_the_app(qtbot, app_settings, tmp_path, ans
     write_textgrid(folder / f"{dev_utt}.TextGrid", {"words": [Interval(float(s), float(e), w) for _, s, e, w in given]},
                    len(samples) / sr)
     importing = window.import_annotated(str(folder / f"{dev_utt}.TextGrid"))
-    with qtbot.waitSignal(importing.done, timeout=15000):
-        pass
+    settle(importing, 15000)
     assert len(project.recordings()) == 1 and len(project.segments(project.recordings()[0].id)) == len(given)
 
     # Export labels…: TextGrid (tier "words") + ELAN .eaf + WAV, read back by our own reader

@@ -27,7 +27,7 @@ def _column(panel, name):
     return [panel.model.data(panel.model.index(r, COLUMNS.index(name))) for r in range(panel.model.rowCount())]
 
 
-def test_batch_import_fills_the_list_in_a_worker(qtbot, open_window, project, tmp_path):
+def test_batch_import_fills_the_list_in_a_worker(qtbot, settle, open_window, project, tmp_path):
     from core.audio import save_wav
 
     w = open_window(project.root)
@@ -36,8 +36,7 @@ def test_batch_import_fills_the_list_in_a_worker(qtbot, open_window, project, tm
     paths = [str(save_wav(tmp_path / f"c{i}.wav", fixture.tone_clip(i, seed=5), 16000)) for i in (2, 4, 6)]
     worker = panel.import_files(paths)
     assert worker is not None
-    with qtbot.waitSignal(worker.done, timeout=20000):
-        pass
+    settle(worker, 20000)
     qtbot.waitUntil(lambda: panel.model.rowCount() == 3, timeout=5000)
     assert [t.split(" (")[0] for t in _column(panel, "Top results")] == [fixture.EN[i] for i in (2, 4, 6)]
     assert _column(panel, "Confidence") == ["", "", ""]  # the classification has none yet

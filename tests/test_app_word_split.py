@@ -42,7 +42,7 @@ def _select(panel, row):
     panel.table.setCurrentIndex(panel.model.index(row, 1))
 
 
-def test_split_into_words_lists_each_word_classified_in_the_worker_and_undo(qtbot, open_window, project, answers):
+def test_split_into_words_lists_each_word_classified_in_the_worker_and_undo(qtbot, settle, open_window, project, answers):
     from PySide6.QtWidgets import QMessageBox
 
     from app.recorder_widget import Clip
@@ -89,8 +89,7 @@ def test_split_into_words_lists_each_word_classified_in_the_worker_and_undo(qtbo
     assert p2.buttons["Undo split"].isEnabled()
     worker = p2.undo_split_selected()
     assert worker is not None and "Remove the 3 word clips" in asked[-1]
-    with qtbot.waitSignal(worker.done, timeout=10000):
-        pass
+    settle(worker, 10000)
     qtbot.waitUntil(lambda: p2.model.rowCount() == 1, timeout=5000)
     assert [r.id for r in project.recordings()] == [rid] and p2.model.rows[0].split_into == 0
     assert p2.model.rows[0].top  # the clip's own results are still there

@@ -66,3 +66,24 @@ def test_a_dropped_worker_finishes_and_is_reaped(with_parent):
     assert "ran 1 live 0" in proc.stdout
     assert "Destroyed while thread" not in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_settled_comes_after_every_slot_of_a_job_that_ended_at_once(qtbot):
+    """A job that fails at once ends before a test could connect to `done`; `settled()` still turns
+    true, and only after the slots connected before start() have run (the reaper's event is last)."""
+    from app.workers import Worker
+    from core.errors import WordbridgeError
+
+    def fails(progress=None):
+        raise WordbridgeError("no such project folder: x")
+
+    seen = []
+    worker = Worker(fails)
+    worker.failed.connect(seen.append)
+    worker.done.connect(lambda: seen.append("done"))
+    assert not worker.settled()
+    worker.start()
+    worker.wait(5000)  # the job has ended; its signals are still queued for the GUI thread
+    assert seen == [] and not worker.settled()
+    qtbot.waitUntil(worker.settled, timeout=5000)
+    assert seen == ["no such project folder: x", "done"]
