@@ -13,13 +13,22 @@ leaves the previous checkpoint valid. Nothing is pickled.
 
 Several GPUs: launch with `torchrun --nproc_per_node=N`; every rank takes its share of each
 epoch's batches and DistributedDataParallel averages the gradients (NCCL on CUDA, gloo on CPU).
+Cancel with several ranks: every step all-reduces a stop flag (MAX over the ranks, on the CPU
+through gloo, started before the step and read after it, so it costs no GPU sync), so a Cancel on
+any rank stops every rank after the same step; rank 0 writes the checkpoint and every rank raises
+`Cancelled`. During training SIGINT (Ctrl-C; torchrun forwards it to every worker) sets the flag
+instead of interrupting a step; a second SIGINT interrupts at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,51 +189,125 @@ def train(task, settings: LoopSettings, ckpt_dir: str | Path, progress: Progress
                 "running_sum": running_sum, "running_n": running_n})
         barrier(ctx)
 
-    net.train()
-    while epoch < settings.epochs:
-        plan = shard_plan(task.plan(epoch), ctx.rank, ctx.world)
-        per_epoch = len(plan)
-        total = per_epoch * settings.epochs
-        for spec, batch in _batches(task, plan, batch_in_epoch, step, settings, ctx, device):
-            try:
-                progress.check()  # between steps: the state is whole, so Cancel keeps every step done
-            except Cancelled:
-                if ctx.world == 1 and step > state.get("step", 0):  # all ranks would have to agree
+    with _StopFlag(ctx, progress) as stop_flag:
+        net.train()
+        while epoch < settings.epochs:
+            plan = shard_plan(task.plan(epoch), ctx.rank, ctx.world)
+            per_epoch = len(plan)
+            total = per_epoch * settings.epochs
+            for spec, batch in _batches(task, plan, batch_in_epoch, step, settings, ctx, device):
+                if ctx.world == 1:
+                    try:
+                        progress.check()  # between steps: the state is whole, so Cancel keeps every step done
+                    except Cancelled:
+                        if step > state.get("step", 0):
+                            save()
+                            log(f"{settings.name}: cancelled; checkpoint at step {step} (rerun to resume)")
+                        raise
+                else:
+                    stop_flag.start()  # this rank's Cancel, all-reduced while the step runs
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                    loss = net(batch)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if settings.grad_clip > 0:
+                    nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
+                optimizer.step()
+                step += 1
+                batch_in_epoch += 1
+                samples += _spec_size(spec)
+                running += loss.detach().float()
+                running_n += 1
+                if step == first_step + 1 and device.type == "cpu" and ctx.is_main:
+                    log(estimate_line(settings.name, time.time() - started, total - step))
+                stopping = settings.stop_after_steps is not None and step >= settings.stop_after_steps
+                if step % settings.log_every == 0 or batch_in_epoch == per_epoch:
+                    mean = _mean_over_ranks(running / running_n, ctx)
+                    if not math.isfinite(mean):
+                        raise WordbridgeError(f"{settings.name}: loss became {mean} at step {step} "
+                                              "(lower the learning rate or use --precision fp32)")
+                    history.append([step, epoch, mean])
+                    running, running_n = torch.zeros((), device=device), 0
+                    progress.update(step, total, loss=mean, epoch=epoch + 1)
+                if ctx.world > 1 and stop_flag.agreed():  # the same answer on every rank
                     save()
                     log(f"{settings.name}: cancelled; checkpoint at step {step} (rerun to resume)")
-                raise
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                loss = net(batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if settings.grad_clip > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
-            optimizer.step()
-            step += 1
-            batch_in_epoch += 1
-            samples += _spec_size(spec)
-            running += loss.detach().float()
-            running_n += 1
-            if step == first_step + 1 and device.type == "cpu" and ctx.is_main:
-                log(estimate_line(settings.name, time.time() - started, total - step))
-            stopping = settings.stop_after_steps is not None and step >= settings.stop_after_steps
-            if step % settings.log_every == 0 or batch_in_epoch == per_epoch:
-                mean = _mean_over_ranks(running / running_n, ctx)
-                if not math.isfinite(mean):
-                    raise WordbridgeError(f"{settings.name}: loss became {mean} at step {step} "
-                                          "(lower the learning rate or use --precision fp32)")
-                history.append([step, epoch, mean])
-                running, running_n = torch.zeros((), device=device), 0
-                progress.update(step, total, loss=mean, epoch=epoch + 1)
-            if step % settings.checkpoint_every == 0:
-                save()
-            if stopping:
-                save()
-                return TrainResult(step, epoch, False, history, time.time() - started, samples)
-        epoch += 1
-        batch_in_epoch = 0
-        save(finished=epoch >= settings.epochs)
+                    raise Cancelled()
+                if step % settings.checkpoint_every == 0:
+                    save()
+                if stopping:
+                    save()
+                    return TrainResult(step, epoch, False, history, time.time() - started, samples)
+            epoch += 1
+            batch_in_epoch = 0
+            save(finished=epoch >= settings.epochs)
     return TrainResult(step, epoch, True, history, time.time() - started, samples)
+
+
+class _StopFlag:
+    """Whether any rank was cancelled, agreed on by all ranks after every step (several ranks only).
+
+    `start()` (before a step) reads this rank's Cancel and starts an all-reduce (MAX) of it;
+    `agreed()` (after the step) waits for the result, which is the same on every rank. The flag
+    travels on the CPU through gloo (a gloo group beside an NCCL one), so it never syncs the GPU.
+    While it is open in the main thread, SIGINT sets this rank's Cancel instead of raising
+    KeyboardInterrupt mid-step (a second SIGINT still does); the previous handler comes back after."""
+
+    def __init__(self, ctx: DistContext, progress: Progress):
+        self.ctx, self.progress = ctx, progress
+        self.group = self.work = self.flag = None
+        self.previous = None
+
+    def __enter__(self):
+        if self.ctx.world <= 1:
+            return self
+        import torch.distributed as dist
+
+        if dist.get_backend() != "gloo":
+            self.group = dist.new_group(backend="gloo")  # every rank calls train(), so every rank gets here
+        # (a handler installed outside Python, getsignal None, could not be put back: leave it)
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not None:
+            self.previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+        if self.work is not None:  # an error mid-step: don't wait on ranks that may be gone
+            self.work = self.group = None
+        if self.group is not None:
+            import torch.distributed as dist
+
+            with contextlib.suppress(Exception):
+                dist.destroy_process_group(self.group)
+            self.group = None
+        return False
+
+    def _on_interrupt(self, signum, frame):
+        if self.progress._cancel.is_set():  # noqa: SLF001 - a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        print(f"\ninterrupted (rank {self.ctx.rank}): stopping every rank after this step with a checkpoint "
+              "(Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+        self.progress.cancel()
+
+    def start(self) -> None:
+        import torch.distributed as dist
+
+        try:
+            self.progress.check()
+            mine = 0
+        except Cancelled:
+            mine = 1
+        self.flag = torch.tensor([mine], dtype=torch.int32)
+        self.work = dist.all_reduce(self.flag, op=dist.ReduceOp.MAX, group=self.group, async_op=True)
+
+    def agreed(self) -> bool:
+        if self.work is None:
+            return False
+        self.work.wait()
+        self.work = None
+        return bool(self.flag.item())
 
 
 def estimate_line(name: str, seconds_per_step: float, steps_left: int) -> str:
