@@ -19,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main(argv=None) -> int:
-    """Parse arguments, convert, print the output path and its tensors' count."""
+    """Parse arguments, convert, print the output path and its tensors' count. The file is read back
+    through core.atomic (the project's one safetensors reader: a damaged file is one line)."""
+    from core.atomic import load_safetensors
     from core.errors import WordbridgeError
     from core.frontends.speech_embedding import convert_openwakeword
 
@@ -30,13 +32,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         path = convert_openwakeword(args.out, args.models_dir)
+        n = len(load_safetensors(path))
     except WordbridgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as fh:
-        n = len(list(fh.keys()))
     print(f"wrote {path}: {n} tensors; use it with WORDBRIDGE_SPEECH_EMBEDDING={path}")
     return 0
 

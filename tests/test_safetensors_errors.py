@@ -105,3 +105,25 @@ def test_mappings_project_arrays_and_type_spaces_read_through_one_reader(tmp_pat
         message = str(info.value)
         assert f"{ENCODER_FILE}: damaged or truncated safetensors file (" in message, (read, message)
         assert "\n" not in message
+
+
+def test_no_module_but_core_atomic_imports_safetensors():
+    """Every safetensors file the program (core/, app/, scripts/, experiments/, main.py) reads or
+    writes goes through core.atomic, the one module importing safetensors: its errors (a full disk,
+    a file-size limit, a truncated file) are one line everywhere, scripts included."""
+    import ast
+
+    files = [ROOT / "main.py"] + [p for folder in ("core", "app", "scripts", "experiments")
+                                  for p in sorted((ROOT / folder).rglob("*.py"))]
+    offenders = []
+    for path in files:
+        if path == ROOT / "core" / "atomic.py" or "__pycache__" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                     else [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
+            if any(name == "safetensors" or name.startswith("safetensors.") for name in names):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert (ROOT / "scripts" / "convert_speech_embedding.py") in files
+    assert not offenders, f"import safetensors outside core/atomic.py: {offenders}"
