@@ -176,7 +176,7 @@ def clip_embedder(project, encoder_id: str | None = None):
     from core.speech import encode
 
     weights, config = project.encoder(entry.id)
-    return encode.clip_embedder(weights, config)
+    return encode.clip_embedder(weights, config, root=project.root)
 
 
 @dataclass

@@ -9,8 +9,10 @@
 3. Concatenate the shards into one memory-mapped features.npy, write the arrays and the segment
    table, and write header.json last. Then remove .build/.
 A store inside a project (`project_root`, or an --out of the form <project>/corpora/<name>) holds no
-absolute local path (issue 17): its settings name the source relative to the project when inside
-it, else by its folder name plus a fingerprint of its absolute path ("source_fingerprint", so a
+absolute local path (issue 17): an ssl front end's checkpoint is copied into the project and named
+relative to it (outside a project: by its file name; core.frontends.frontend_record); its settings
+name the source relative to the project when inside it, else by its folder name plus a fingerprint
+of its absolute path ("source_fingerprint", so a
 rerun on this machine still finds the same build and a same-named folder elsewhere does not); the
 segment table names each audio file relative to the source folder; the reports' examples are
 rewritten the same way (core.project.paths.LocalPaths). The build's own .build/segments.jsonl
@@ -47,7 +49,7 @@ from core.corpus.readers import READERS, corpus_metadata, merge_metadata, read_c
 from core.corpus.report import ReadReport
 from core.errors import InputFileError, WordbridgeError
 from core.features import FeatureConfig, extract_features, span_frames
-from core.frontends import FrontEnd, make_frontend
+from core.frontends import FrontEnd, frontend_record, make_frontend
 from core.frontends.mfcc import MfccFrontEnd
 from core.progress import Progress, ensure
 from core.project.paths import LocalPaths, looks_absolute
@@ -115,6 +117,8 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
     local = None if project_root is None else corpus_paths(project_root, source, options)
     if local is not None:
         settings = portable_settings(settings, local)
+    if "frontend" in settings:  # an ssl checkpoint: copied into the project, or named by its file name
+        settings = {**settings, "frontend": frontend_record(settings["frontend"], project_root, near=(out,))}
     # one build per store folder at a time; under that lock whatever an earlier, killed build left
     # in the folder (a store-sized temporary features file, a set half renamed) is finished or removed
     with run_folder_lock(out):
@@ -148,7 +152,8 @@ def corpus_paths(project_root, source, options: dict | None) -> LocalPaths:
 def portable_settings(settings: dict, local: LocalPaths) -> dict:
     """Build settings as a project store records them: no absolute path, plus the fingerprint of the
     outside folders (the comparison that decides "resume / up to date" still tells them apart). The
-    front end's record is kept as it is (an ssl checkpoint's path is needed to encode new clips)."""
+    front end's record is left to `core.frontends.frontend_record` (an ssl checkpoint is copied
+    into the project and named relative to it)."""
     out = {key: (value if key == "frontend" else local.value(value)) for key, value in settings.items()}
     if local.fingerprint:
         out["source_fingerprint"] = local.fingerprint
@@ -216,10 +221,10 @@ def _finished_store(out: Path, settings: dict, overwrite: bool, legacy: dict | N
         return None
     store = FeatureStore.open(out)
     recorded = store.header.get("build_settings")
-    if recorded != settings and not (local is not None and recorded == legacy):
+    if recorded != settings and recorded != legacy:
         raise WordbridgeError(f"{out}: a feature store built with other settings is already there "
                               f"(use --overwrite to replace it, or choose another --out)")
-    if recorded != settings:  # a project store written before issue 17: rewrite what it records, portably
+    if recorded != settings and local is not None:  # a project store written before issue 17: rewrite it portably
         _make_portable(store, settings, source, local)
         store = FeatureStore.open(out)
     return BuildResult(out, store.n_segments, ReadReport.from_dict(store.header.get("read_report", {})),
@@ -232,6 +237,7 @@ def _make_portable(store: FeatureStore, settings: dict, source: Path, local: Loc
     table first: killed in between, the header still says "other settings" and the next run redoes it)."""
     header = dict(store.header)
     header = {key: (value if key == "frontend" else local.value(value)) for key, value in header.items()}
+    header["frontend"] = settings.get("frontend", header.get("frontend"))
     header["build_settings"] = settings
     header["metadata"] = {**header.get("metadata", {}), "source": settings["source"]}
     _stored_audio(store.table, source, local).save(store.path / "segments.jsonl")
@@ -282,7 +288,7 @@ def _plan(source, out, work, reader, options, settings, overwrite, progress, leg
     plan_file = work / "plan.json"
     if plan_file.is_file():
         plan = json.loads(plan_file.read_text(encoding="utf-8"))
-        if plan.get("settings") == settings or (local is not None and plan.get("settings") == legacy):
+        if plan.get("settings") in (settings, legacy):
             table = _joined_audio(SegmentTable.load(work / "segments.jsonl"), source)
             return table, ReadReport.from_dict(plan["read_report"])
         if not overwrite:
@@ -464,7 +470,7 @@ def _finalize(out, work, table, shards, frontend, settings, read_report, meta, p
     header = {
         "format": FORMAT, "version": VERSION,
         "feature_config": frontend.features.to_dict() if isinstance(frontend, MfccFrontEnd) else None,
-        "frontend": frontend.config(),
+        "frontend": settings.get("frontend", frontend.config()),  # an ssl checkpoint: `frontend_record`
         "n_segments": len(kept), "dim": frontend.dim, "n_frames": total,
         "n_utterances": int(kept_table.utterance_ids().max()) + 1,
         "n_labelled": len(labels), "n_word_types": len(set(labels)),
@@ -475,7 +481,7 @@ def _finalize(out, work, table, shards, frontend, settings, read_report, meta, p
         "build_settings": settings,
         "read_report": read_report.to_dict(), "build_report": build_report.to_dict(),
     }
-    if local is not None:  # a project's store: no absolute local path (the front end's record excepted)
+    if local is not None:  # a project's store: no absolute local path (the front end's record is one already)
         header = {key: (value if key == "frontend" else local.value(value)) for key, value in header.items()}
     # every file of the store is written under a temporary name first and they replace an older
     # store together (header.json last): a full disk at any of them leaves the older store whole

@@ -123,10 +123,16 @@ class FeatureStore:
 
     @property
     def frontend(self):
-        """The store's `core.frontends.FrontEnd` (stores written before front ends existed: MFCC)."""
+        """The store's `core.frontends.FrontEnd` (stores written before front ends existed: MFCC). An
+        ssl checkpoint is found relative to the store's project (`<project>/corpora/<name>`), else
+        beside the store (core.frontends.ssl_checkpoint.locate_checkpoint)."""
         from core.frontends import frontend_from_record
 
-        return frontend_from_record(self.header.get("frontend"), self.header.get("feature_config"))
+        folder = Path(self.path).absolute()
+        in_project = folder.parent.name == "corpora" and (folder.parent.parent / "wordbridge.json").is_file()
+        return frontend_from_record(self.header.get("frontend"), self.header.get("feature_config"),
+                                    root=folder.parent.parent if in_project else None,
+                                    near=(folder, folder.parent))
 
     @property
     def metadata(self) -> dict:

@@ -10,6 +10,12 @@ A speech space's encoder config and a feature store's header record `frontend.co
 `make_frontend(config)` rebuilds the same front end, so new clips are embedded the way the
 space was built. Old configs without a front end are FeatureConfig dicts: `frontend_from_record`
 reads both.
+
+An ssl front end's record names its checkpoint file without an absolute local path (issue 17):
+`frontend_record(config, root)` is what a store header or an encoder config writes down (in a
+project, the checkpoint is copied into it), and `make_frontend` / `frontend_from_record` take the
+`root` (project folder) and `near` (other folders, e.g. a store's) to find the file again; see
+core.frontends.ssl_checkpoint.
 """
 
 from __future__ import annotations
@@ -17,33 +23,35 @@ from __future__ import annotations
 from core.errors import WordbridgeError
 from core.frontends.base import FrontEnd
 
-__all__ = ["FRONTENDS", "FrontEnd", "make_frontend", "frontend_from_record", "parse_frontend_spec"]
+__all__ = ["FRONTENDS", "FrontEnd", "make_frontend", "frontend_from_record", "frontend_record", "parse_frontend_spec"]
 
 
-def _mfcc(config):
+def _mfcc(config, **_where):
     from core.frontends.mfcc import MfccFrontEnd
 
     return MfccFrontEnd.from_config(config)
 
 
-def _speech_embedding(config):
+def _speech_embedding(config, **_where):
     from core.frontends.speech_embedding import SpeechEmbeddingFrontEnd
 
     return SpeechEmbeddingFrontEnd.from_config(config)
 
 
-def _ssl(config):
+def _ssl(config, root=None, near=()):
     from core.frontends.ssl_checkpoint import SslFrontEnd
 
-    return SslFrontEnd.from_config(config)
+    return SslFrontEnd.from_config(config, root, near)
 
 
 # name → constructor from a config dict (modules are imported on first use: torch stays lazy)
 FRONTENDS = {"mfcc": _mfcc, "speech-embedding": _speech_embedding, "ssl": _ssl}
 
 
-def make_frontend(config: dict | None) -> FrontEnd:
-    """The front end a `FrontEnd.config()` dict describes (None or {} → the default MFCC front end)."""
+def make_frontend(config: dict | None, root=None, near=()) -> FrontEnd:
+    """The front end a `FrontEnd.config()` dict (or a stored record) describes (None or {} → the
+    default MFCC front end); an ssl checkpoint is looked for relative to the project `root` and in
+    the folders `near` (`core.frontends.ssl_checkpoint.locate_checkpoint`)."""
     if not config:
         config = {"name": "mfcc"}
     if not isinstance(config, dict):
@@ -51,16 +59,27 @@ def make_frontend(config: dict | None) -> FrontEnd:
     name = config.get("name")
     if name not in FRONTENDS:
         raise WordbridgeError(f"unknown front end {name!r} (choose from {', '.join(FRONTENDS)})")
-    return FRONTENDS[name](config)
+    return FRONTENDS[name](config, root=root, near=near)
 
 
-def frontend_from_record(frontend: dict | None, features: dict | None) -> FrontEnd:
+def frontend_record(config: dict | None, root=None, near=()) -> dict | None:
+    """What a store header or an encoder config records of a front end's `config()`: itself, except
+    an ssl checkpoint's path, relative to the project `root` (copied into the project when outside
+    it) or, outside a project, the file name (`core.frontends.ssl_checkpoint.checkpoint_record`)."""
+    if isinstance(config, dict) and config.get("name") == "ssl":
+        from core.frontends.ssl_checkpoint import checkpoint_record
+
+        return checkpoint_record(config, root, near)
+    return config
+
+
+def frontend_from_record(frontend: dict | None, features: dict | None, root=None, near=()) -> FrontEnd:
     """The front end of a stored encoder config or store header from its "frontend" and "features"
     entries: a non-MFCC "frontend" as it says; otherwise MFCC with the FeatureConfig dict
     `features` (the key configs written before front ends existed have, and still authoritative
-    for MFCC), else with the one inside "frontend"."""
+    for MFCC), else with the one inside "frontend". `root`, `near`: see `make_frontend`."""
     if frontend and (not isinstance(frontend, dict) or frontend.get("name") != "mfcc" or not features):
-        return make_frontend(frontend)
+        return make_frontend(frontend, root, near)
     from core.features import FeatureConfig
     from core.frontends.mfcc import MfccFrontEnd
 

@@ -15,6 +15,16 @@ Hyper-parameters: {"params": {wav2vec2_model kwargs}, "layer": 6, "normalize_wav
 (default: true for layer-norm extractors, as XLS-R / large models expect), and, for
 `provenance()`, optional "model", "licence", "trained_on"}.
 
+Where the checkpoint is recorded (issue 17). `config()` names the file by its absolute path (what
+this process reads, worker processes included); what a store header or a speech space's encoder
+config writes down is `checkpoint_record(config, root)`: in a project (`root`), the path relative
+to the project root, the file copied to `<project>/frontends/<name>-<sha256[:12]><suffix>` first
+when it lies outside the project (atomic, free space checked; a hyper-parameter file beside it is
+copied too); outside a project, its file name. Both keep the file's full "sha256". `locate_checkpoint`
+finds the file again at load time (relative to the project root, by name under frontends/, beside
+the store, in the folders of $WORDBRIDGE_SSL_CHECKPOINTS, or the file this process already read with
+that sha256) or says in one line that it is not there.
+
 Segments use their own audio ("own-audio", see core.frontends.base): the transformer sees the
 whole input, so a word cut out of running speech would otherwise carry its neighbours.
 Signals shorter than the convolutional receptive field (400 samples) are zero-padded to it.
@@ -24,8 +34,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -33,6 +45,8 @@ from core.errors import WordbridgeError
 from core.frontends.base import FrontEnd, check_keys, resolve_device
 
 META_KEY = "wordbridge_ssl"
+PROJECT_FOLDER = "frontends"  # where a project keeps its copies of ssl checkpoints
+SEARCH_ENV = "WORDBRIDGE_SSL_CHECKPOINTS"  # folders (os.pathsep-separated) searched for a store's checkpoint
 TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
 # torchaudio's parametrised weight norm vs the older weight_g / weight_v names
 _RENAMES = {"pos_conv_embed.conv.weight_g": "pos_conv_embed.conv.parametrizations.weight.original0",
@@ -55,7 +69,14 @@ def save_ssl_checkpoint(path, model, params: dict, layer: int, **info) -> Path:
 
 def read_checkpoint(path) -> tuple[dict, dict]:
     """(state dict of torch tensors, hyper-parameter dict) of a checkpoint file; see the module docstring."""
+    state, meta, _ = _read(path)
+    return state, meta
+
+
+def _read(path) -> tuple[dict, dict, Path | None]:
+    """`read_checkpoint` plus the hyper-parameter file beside the checkpoint it read (None: in the file)."""
     path = Path(path)
+    sidecar = None
     if not path.is_file():
         raise WordbridgeError(f"{path}: checkpoint not found")
     meta = None
@@ -76,13 +97,13 @@ def read_checkpoint(path) -> tuple[dict, dict]:
     if meta is None:
         for side in (Path(f"{path}.json"), path.with_suffix(".json")):
             if side.is_file():
-                meta = _parse_meta(side, side.read_text(encoding="utf-8"))
+                meta, sidecar = _parse_meta(side, side.read_text(encoding="utf-8")), side
                 break
     if meta is None:
         raise WordbridgeError(f"{path}: no hyper-parameters (metadata '{META_KEY}' or {path.name}.json beside it)")
     if not isinstance(meta.get("params"), dict):
         raise WordbridgeError(f"{path}: hyper-parameters need a 'params' object (wav2vec2_model arguments)")
-    return state, meta
+    return state, meta, sidecar
 
 
 def _read_torch(path: Path) -> tuple[dict, dict | None]:
@@ -154,11 +175,12 @@ class SslFrontEnd(FrontEnd):
     def __init__(self, path, layer: int | None = None, segment_margin_s: float = 0.0, sha256: str | None = None):
         """Read the checkpoint's hyper-parameters (weights load on first use); `layer` overrides the file's."""
         self.path = Path(path).expanduser().resolve()
-        state, meta = read_checkpoint(self.path)
+        state, meta, self.sidecar = _read(self.path)
         self.meta = meta
         self.sha256 = _sha256(self.path)
         if sha256 is not None and sha256 != self.sha256:
             raise WordbridgeError(f"{self.path}: checkpoint has changed since this space was built (sha256 differs)")
+        _KNOWN[self.sha256] = self.path
         params = meta["params"]
         n_layers = int(params.get("encoder_num_layers", 0))
         self.layer = int(layer if layer is not None else meta.get("layer", n_layers))
@@ -178,12 +200,14 @@ class SslFrontEnd(FrontEnd):
         _remember((str(self.path), self.sha256, "cpu"), build_model(state, meta, str(self.path)))
 
     @classmethod
-    def from_config(cls, config: dict) -> "SslFrontEnd":
-        """Rebuild from `config()` (checks that the checkpoint file is the same by its sha256)."""
+    def from_config(cls, config: dict, root=None, near=()) -> "SslFrontEnd":
+        """Rebuild from `config()` or a stored record (`checkpoint_record`), the file found by
+        `locate_checkpoint(config, root, near)` and checked to be the same by its sha256."""
         check_keys("ssl", config, ("path", "layer", "segment_margin_s", "sha256"))
         if "path" not in config:
             raise WordbridgeError("ssl front-end config has no checkpoint 'path'")
-        return cls(config["path"], config.get("layer"), config.get("segment_margin_s", 0.0), config.get("sha256"))
+        return cls(locate_checkpoint(config, root, near), config.get("layer"), config.get("segment_margin_s", 0.0),
+                   config.get("sha256"))
 
     @property
     def dim(self) -> int:
@@ -246,6 +270,116 @@ class SslFrontEnd(FrontEnd):
 
 
 _MODELS: dict = {}  # (path, sha256, device) → model; the two most recent
+_KNOWN: dict[str, Path] = {}  # sha256 → the checkpoint file this process read with that sha256
+
+
+def locate_checkpoint(config: dict, root=None, near=()) -> Path:
+    """The checkpoint file an ssl config or record names. An absolute path (`config()`, or a record
+    written before issue 17) is taken as it is when the file is there. Otherwise the first file, with
+    the recorded sha256, of: `root / path` (a project's record; a path leaving the project is refused,
+    core.project.paths.inside), then by its file name under `root/frontends/` and `root`, in each of
+    `near` (a store's folder and the folder above it), in each folder of $WORDBRIDGE_SSL_CHECKPOINTS,
+    and the file this process already read with that sha256. None there: a one-line WordbridgeError."""
+    recorded = str(config.get("path") or "").strip()
+    sha = config.get("sha256")
+    if not recorded:
+        raise WordbridgeError("ssl front-end config has no checkpoint 'path'")
+    given = Path(recorded).expanduser()
+    if given.is_absolute() and (given.is_file() or not sha):
+        return given
+    name = PurePosixPath(recorded.replace("\\", "/")).name
+    candidates = []
+    if root is not None and not given.is_absolute():
+        from core.project.paths import inside
+
+        candidates.append(inside(root, recorded, "self-supervised checkpoint"))
+    folders = [Path(root) / PROJECT_FOLDER, Path(root)] if root is not None else []
+    folders += [Path(f) for f in near if f] + [Path(f) for f in os.environ.get(SEARCH_ENV, "").split(os.pathsep) if f]
+    candidates += [folder / name for folder in folders]
+    if sha in _KNOWN:
+        candidates.append(_KNOWN[sha])
+    different = None
+    for candidate in dict.fromkeys(candidates):
+        if candidate.is_file():
+            if not sha or _sha256(candidate) == sha:
+                return candidate
+            different = different or candidate
+    short = f" (sha256 {str(sha)[:12]})" if sha else ""
+    other = (f" ({different.name} there has other contents: sha256 {_sha256(different)[:12]})"
+             if different is not None else "")
+    if root is not None:
+        raise WordbridgeError(f"the self-supervised checkpoint {name}{short} is not in the project{other}; copy it to "
+                              f"{Path(root) / PROJECT_FOLDER / name}, or add the store or space to the project again")
+    where = f"beside the store ({Path(near[0])})" if near else "here"
+    raise WordbridgeError(f"the self-supervised checkpoint {name}{short} is not in the project or {where}{other}; "
+                          f"put it there or name its folder in ${SEARCH_ENV}")
+
+
+def checkpoint_record(config: dict, root=None, near=()) -> dict:
+    """What a store header or an encoder config records of an ssl front end (`config` or an earlier
+    record): in a project (`root`) the checkpoint's path relative to the project root, the file
+    copied to `frontends/` first when outside it (`copy_into_project`); elsewhere its file name.
+    The full sha256 is kept either way."""
+    path = locate_checkpoint(config, root, near)
+    sha = config.get("sha256") or _sha256(path)
+    if root is None:
+        return {**config, "path": path.name, "sha256": sha}
+    return {**config, "path": copy_into_project(path, sha, root), "sha256": sha}
+
+
+def copy_into_project(path, sha256: str, root) -> str:
+    """The checkpoint's path relative to the project `root`: as it is when the file (and its
+    hyper-parameter file, if it needs one) is inside the project, else a copy
+    `frontends/<stem>-<sha256[:12]><suffix>` (reused when already there with that sha256). The
+    copy is atomic (core.atomic.atomic_path), the free space checked first, the copy's sha256 checked after."""
+    from core.atomic import atomic_path, check_free_space
+    from core.project.paths import inside
+
+    path, real_root = Path(path), Path(root).resolve()
+    sidecar = _sidecar_needed(path)
+    real = path.resolve()
+    if real.is_relative_to(real_root) and (sidecar is None or sidecar.resolve().is_relative_to(real_root)):
+        return real.relative_to(real_root).as_posix()
+    short = sha256[:12]
+    name = path.name if path.stem.endswith(f"-{short}") else f"{path.stem}-{short}{path.suffix}"
+    relative = f"{PROJECT_FOLDER}/{name}"
+    target = inside(root, relative, "self-supervised checkpoint")  # a frontends/ link out of the project: refused
+    side_target = Path(f"{target}.json")
+    if target.is_file() and _sha256(target) == sha256 and (sidecar is None or side_target.is_file()):
+        return relative
+    needed = path.stat().st_size + (sidecar.stat().st_size if sidecar is not None else 0)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    check_free_space(target.parent, needed, f"a copy of the self-supervised checkpoint {path.name}",
+                     "free some space, then add it to the project again")
+    if sidecar is not None:  # first: a weights file in place always has its hyper-parameters beside it
+        with atomic_path(side_target) as tmp:
+            shutil.copyfile(sidecar, tmp)
+    with atomic_path(target) as tmp:
+        shutil.copyfile(path, tmp)
+    if _sha256(target) != sha256:
+        target.unlink(missing_ok=True)
+        raise WordbridgeError(f"{path}: the checkpoint changed while it was copied into the project (sha256 "
+                              f"differs from {short}); nothing was recorded")
+    return relative
+
+
+def _sidecar_needed(path: Path) -> Path | None:
+    """The hyper-parameter file beside `path` that reading it needs (None: the file holds them)."""
+    sides = [s for s in (Path(f"{path}.json"), path.with_suffix(".json")) if s.is_file()]
+    if not sides:
+        return None
+    if path.suffix == ".safetensors":
+        from core.atomic import read_safetensors_metadata
+
+        if read_safetensors_metadata(path).get(META_KEY):
+            return None
+    else:
+        try:
+            if _read_torch(path)[1] is not None:
+                return None
+        except WordbridgeError:
+            pass
+    return sides[0]
 
 
 def _remember(key, model):

@@ -185,7 +185,8 @@ def unsafe_references(project) -> list[str]:
     """What `project info --check` reports about paths, one line each: stored file paths that lead
     outside the project (manifest items, recordings), symbolic links out of the folder, and absolute
     local paths stored in the manifest, the mappings' metadata, the database (runs' settings and
-    metrics included) or the corpus stores under corpora/."""
+    metrics included) or the corpus stores under corpora/; an ssl front end's checkpoint (encoders,
+    stores) recorded absolute, outside the project, missing or with another sha256 (`frontend_problems`)."""
     problems, root, m = [], project.root, project.manifest
     for section in ("spaces", "mappings", "projections", "encoders"):
         for entry in getattr(m, section):
@@ -195,8 +196,10 @@ def unsafe_references(project) -> list[str]:
                 except UnsafePathError as exc:
                     problems.append(str(exc))
             for field_name in ("provenance", "config", "params"):
-                for where in absolute_strings(getattr(entry, field_name, None) or {}):
+                for where in absolute_strings(_without_frontend(getattr(entry, field_name, None) or {})):
                     problems.append(f"{section} {entry.id!r} {field_name}.{where} holds an absolute local path")
+            if section == "encoders" and isinstance(entry.config, dict):
+                problems += frontend_problems(root, entry.config.get("frontend"), f"encoder {entry.id!r} config.frontend")
     for entry in m.mappings:
         try:
             metadata = project.mapping(entry.id).metadata
@@ -227,29 +230,77 @@ CORPORA_DIR = "corpora"  # core.corpus.project_corpora.CORPORA_DIR (not imported
 
 
 def _without_frontend(value):
-    """A store's header or plan without its front-end records (an ssl checkpoint's path is needed to
-    encode new clips the same way: kept, and not reported)."""
+    """A store's header or plan, or an encoder's config, without its front-end records (checked by
+    `frontend_problems`)."""
     if isinstance(value, dict):
         return {key: _without_frontend(item) for key, item in value.items() if key != "frontend"}
     return value
 
 
+def _frontends_in(value, where: str = ""):
+    """(place, record) of every "frontend" entry in a JSON-like value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            place = f"{where}.{key}" if where else str(key)
+            if key == "frontend":
+                yield place, item
+            else:
+                yield from _frontends_in(item, place)
+
+
+def frontend_problems(root, record, where: str, digests: dict | None = None) -> list[str]:
+    """What `--check` reports about an ssl front end's record (a store header's or an encoder
+    config's "frontend"): its checkpoint path absolute or leading outside the project, the file
+    missing, or its sha256 not the recorded one (core.frontends.ssl_checkpoint.checkpoint_record).
+    Other front ends record no file: nothing."""
+    if not isinstance(record, dict) or record.get("name") != "ssl":
+        return []
+    path, sha = record.get("path"), record.get("sha256")
+    if looks_absolute(path):
+        return [f"{where}: the self-supervised checkpoint is recorded by an absolute local path "
+                f"({without_local_paths(path)}); add the store or space to the project again to copy it in"]
+    try:
+        file = inside(root, path, "self-supervised checkpoint")
+    except UnsafePathError as exc:
+        return [f"{where}: {exc}"]
+    if not file.is_file():
+        return [f"{where}: the self-supervised checkpoint {path} is missing from the project"]
+    if not isinstance(sha, str) or not sha:
+        return [f"{where}: the self-supervised checkpoint {path} has no recorded sha256"]
+    digests = {} if digests is None else digests
+    key = str(file.resolve())
+    if key not in digests:
+        digest = hashlib.sha256()
+        with open(file, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                digest.update(block)
+        digests[key] = digest.hexdigest()
+    if digests[key] != sha:
+        return [f"{where}: the self-supervised checkpoint {path} does not match its record (sha256 "
+                f"{digests[key][:12]}, recorded {sha[:12]})"]
+    return []
+
+
 def corpus_store_problems(root: str | os.PathLike) -> list[str]:
     """One line per feature store under `<root>/corpora/` (finished or unfinished) whose header.json,
     build plan or segment table (its first line: every line names its audio file the same way) holds
-    an absolute local path, as stores written before issue 17 did."""
+    an absolute local path, as stores written before issue 17 did; plus what `frontend_problems`
+    finds in their ssl front-end records."""
     folder = Path(root) / CORPORA_DIR
     if not folder.is_dir() or folder.is_symlink():
         return []
-    problems = []
+    problems, digests = [], {}
     for store in sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()):
-        found = []
+        found, frontend_problems_found = [], []
         for name in ("header.json", ".build/plan.json"):
             try:
                 data = json.loads((store / name).read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue  # missing here; a damaged header is reported when the store is opened
             found += [f"{name} {where}" for where in absolute_strings(_without_frontend(data))]
+            for place, record in _frontends_in(data):
+                frontend_problems_found += frontend_problems(
+                    root, record, f"corpus store {CORPORA_DIR}/{store.name} {name} {place}", digests)
         for name in ("segments.jsonl", ".build/segments.jsonl"):
             try:
                 with open(store / name, encoding="utf-8") as fh:
@@ -262,4 +313,5 @@ def corpus_store_problems(root: str | os.PathLike) -> list[str]:
             problems.append(f"corpus store {CORPORA_DIR}/{store.name}: {', '.join(found[:3])}"
                             f"{' ...' if len(found) > 3 else ''} holds an absolute local path "
                             "(build it again with overwrite to store it portably)")
+        problems += list(dict.fromkeys(frontend_problems_found))
     return problems

@@ -168,9 +168,18 @@ class ProjectItems:
         return copy.deepcopy(self._manifest.encoders)
 
     def set_encoder(self, encoder_id: str, state_dict: dict, config: dict, provenance: dict | None = None) -> EncoderEntry:
-        """Store (or replace) a speech encoder: its state dict (torch tensors or numpy arrays) and config."""
+        """Store (or replace) a speech encoder: its state dict (torch tensors or numpy arrays) and config.
+        An ssl front end's checkpoint (config "frontend") is copied into the project (`frontends/`)
+        and recorded relative to it, with its sha256 (core.frontends.frontend_record)."""
         check_id(encoder_id, "encoder")
         config, provenance = items.plain_json(config), without_local_paths(items.plain_json(provenance or {}))
+        frontend = config.get("frontend") if isinstance(config, dict) else None
+        if isinstance(frontend, dict) and frontend.get("name") == "ssl":
+            if self.read_only:
+                raise WordbridgeError(f"{self.root}: the project is open read-only; save a copy to change it")
+            from core.frontends import frontend_record
+
+            config = {**config, "frontend": frontend_record(frontend, self.root)}
         return self._store("encoders", encoder_id, True, lambda stem: items.write_encoder(
             self.root, stem, encoder_id, state_dict, config, provenance))
 

@@ -71,8 +71,9 @@ def pack_type_space(space, feature_config, note: str = "") -> tuple[dict[str, np
 class ClipEncoder:
     """The rebuilt encoder of a stored speech space; call it with (samples, sr)."""
 
-    def __init__(self, weights: dict[str, np.ndarray], config: dict):
-        """Rebuild the model on the CPU from `weights` and `config` (see `pack_type_space`)."""
+    def __init__(self, weights: dict[str, np.ndarray], config: dict, root=None):
+        """Rebuild the model on the CPU from `weights` and `config` (see `pack_type_space`); `root`:
+        the project the config is stored in (an ssl front end's checkpoint is named relative to it)."""
         import torch
 
         from core.frontends import frontend_from_record
@@ -84,7 +85,7 @@ class ClipEncoder:
         self.learner = config.get("learner")
         if self.learner not in LEARNERS:
             raise WordbridgeError(f"stored encoder: unknown learner {self.learner!r}")
-        self.frontend = frontend_from_record(config.get("frontend"), config.get("features"))
+        self.frontend = frontend_from_record(config.get("frontend"), config.get("features"), root=root)
         # the FeatureConfig of an MFCC front end (None for others), as before front ends existed
         self.features = self.frontend.features if isinstance(self.frontend, MfccFrontEnd) else None
         self.max_frames = int(config.get("max_frames", 120))
@@ -257,6 +258,7 @@ class ClipEncoder:
         return self.vector_from_features(self.clip_features(samples, sr))
 
 
-def clip_embedder(weights: dict[str, np.ndarray], config: dict) -> Callable[[np.ndarray, int], np.ndarray]:
-    """A callable (samples, sr) → speech-space vector, rebuilt (torch, CPU) from stored weights."""
-    return ClipEncoder(weights, config)
+def clip_embedder(weights: dict[str, np.ndarray], config: dict, root=None) -> Callable[[np.ndarray, int], np.ndarray]:
+    """A callable (samples, sr) → speech-space vector, rebuilt (torch, CPU) from stored weights
+    (`root`: the project they are stored in)."""
+    return ClipEncoder(weights, config, root)
