@@ -266,3 +266,48 @@ def test_training_replaces_the_speech_space_and_what_only_fit_the_old_one(qtbot,
     assert [m.id for m in project.manifest.mappings] == ["text-en__text-fr"]
     assert [e.id for e in project.manifest.encoders] == ["speech-en-encoder"]
     assert project.space_entry("speech-en").n_words == 4
+
+
+def test_cancel_button_keeps_a_checkpoint_and_training_again_resumes(qtbot, window, project, tmp_path, settle):
+    """Issue 17, through the GUI: Train ▸ Train speech space… on the tone corpus, a real training; the
+    training dialog's Cancel button is clicked (as a user does) after a few steps → the dialog says
+    cancelled, the run's checkpoint holds every step done, the project gains no space; training again
+    from the form logs "resumed from step N" and finishes."""
+    import re
+
+    from PySide6.QtCore import Qt
+
+    from core.corpus.project_corpora import build_project_corpus
+    from core.project.project import Project
+
+    epochs, per_epoch = 20, 5  # 18 segments, 4 per step: long enough that the click lands mid-training
+    window.last_corpus = str(build_project_corpus(project, make_corpus(tmp_path / "tones"), "tones").path)
+    settings = tmp_path / "every-step.json"
+    settings.write_text(json.dumps({**TINY, "log_every": 1}))  # a loss point per step
+    _, job = _train(qtbot, window, settings, epochs=epochs, wait=False)
+    qtbot.waitUntil(lambda: len(job.series.get("loss", [])) >= 3, timeout=20000)  # a few steps have run
+    assert job.state == "running" and job.progress.cancel_button.isEnabled()
+    qtbot.mouseClick(job.progress.cancel_button, Qt.LeftButton)
+    assert job.progress.label.text() == "cancelling…" and not job.progress.cancel_button.isEnabled()
+    settle(job.worker)
+    assert job.state == "cancelled", job.log.toPlainText()
+    assert job.status.text().startswith("Cancelled.") and "train again with the same settings" in job.status.text()
+    found = re.search(r"acoustic: cancelled; checkpoint at step (\d+)", job.log.toPlainText())
+    assert found, job.log.toPlainText()
+    step = int(found.group(1))
+    assert 3 <= step < epochs * per_epoch  # stopped mid-way, every step done kept
+    checkpoints = project.root / "speech-runs" / ".speech-en.partial" / "checkpoints" / "acoustic"
+    info = json.loads((checkpoints / "checkpoint.json").read_text())
+    assert info["step"] == step and not info["finished"] and (checkpoints / info["weights"]).is_file()
+    assert project.manifest.spaces == [] and project.manifest.encoders == []
+    on_disk = Project.open(project.root, read_only=True).manifest
+    assert on_disk.spaces == [] and on_disk.encoders == []  # nor on disk
+    assert project.runs("train-speech")[-1].status == "cancelled"
+
+    _, job2 = _train(qtbot, window, settings, epochs=epochs, wait=False)  # the same form, the same settings
+    settle(job2.worker, 40000)
+    assert job2.state == "done", job2.log.toPlainText()
+    assert f"acoustic: resumed from step {step} " in job2.log.toPlainText(), job2.log.toPlainText()
+    assert job2.result["encoder_steps"] == epochs * per_epoch
+    assert project.space_entry("speech-en").kind == "speech"
+    assert project.runs("train-speech")[-1].status == "finished"
