@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
 
 from app.lexicon_model import LexiconTableModel
 from app.progress_panel import ProgressPanel
-from app.workers import Worker
+from app.workers import BACKGROUND_NICE, Worker
 from core.errors import WordbridgeError
 from core.label_export import export_recording_labels
 from core.lexicon_export import write_lexicon_csv
@@ -221,7 +221,7 @@ class LexiconPanel(QWidget):
 
         if self.session.project is None or self.busy():
             return None
-        worker = Worker(refine_keeping_previous, self.session.writable_project(), parent=self)
+        worker = Worker(refine_keeping_previous, self.session.writable_project(), parent=self, nice=BACKGROUND_NICE)
         worker.finished.connect(self._refined)
         worker.failed.connect(lambda m: self.criterion.setText(f"Refinement failed: {m}"))
         worker.cancelled.connect(lambda: self.criterion.setText("Refinement cancelled; the mapping is unchanged."))

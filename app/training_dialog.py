@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, Q
                                QPushButton, QVBoxLayout, QWidget)
 
 from app.progress_panel import ProgressPanel
-from app.workers import Worker
+from app.workers import BACKGROUND_NICE, Worker
 from core.errors import WordbridgeError
 
 
@@ -72,7 +72,7 @@ class TrainingDialog(QDialog):
         self.series: dict[str, list[float]] = {}
         self._curves: dict[str, object] = {}
         self.result = None
-        self.worker = Worker(fn, *args, parent=self, **kwargs)
+        self.worker = Worker(fn, *args, parent=self, nice=BACKGROUND_NICE, **kwargs)
         self.worker.progressed.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(lambda m: self._end("failed", f"failed: {m}"))

@@ -7,6 +7,9 @@ Progress flag; the function stops at its next `progress.check()` and the worker 
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import traceback
 from typing import Callable
 
@@ -21,9 +24,29 @@ from core.progress import Progress
 # registry keeps each thread alive until the GUI thread has seen it finish.
 _LIVE: set["_Thread"] = set()
 
+# The nice value of long jobs (alignment, training: TrainingDialog; Refine) on Linux. Why: on a 2-core CPU a
+# job's compute threads (its OpenMP/MKL team) and other processes left the GUI thread waiting for a
+# core 100-150 ms at a time while the window had nothing heavy to do (bench_ui_stall's Align phase,
+# /proc/thread-self/schedstat: the gaps were run-queue waits); a niced job yields the core to it.
+BACKGROUND_NICE = 10
+
+
+def lower_this_thread(nice: int) -> bool:
+    """Raise the calling thread's nice value by `nice` (Linux, where nice is per thread; threads it
+    creates afterwards, such as its OpenMP team, inherit it). False where that is not possible."""
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except OSError:
+        return False
+    return True
+
 
 class Worker(QObject):
-    """Owns one QThread running `fn(*args, progress=..., **kwargs)`."""
+    """Owns one QThread running `fn(*args, progress=..., **kwargs)`; `nice` > 0 runs it at a lower
+    priority (`lower_this_thread`: long jobs, so that the GUI thread gets a core first)."""
 
     progressed = Signal(str, float, object, dict)  # stage, done, total (or None), metrics
     finished = Signal(object)  # the function's return value
@@ -31,9 +54,10 @@ class Worker(QObject):
     cancelled = Signal()
     done = Signal()  # after any of finished / failed / cancelled
 
-    def __init__(self, fn: Callable, *args, parent: QObject | None = None, **kwargs):
+    def __init__(self, fn: Callable, *args, parent: QObject | None = None, nice: int = 0, **kwargs):
         super().__init__(parent)
         self._fn, self._args, self._kwargs = fn, args, kwargs
+        self.nice = nice
         self.progress = Progress(self._relay)
         self._thread = _Thread(self._run)
         self.result = None
@@ -42,6 +66,7 @@ class Worker(QObject):
         self.progressed.emit(stage, float(done), total, dict(metrics))
 
     def _run(self) -> None:
+        lower_this_thread(self.nice)
         try:
             self.result = self._fn(*self._args, progress=self.progress, **self._kwargs)
         except Cancelled:

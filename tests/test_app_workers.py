@@ -87,3 +87,43 @@ def test_settled_comes_after_every_slot_of_a_job_that_ended_at_once(qtbot):
     assert seen == [] and not worker.settled()
     qtbot.waitUntil(worker.settled, timeout=5000)
     assert seen == ["no such project folder: x", "done"]
+
+
+def _nice_of_this_thread_and_a_child(progress=None):
+    """(this thread's nice value, that of a thread it starts): an OpenMP team inherits the same way."""
+    import os
+    import threading
+
+    def nice():
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    child = []
+    thread = threading.Thread(target=lambda: child.append(nice()))
+    thread.start()
+    thread.join()
+    return nice(), child[0]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_long_jobs_run_niced_so_the_gui_thread_gets_a_core_first(qtbot):
+    """TrainingDialog jobs (Align, training) run BACKGROUND_NICE lower, threads they start too (their
+    OpenMP/MKL team); an ordinary Worker (classifying a clip) and the GUI thread keep their priority.
+    Why: bench_ui_stall's Align phase stalled 100-360 ms while the GUI thread waited for a core."""
+    import os
+    import threading
+
+    from app.training_dialog import TrainingDialog
+    from app.workers import BACKGROUND_NICE, Worker
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    expected = min(19, base + BACKGROUND_NICE)
+    job = TrainingDialog("Job", _nice_of_this_thread_and_a_child)
+    qtbot.addWidget(job)
+    job.start()
+    qtbot.waitUntil(job.worker.settled, timeout=10000)
+    assert job.state == "done" and job.result == (expected, expected)
+    plain = Worker(_nice_of_this_thread_and_a_child)
+    plain.start()
+    qtbot.waitUntil(plain.settled, timeout=10000)
+    assert plain.result == (base, base)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base
