@@ -50,13 +50,12 @@ SOURCES: dict[str, tuple[str, list]] = {
     **{f"synthetic_120k.{c}.classification": ("2026-12-02-s8-kjv_120k_bvf-merged",
                                               ["summary", {"task": "classification", "configuration": c},
                                                "accuracy_csls", "mean"]) for c in ("B", "VAD", "F")},
-    # Mboshi start to end (issue 16): dev word segments and the lexicon after confirmed pairs
-    # (session 10: the speech space trained 30 epochs on the H100; corpus and text spaces from session 9)
-    **{key: ("2026-12-06-s10-h100-mboshi-end-to-end", [key]) for key in (
+    # Mboshi start to end (issue 16), session 12 on the 2-core CPU: the speech space trained 10 epochs
+    # (corpus and text spaces from session 9); dev word segments ranked by calibrated type exemplars,
+    # the lexicon after 0 and 100 confirmed pairs
+    **{key: ("2026-12-06-s12-cpu-mboshi-end-to-end", [key]) for key in (
         "mboshi.lexicon_p1_at_0", "mboshi.lexicon_p1_at_100", "mboshi.lexicon_p1_supervised_bound")},
-    # dev segments ranked by calibrated type exemplars (session 11; session 9's CPU-trained encoder,
-    # the H100 one of session 10 stayed on the device machine)
-    **{key: ("2026-12-06-s11-cpu-mboshi-ranking", [key]) for key in (
+    **{key: ("2026-12-06-s12-cpu-mboshi-end-to-end", [key]) for key in (
         "mboshi.dev.word_top1", "mboshi.dev.word_top10", "mboshi.dev.most_frequent_top1")},
     # cross-speaker same-different AP (x 100) on Mboshi dev: the self-supervised front end trained
     # here on Mboshi train audio (issue 18, session 11) and MFCC in the same call
