@@ -67,6 +67,12 @@ def text_word_scores(enc: np.ndarray, labels: list[str], centroids: np.ndarray, 
     """Top-1/top-10 of the right text word when each clip's m nearest types are read as their
     mapped text words (`type_text[row]`, None where a type maps nowhere), first occurrence kept."""
     rows, _ = ranked_types(enc, centroids, m)
+    return text_word_hits(rows, labels, type_text, k)
+
+
+def text_word_hits(rows: np.ndarray, labels: list[str], type_text: list[str | None], k: int = 10) -> dict:
+    """`text_word_scores` of clips whose nearest types are already ranked (`rows` [n, m], nearest
+    first; any ranking, e.g. two recognisers' fused scores): each row read as its mapped text words."""
     hits1 = hitsk = 0
     for r, truth in zip(rows, labels):
         words, seen = [], set()
