@@ -280,9 +280,8 @@ class TrainSpeechDialog(QDialog):
         def configure(job, request):
             if request["cfg"].device != "auto":  # the label shows what auto would pick
                 job.device.setText(f"Compute device: {request['cfg'].device}")
-            job.worker.cancelled.connect(lambda: job.status.setText(
-                f"Cancelled. The run's last checkpoint is kept in speech-runs/.{request['space_id']}.partial/: train again "
-                "with the same settings to continue from it."))
+            job.cancel_note = (f"Cancelled. The run's last checkpoint is kept in speech-runs/.{request['space_id']}"
+                               ".partial/: train again with the same settings to continue from it.")
 
         return job_from_form(self, "Cannot train", lambda r: f"Train speech space “{r['space_id']}”",
                              train_project_speech_space, configure)

@@ -76,7 +76,10 @@ class TrainingDialog(QDialog):
         self.worker.progressed.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(lambda m: self._end("failed", f"failed: {m}"))
-        self.worker.cancelled.connect(lambda: self._end("cancelled", "cancelled"))
+        # what the status says after Cancel; a form may say more (where the checkpoint is). One slot
+        # sets state and text together: a second slot on `cancelled` showed "cancelled" for an event-loop turn
+        self.cancel_note = "cancelled"
+        self.worker.cancelled.connect(lambda: self._end("cancelled", self.cancel_note))
         self.progress.attach(self.worker, title)
 
     def start(self) -> Worker:

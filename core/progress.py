@@ -46,6 +46,11 @@ class Progress:
         """Ask the worker to stop at its next `check()`."""
         self._cancel.set()
 
+    @property
+    def cancelled(self) -> bool:
+        """Whether cancellation was requested (e.g. so a second Ctrl-C can stop at once)."""
+        return self._cancel.is_set()
+
     def check(self) -> None:
         """Raise `Cancelled` if cancellation was requested."""
         if self._cancel.is_set():

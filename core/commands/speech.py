@@ -231,7 +231,7 @@ def _ctrl_c_cancels(progress):
         return
 
     def on_interrupt(signum, frame):
-        if progress._cancel.is_set():  # noqa: SLF001 - a second Ctrl-C
+        if progress.cancelled:  # a second Ctrl-C
             raise KeyboardInterrupt
         print("\ninterrupted: writing a checkpoint (Ctrl-C again to stop at once)", file=sys.stderr)
         progress.cancel()

@@ -285,7 +285,7 @@ class _StopFlag:
         return False
 
     def _on_interrupt(self, signum, frame):
-        if self.progress._cancel.is_set():  # noqa: SLF001 - a second Ctrl-C stops at once
+        if self.progress.cancelled:  # a second Ctrl-C stops at once
             raise KeyboardInterrupt
         print(f"\ninterrupted (rank {self.ctx.rank}): stopping every rank after this step with a checkpoint "
               "(Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
