@@ -1,6 +1,10 @@
 """Make a trained word recogniser (scripts/voices_experiment.py run folder) a project's speech encoder.
 
     .venv/bin/python scripts/install_recognizer.py RUN PROJECT [--space speech-en]
+    # two recognisers, ranked by 0.4 x RUN's cosines + 0.6 x FUSE_RUN's (core.voices.fusion), with the
+    # confidence calibration fitted on fused scores (scripts/voices_fusion.py --stage confidence):
+    .venv/bin/python scripts/install_recognizer.py RUN PROJECT --fuse FUSE_RUN --fuse-weight 0.6 \
+        --fuse-calibration runs/voices-fusion-s12/calibration_fused.json
 
 Only the clip → speech type step changes (encoder, type centroids, front end, confidence
 calibration); the speech space and its mappings stay. The project's description and synthetic-
@@ -26,12 +30,28 @@ def main(argv=None) -> int:
     p.add_argument("run", help="voices run folder (recognizer.safetensors, recognizer.json, metrics.json)")
     p.add_argument("project", help="project folder to change")
     p.add_argument("--space", default="speech-en", help="the speech space the recogniser serves")
+    p.add_argument("--fuse", metavar="RUN_DIR", help="a second voices run folder whose recogniser's cosines are "
+                   "mixed into the ranking (score fusion)")
+    p.add_argument("--fuse-weight", type=float, default=0.6, help="the second recogniser's weight (default 0.6)")
+    p.add_argument("--fuse-calibration", metavar="JSON", help="confidence calibration fitted on the fused scores of "
+                   "calibration speakers ({\"weight\": w, \"calibration\": {...}}; its weight must be --fuse-weight); "
+                   "without it fused scores are shown uncalibrated")
     args = p.parse_args(argv)
     try:
         from core.project import Project
         from core.voices.package import install_recognizer
 
-        text = install_recognizer(Project.open(args.project), Path(args.run), args.space)
+        calibration = None
+        if args.fuse_calibration:
+            if not args.fuse:
+                raise WordbridgeError("--fuse-calibration needs --fuse")
+            record = json.loads(Path(args.fuse_calibration).read_text(encoding="utf-8"))
+            if abs(float(record.get("weight", -1)) - args.fuse_weight) > 1e-9:
+                raise WordbridgeError(f"{args.fuse_calibration} was fitted with weight {record.get('weight')}, "
+                                      f"not --fuse-weight {args.fuse_weight}")
+            calibration = record["calibration"]
+        text = install_recognizer(Project.open(args.project), Path(args.run), args.space, fuse=args.fuse,
+                                  fuse_weight=args.fuse_weight, fuse_calibration=calibration)
         print(f"{args.project}: encoder {args.space}-encoder replaced (trained on {text})")
     except (WordbridgeError, OSError, KeyError, json.JSONDecodeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -3,6 +3,7 @@
     nice -n 10 .venv/bin/python scripts/voices_fusion.py --stage calibrate   # choose the weight
     nice -n 10 .venv/bin/python scripts/voices_fusion.py --stage test        # the chosen weight, once
     nice -n 10 .venv/bin/python scripts/voices_fusion.py --stage time        # one clip through both
+    nice -n 10 .venv/bin/python scripts/voices_fusion.py --stage confidence  # calibration on fused scores
 
 For every clip each recogniser gives a similarity to every speech type (core.voices.prototypes:
 the nearest of a type's centroid and per-source prototypes); the fused score is
@@ -393,6 +394,50 @@ def stage_time(args, out, log):
     write_json(out / "metrics.json", metrics)
 
 
+def stage_confidence(args, out, log):
+    """Fit the app's confidence calibration on the chosen fusion's scores of the calibration
+    speakers, as core.voices.experiment._confidence fitted the shipped one on a single recogniser's
+    (in-vocabulary clips; right = the first type is the label; no test speaker). Writes
+    calibration_fused.json for scripts/install_recognizer.py --fuse-calibration."""
+    from core.voices.confidence import best_and_margin, fit_calibration
+    from core.voices.prototypes import type_similarities
+    from core.voices.recognizer import encode_frameset
+
+    metrics = _metrics(out)
+    if "chosen" not in metrics:
+        raise WordbridgeError(f"{out}: run --stage calibrate first (the weight is chosen there)")
+    norm, w = metrics["chosen"].split(":")
+    w = float(w)
+    recs, vocabulary, _, _, _ = setup(args, log)
+    fsets = [r.ctx_for(r.cfg_real).frames("real_calib", _missing("real_calib", r)) for r in recs]
+    if fsets[0].labels != fsets[1].labels or fsets[0].speakers != fsets[1].speakers:
+        raise WordbridgeError("real_calib: the two front ends' frame sets hold different clips")
+    sims = [normalise(type_similarities(encode_frameset(r.model, fs, "cpu"), r.protos), norm)
+            for r, fs in zip(recs, fsets)]
+    index = {v: i for i, v in enumerate(vocabulary)}
+    truth = np.array([index.get(x, -1) for x in fsets[0].labels])
+    inside = truth >= 0
+    fitted = {}
+    for weight in (0.0, w):  # w = 0: the single recogniser's own fit, to compare with the shipped one
+        fused = (1.0 - weight) * sims[0] + weight * sims[1]
+        best, margin = best_and_margin(fused)
+        right = np.argmax(fused, axis=1) == truth
+        cal = fit_calibration(best[inside], margin[inside], right[inside],
+                              "speechocean762 calibration speakers" + (f", fused scores ({norm}, w={weight:g})"
+                                                                       if weight else ""))
+        fitted[weight] = cal
+        log(f"confidence w={weight:g}: {json.dumps(cal.to_dict())}; calibration clips {int(inside.sum())}, "
+            f"top-1 {right[inside].mean():.4f}, no-match share {cal.no_match(best[inside]).mean():.4f}")
+    shipped = json.loads((recs[0].run_dir / "recognizer.json").read_text())["calibration"]
+    log(f"shipped calibration of {recs[0].run_dir.name}: {json.dumps(shipped)}")
+    record = {"weight": w, "norm": norm, "calibration": fitted[w].to_dict(),
+              "clips": int(inside.sum()), "speakers": len(set(fsets[0].speakers)),
+              "single_recogniser_refit": fitted[0.0].to_dict(), "shipped_single": shipped}
+    write_json(out / "calibration_fused.json", record)
+    metrics["confidence"] = record
+    write_json(out / "metrics.json", metrics)
+
+
 def _metrics(out: Path) -> dict:
     f = out / "metrics.json"
     return json.loads(f.read_text()) if f.is_file() else {}
@@ -400,7 +445,7 @@ def _metrics(out: Path) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--stage", choices=("calibrate", "test", "time"), required=True)
+    p.add_argument("--stage", choices=("calibrate", "test", "time", "confidence"), required=True)
     p.add_argument("--se", default="runs/voices-gpu-se-real", help="speech-embedding recogniser run")
     p.add_argument("--mfcc", default="runs/voices-gpu-mfcc-real", help="MFCC recogniser run")
     p.add_argument("--out", default="runs/voices-fusion-s12")
@@ -420,7 +465,8 @@ def main(argv=None) -> int:
     log(f"stage {args.stage}: {' '.join(sys.argv)}")
     t = time.time()
     try:
-        {"calibrate": stage_calibrate, "test": stage_test, "time": stage_time}[args.stage](args, out, log)
+        {"calibrate": stage_calibrate, "test": stage_test, "time": stage_time,
+         "confidence": stage_confidence}[args.stage](args, out, log)
     except WordbridgeError as exc:
         log(f"error: {exc}")
         return 2

@@ -103,6 +103,8 @@ def run_info(args) -> int:
 
 def _check_everything(project: Project) -> int:
     """Load every stored item; the first damaged file raises its one-line error."""
+    from core.voices.fusion import fusion_problem  # numpy only
+
     m = project.manifest
     for entry in m.spaces:
         project.space(entry.id)
@@ -111,7 +113,10 @@ def _check_everything(project: Project) -> int:
     for entry in m.projections:
         project.projection(entry.id)
     for entry in m.encoders:
-        project.encoder(entry.id)
+        weights, config = project.encoder(entry.id)
+        problem = fusion_problem(weights, config)
+        if problem:
+            raise WordbridgeError(f"encoder {entry.id!r}: {problem}")
     return len(m.spaces) + len(m.mappings) + len(m.projections) + len(m.encoders)
 
 

@@ -69,7 +69,10 @@ def pack_type_space(space, feature_config, note: str = "") -> tuple[dict[str, np
 
 
 class ClipEncoder:
-    """The rebuilt encoder of a stored speech space; call it with (samples, sr)."""
+    """The rebuilt encoder of a stored speech space; call it with (samples, sr). A config with
+    "fusion" adds a second recogniser whose cosines are mixed in (core.voices.fusion): the clip
+    methods (`__call__`, `candidate_vectors`, `candidates`) then rank by fused scores, while the
+    feature methods (`encode_features`, `nearest_types`, `vectors_from_features`) stay this one's."""
 
     def __init__(self, weights: dict[str, np.ndarray], config: dict, root=None):
         """Rebuild the model on the CPU from `weights` and `config` (see `pack_type_space`); `root`:
@@ -152,6 +155,12 @@ class ClipEncoder:
 
         # calibrated on held-out real speech by core.voices (None: scores are shown uncalibrated)
         self.calibration = Calibration.from_dict(config.get("calibration"))
+        # a second recogniser whose cosines are mixed into the ranking (core.voices.fusion), or None
+        self.fusion = None
+        if config.get("fusion") is not None:
+            from core.voices.fusion import Fusion
+
+            self.fusion = Fusion.from_stored(self, weights, config["fusion"], root)
 
     def encode_features(self, frames: np.ndarray) -> np.ndarray:
         """The encoder output of one segment's features [T, feat_dim] (cut at the run's frame cap)."""
@@ -206,7 +215,10 @@ class ClipEncoder:
         """(`candidate_vectors`, confidence): the confidence of a type encoder's decision is
         {"best": cosine to the nearest type, "margin": to the second, "probability": calibrated
         chance that the nearest type is right or None, "no_match": True when the clip is farther
-        from every type than right answers were on held-out real speech}; None for speech2vec."""
+        from every type than right answers were on held-out real speech}; None for speech2vec.
+        A fused encoder ranks and reads confidence on fused scores (core.voices.fusion)."""
+        if self.fusion is not None:
+            return self.fusion.candidates(samples, sr, m)
         frames = self.clip_features(samples, sr)
         if self.learner == "speech2vec" or len(self.centroids) < 2:
             return self.vectors_from_features(frames, m), None
@@ -220,7 +232,10 @@ class ClipEncoder:
         return [self.type_vectors[row].copy() for row, _ in ranked[:m]], confidence
 
     def candidate_vectors(self, samples: np.ndarray, sr: int, m: int) -> list[np.ndarray]:
-        """A clip's candidate vectors (`vectors_from_features` of its features), nearest type first."""
+        """A clip's candidate vectors (`vectors_from_features` of its features), nearest type first
+        (a fused encoder: of the types of highest fused score)."""
+        if self.fusion is not None:
+            return self.fusion.candidate_vectors(samples, sr, m)
         return self.vectors_from_features(self.clip_features(samples, sr), m)
 
     def clip_features(self, samples: np.ndarray, sr: int) -> np.ndarray:
@@ -255,6 +270,8 @@ class ClipEncoder:
 
     def __call__(self, samples: np.ndarray, sr: int) -> np.ndarray:
         """(samples, sample rate) → vector in the aligned speech space."""
+        if self.fusion is not None:
+            return self.fusion.candidate_vectors(samples, sr, 1)[0]
         return self.vector_from_features(self.clip_features(samples, sr))
 
 

@@ -9,4 +9,5 @@
     evaluate     top-1 / top-10 over a vocabulary, closed sets (digits), baselines, through a text map
     experiment   the whole "people's voices" run behind docs/RESULTS.md's table
     package      a trained recogniser as a project's speech encoder
+    fusion       two recognisers in one encoder, types ranked by a weighted sum of their cosines
 """

@@ -71,17 +71,35 @@ def trained_on(run_dir: str | Path) -> str:
     return "; ".join(parts) + f"; front end {metrics['frontend']['name']}"
 
 
-def install_recognizer(project, run_dir: str | Path, space_id: str = "speech-en") -> str:
+def install_recognizer(project, run_dir: str | Path, space_id: str = "speech-en", fuse: str | Path | None = None,
+                       fuse_weight: float = 0.6, fuse_calibration: dict | None = None) -> str:
     """Make the run's recogniser `project`'s encoder for `space_id` and say so in the project's
-    synthetic-speech note; returns the one-line description of what it was trained on."""
+    synthetic-speech note; returns the one-line description of what it was trained on.
+
+    `fuse`: a second run folder whose recogniser's cosines are mixed in with `fuse_weight`
+    (core.voices.fusion; stored in the same encoder file); `fuse_calibration`: the confidence
+    calibration fitted on the fused scores of the calibration speakers (None: shown uncalibrated)."""
     run_dir = Path(run_dir)
     speech = project.space(space_id)
     text = trained_on(run_dir)
     weights, config = recognizer_encoder(run_dir, speech, text)
-    project.set_encoder(f"{space_id}-encoder", weights, config,
-                        provenance={"recogniser_run": run_dir.name, "trained_on": text,
-                                    "frontend": config["frontend_provenance"]})
-    note = ("speech space from SYNTHETIC speech (espeak-ng voices); word recogniser trained on " + text
+    provenance = {"recogniser_run": run_dir.name, "trained_on": text, "frontend": config["frontend_provenance"]}
+    if fuse is not None:
+        from core.voices.fusion import fuse_encoders
+
+        fuse = Path(fuse)
+        second_text = trained_on(fuse)
+        second_weights, second_config = recognizer_encoder(fuse, speech, second_text)
+        w = float(fuse_weight)
+        text = (f"two word recognisers whose scores are mixed {1 - w:.2g} : {w:.2g} — [1] trained on {text}; "
+                f"[2] trained on {second_text}")
+        weights, config = fuse_encoders(weights, {**config, "trained_on": text}, second_weights, second_config,
+                                        w, fuse_calibration)
+        provenance = {**provenance, "trained_on": text, "fused_run": fuse.name, "fusion_weight": w,
+                      "fused_frontend": second_config["frontend_provenance"]}
+    project.set_encoder(f"{space_id}-encoder", weights, config, provenance=provenance)
+    note = ("speech space from SYNTHETIC speech (espeak-ng voices); "
+            + ("word recognition by " if fuse is not None else "word recogniser trained on ") + text
             + f". It knows only the speech space's {len(speech):,} words (KJV English) and English speech.")
     project.set_synthetic_speech(True, note)
     return text
