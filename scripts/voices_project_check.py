@@ -7,7 +7,7 @@
         --calibration-speakers 15 --seed 0 --out runs/check_calib.json [--encoder-set trim_margin_s=0.1]
 
 Every word segment (± 0.05 s) goes through `ClipEncoder.candidates` exactly as a recorded clip in
-the app does (resampling, silence trimming, the encoder's front end, nearest speech types,
+the app does (a fused encoder: both recognisers and the weighted sum, core.voices.fusion) (resampling, silence trimming, the encoder's front end, nearest speech types,
 confidence); its speech types are read as the text words the project's map gives them (NN, one
 per type, first occurrence kept). Reports top-1 / top-10 over the project's whole vocabulary (words
 it has), the ten digit words as a closed set, clips the app would refuse (no speech found), and
@@ -91,21 +91,32 @@ def check(args) -> dict:
     n = len(clips) if not args.max_clips else min(args.max_clips, len(clips))
     digit_rows = [speech.index[d] for d in DIGITS if d in speech.index]
     top1 = top10 = refused = no_match = digit_n = digit_hit = 0
+    fusion = getattr(embed, "fusion", None)
+    second_missing = 0  # fused: clips the second recogniser found no speech in (ranked by the first alone)
     started = time.perf_counter()
     for i in range(n):
         label = clips.labels[i]
         is_digit = label in DIGITS and bool(digit_rows)
         digit_n += is_digit  # a refused digit clip counts as a wrong digit
-        try:
-            frames = embed.clip_features(clips.samples[i], 16000)
-        except WordbridgeError:
-            refused += 1  # the app says "no speech found" for this clip: counted as wrong
-            continue
-        enc = embed.encode_features(frames)
-        e = enc / max(float(np.linalg.norm(enc)), 1e-12)
-        # ranked as the app ranks (ClipEncoder.nearest_types): the nearest of each type's prototypes
-        sims = type_similarities(e[None].astype(np.float32),
-                                 embed.centroids if embed.prototypes is None else embed.prototypes)[0]
+        if fusion is not None:  # ranked as a fused encoder ranks (core.voices.fusion)
+            try:
+                s1, s2 = fusion.parts(clips.samples[i], 16000)
+            except WordbridgeError:
+                refused += 1
+                continue
+            second_missing += s2 is None
+            sims = fusion.combine(s1, s2)
+        else:
+            try:
+                frames = embed.clip_features(clips.samples[i], 16000)
+            except WordbridgeError:
+                refused += 1  # the app says "no speech found" for this clip: counted as wrong
+                continue
+            enc = embed.encode_features(frames)
+            e = enc / max(float(np.linalg.norm(enc)), 1e-12)
+            # ranked as the app ranks (ClipEncoder.nearest_types): the nearest of each type's prototypes
+            sims = type_similarities(e[None].astype(np.float32),
+                                     embed.centroids if embed.prototypes is None else embed.prototypes)[0]
         order = np.argsort(-sims)[:60]
         words = list(dict.fromkeys(type_text[t] for t in order))[:10]
         top1 += bool(words) and words[0] == label
@@ -116,7 +127,12 @@ def check(args) -> dict:
             digit_hit += speech.words[digit_rows[int(np.argmax(sims[digit_rows]))]] == label
     seconds = time.perf_counter() - started
     speakers = "all" if not args.calibration_speakers else f"{args.calibration_speakers} calibration (seed {args.seed})"
-    return {"project": str(Path(args.project).name), "encoder": embed.frontend.config(),
+    fused = {} if fusion is None else {"fusion": {
+        "weight": fusion.weight, "second": fusion.second.frontend.config(),
+        "second_word_span": {**_word_span_defaults(), **fusion.second.word_span_settings},
+        "second_found_no_speech": round(second_missing / n, 4),
+        "calibration_fitted_on": getattr(embed.calibration, "fitted_on", None)}}
+    return {**fused, "project": str(Path(args.project).name), "encoder": embed.frontend.config(),
             "segments": str(args.segments), "speakers": speakers,
             "trim": {k: config.get(k) for k in sorted(config) if k.startswith("trim")},
             "word_span": {**_word_span_defaults(), **getattr(embed, "word_span_settings", {})}, "clips": n,

@@ -137,7 +137,10 @@ class Fusion:
 
     def scores(self, samples: np.ndarray, sr: int) -> np.ndarray:
         """The clip's fused score for every type (the primary's alone where `parts` has no second)."""
-        s1, s2 = self.parts(samples, sr)
+        return self.combine(*self.parts(samples, sr))
+
+    def combine(self, s1: np.ndarray, s2: np.ndarray | None) -> np.ndarray:
+        """The fused scores of `parts`' output."""
         return s1 if s2 is None else (1.0 - self.weight) * s1 + self.weight * s2
 
     def ranked(self, samples: np.ndarray, sr: int, m: int) -> list[tuple[int, float]]:
