@@ -16,8 +16,15 @@ segment is its span of the recording's normalised frames (as the feature store s
                  (`core.features_normalise.voice_clusters`); no label of any kind is read
   corpus         all dev recordings in one group (a reference: pooled, but not per voice)
 
+With --se-frames (session 9's cached speech-embedding frames of the same sample, 96-d, each
+segment from its own audio, so there are no whole-recording frames): the same groups, but the
+statistics are pooled over the sample's segment frames of the group; "none" (the frames as the
+front end gives them, session 9's row) replaces "utterance".
+
 Distances as session 9 (`core.discovery.same_different`): dtw (frame cosine DTW) and mean
-(cosine of mean frames). Writes OUT/config.json (the cluster rule, before anything is scored),
+(cosine of mean frames). Spread: the AP difference of each variant against the baseline (and of
+speaker and voice_cluster against corpus) over --halves random halves of the segments (pairs with both segments in the half; the same halves for
+both; as session 11's paired_subsample.py). Writes OUT/config.json (the cluster rule, before anything is scored),
 OUT/metrics.json and OUT/log.txt; raw frames are cached in --cache.
 """
 
@@ -35,7 +42,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.discovery.same_different import same_different  # noqa: E402
+from core.discovery.same_different import (average_precision, cosine_distances, cross_speaker_pairs,  # noqa: E402
+                                           dtw_distances, mean_pooled, same_pairs)
 from core.discovery.segments_io import cached_frames, sample_cross_speaker  # noqa: E402
 from core.features import FeatureConfig, extract_features, span_frames  # noqa: E402
 from core.features_normalise import group_normalise, voice_clusters  # noqa: E402
@@ -53,6 +61,9 @@ def main(argv=None) -> int:
     p.add_argument("--ks", default="2,3,4", help="voice clusters: candidate k (default 2,3,4)")
     p.add_argument("--segments", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--halves", type=int, default=200, help="random halves for the spread of AP differences")
+    p.add_argument("--se-frames", default=str(ROOT / "build" / "discovery" / "mboshi_n2000_s0_speech-embedding.npz"),
+                   help="speech-embedding frames of the sample (session 9's cache); '' to skip")
     args = p.parse_args(argv)
 
     import torch
@@ -95,6 +106,23 @@ def main(argv=None) -> int:
     full, _ = read_corpus(Path(args.data) / "speech" / "mboshi", "mboshi", split="dev")
     table = sample_cross_speaker(full, args.segments, seed=args.seed)
     labels, speakers = list(table.label), list(table.speaker)
+    methods = args.methods.split(",")
+    pair_a, pair_b = cross_speaker_pairs(speakers)
+    same = same_pairs(labels, pair_a, pair_b)
+    distances = {}  # (front end, variant, method) -> distances of the pairs
+
+    def score(frontend, name, frames):
+        """same_different's result (every segment kept) and the distances, kept for the spread."""
+        if any(len(f) == 0 for f in frames):
+            raise SystemExit(f"error: {frontend} {name}: a segment has no frames")
+        r = {"segments": len(frames), "speakers": len(set(speakers)), "word_types": len(set(labels)),
+             "pairs": int(len(pair_a)), "same_pairs": int(same.sum()), "chance": float(same.mean())}
+        for method in methods:
+            d = (dtw_distances(frames, pair_a, pair_b) if method == "dtw"
+                 else cosine_distances(mean_pooled(frames), pair_a, pair_b))
+            distances[frontend, name, method] = d
+            r[f"ap_{method}"] = average_precision(d, same)
+        return r
 
     # raw MFCCs of every dev recording
     audios = sorted(full.indices_by_audio())
@@ -144,15 +172,54 @@ def main(argv=None) -> int:
                 diff = max(float(np.abs(a - b).max()) for a, b in zip(old, frames) if len(a)) if same_len else None
                 log(f"  check vs session-9 frames: same lengths {same_len}, max |diff| {diff}")
                 metrics["baseline_check_vs_session9_frames"] = {"same_lengths": same_len, "max_abs_diff": diff}
-        keep = [i for i, f in enumerate(frames) if len(f) > 0]
-        r = same_different([frames[i] for i in keep], [labels[i] for i in keep], [speakers[i] for i in keep],
-                           methods=args.methods.split(","))
+        r = score("mfcc", name, frames)
         r["groups"] = len(set(groups_of[name]))
-        r["dropped_empty"] = len(frames) - len(keep)
         r["time_s"] = round(time.time() - t, 1)
         metrics["variants"][name] = r
         log(name, json.dumps(r))
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    if args.se_frames and Path(args.se_frames).is_file():
+        z = np.load(args.se_frames)
+        se = np.split(z["frames"], np.cumsum(z["lengths"])[:-1])
+        if len(se) != len(table):
+            raise SystemExit(f"error: {args.se_frames} has {len(se)} segments, the sample {len(table)}")
+        cluster_of_audio = dict(zip(audios, groups_of["voice_cluster"]))
+        seg_groups = {"none": None, "speaker": speakers, "voice_cluster": [cluster_of_audio[a] for a in table.audio],
+                      "corpus": ["all"] * len(table)}
+        metrics["speech_embedding"] = {}
+        for name in ["none"] + [v for v in variants if v != "utterance"]:
+            t = time.time()
+            frames = se if seg_groups[name] is None else group_normalise(se, seg_groups[name])
+            r = score("speech-embedding", name, frames)
+            r["time_s"] = round(time.time() - t, 1)
+            metrics["speech_embedding"][name] = r
+            log("speech-embedding", name, json.dumps(r))
+            (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    # spread of AP differences against each front end's baseline, over random halves of the segments
+    t = time.time()
+    rng = np.random.default_rng(args.seed)
+    halves = []
+    for _ in range(args.halves):
+        keep = np.zeros(len(table), bool)
+        keep[rng.choice(len(table), len(table) // 2, replace=False)] = True
+        halves.append(keep[pair_a] & keep[pair_b])
+    spread = {}
+    comparisons = []
+    for frontend, name, method in distances:
+        baseline = "utterance" if frontend == "mfcc" else "none"
+        if name != baseline:
+            comparisons.append((frontend, name, method, baseline))
+        if name in ("speaker", "voice_cluster") and (frontend, "corpus", method) in distances:
+            comparisons.append((frontend, name, method, "corpus"))  # per voice vs pooled over all voices
+    for frontend, name, method, base in comparisons:
+        d, d0 = distances[frontend, name, method], distances[frontend, base, method]
+        diffs = np.array([average_precision(d[m], same[m]) - average_precision(d0[m], same[m]) for m in halves])
+        spread[f"{frontend} {method}: {name} - {base}"] = {
+            "diff_full": average_precision(d, same) - average_precision(d0, same),
+            "diff_mean": float(diffs.mean()), "diff_p2_5": float(np.percentile(diffs, 2.5)),
+            "diff_p97_5": float(np.percentile(diffs, 97.5)), "share_above": float((diffs > 0).mean())}
+        log("spread", f"{frontend} {method}: {name} - {base}", json.dumps(spread[f"{frontend} {method}: {name} - {base}"]))
+    metrics["spread_over_halves"] = {"halves": args.halves, "differences": spread, "time_s": round(time.time() - t, 1)}
     metrics["time_s"] = round(time.time() - t_all, 1)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log(f"total {metrics['time_s']} s")

@@ -3,6 +3,8 @@
 gold-boundary reference points (issue 18 item 2).
 
     nice -n 10 .venv/bin/python scripts/term_discovery.py --out docs/runs/2026-12-06-s9-cpu-mboshi-zrc
+    nice -n 10 .venv/bin/python scripts/term_discovery.py --centre-by voice_cluster --out OUT   # no speaker ids
+    nice -n 10 .venv/bin/python scripts/term_discovery.py --frame-norm voice_cluster --centre-by voice_cluster --out OUT
 
 Systems (word labels are read only to build the reference and for the gold-label sanity row):
   utterance_one_word        every utterance (whole file) one fragment, each its own cluster
@@ -16,7 +18,13 @@ Systems (word labels are read only to build the reference and for the gold-label
   energy_dtw_graph          ours: the same segments, each linked to its 5 nearest segments of other
                             utterances, the cheapest 25 % of those pairs by DTW on the front end's
                             frames kept, connected components (<= 50 members) as clusters
-K = segments // --segments-per-cluster.
+K = segments // --segments-per-cluster. "Speaker-centred" is per --centre-by group: speaker (the
+corpus's ids, session 9), voice_cluster (found without labels: k-means on each dev recording's mean
++ std of raw MFCC frames, k in 2..4 by silhouette, `core.features_normalise.voice_clusters`) or
+corpus (one group: the mean of all segments removed). --frame-norm (default none) first normalises
+the front end's frames of the segments (gold and ours) per group of the same kinds: mean and
+variance over all those segments' frames of the group (`core.features_normalise.group_normalise`);
+the mean-pooled embeddings and the DTW graph then use the normalised frames.
 """
 
 from __future__ import annotations
@@ -47,6 +55,10 @@ def main(argv=None) -> int:
     p.add_argument("--segments-per-cluster", type=int, default=4)
     p.add_argument("--keep", type=float, default=0.3, help="confident system: share of segments kept (default 0.3)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--centre-by", default="speaker", choices=("speaker", "voice_cluster", "corpus"),
+                   help="groups whose mean embedding is removed before clustering (default speaker)")
+    p.add_argument("--frame-norm", default="none", choices=("none", "speaker", "voice_cluster", "corpus"),
+                   help="groups over which segment frames are mean/variance normalised (default none)")
     args = p.parse_args(argv)
 
     from core.audio import load_audio
@@ -102,6 +114,31 @@ def main(argv=None) -> int:
     print(f"{len(table)} reference words in {len(by_audio)} utterances; {len(spans)} energy segments "
           f"({time.time() - t0:.0f} s)", flush=True)
 
+    # groups of utterances: whose mean embedding is removed ("speaker-centred"); for frame normalisation
+    group_of = {"speaker": dict(speakers), "corpus": {u: "all" for u in speakers}}  # utterance -> group
+    if "voice_cluster" in (args.centre_by, args.frame_norm):
+        from core.features import FeatureConfig, extract_features
+        from core.features_normalise import voice_clusters
+
+        audios = sorted(by_audio)
+        raw = cached_frames(Path(args.cache), f"mboshi_dev_recordings{len(audios)}_rawmfcc",
+                            lambda: extract_features([load_audio(a, 16000)[0] for a in audios],
+                                                     FeatureConfig(cmvn=False), device="cpu"))
+        voice, info = voice_clusters(raw, ks=(2, 3, 4), seed=args.seed)
+        cluster_of_audio = {a: f"c{c}" for a, c in zip(audios, voice)}
+        group_of["voice_cluster"] = {table.utterance[rows[0]]: cluster_of_audio[a] for a, rows in by_audio.items()}
+        metrics["voice_clusters"] = {"k": info["k"], "silhouette": {str(k): v for k, v in info["silhouette"].items()},
+                                     "sizes": np.bincount(voice).tolist()}
+        print("voice clusters", json.dumps(metrics["voice_clusters"]), flush=True)
+    centre_of = group_of[args.centre_by]
+
+    def frame_norm(frames, utterances):
+        if args.frame_norm == "none":
+            return frames
+        from core.features_normalise import group_normalise
+
+        return group_normalise(frames, [group_of[args.frame_norm][u] for u in utterances])
+
     # trivial systems
     score("utterance_one_word", [[(u, 0.0, durations[u])] for u in durations])
     score("reference_units_as_words", [[(u, s, e)] for u, units in reference.units.items() for s, e, _ in units])
@@ -115,7 +152,8 @@ def main(argv=None) -> int:
 
     # gold words + clustering
     gold_frames = cached_frames(Path(args.cache), f"mboshi_dev_gold_{args.frontend}", lambda: table_frames(table, fe))
-    gold_emb = speaker_centred(np.stack([f.mean(0) for f in gold_frames]), table.speaker)
+    gold_frames = frame_norm(gold_frames, gold_utts)
+    gold_emb = speaker_centred(np.stack([f.mean(0) for f in gold_frames]), [centre_of[u] for u in gold_utts])
     labels, _ = kmeans_clusters(gold_emb, k_gold, seed=args.seed)
     score("gold_words_kmeans", clusters_from_labels(gold_utts, gold_spans, labels), k=k_gold)
 
@@ -125,9 +163,10 @@ def main(argv=None) -> int:
     seg_table = SegmentTable([saved[u]["audio"] for u in utts], [s for s, _ in spans], [e for _, e in spans],
                              [None] * len(utts), [speakers[u] for u in utts], utts, np.zeros(len(utts), int))
     seg_frames = cached_frames(Path(args.cache), f"mboshi_dev_energy_{args.frontend}", lambda: table_frames(seg_table, fe))
+    seg_frames = frame_norm(seg_frames, utts)
     ok = np.array([len(f) > 0 for f in seg_frames])
     seg_emb = speaker_centred(np.stack([f.mean(0) if len(f) else np.ones(fe.dim) for f in seg_frames]),
-                              [speakers[u] for u in utts])
+                              [centre_of[u] for u in utts])
     k = max(2, int(ok.sum()) // args.segments_per_cluster)
     labels, dist = kmeans_clusters(seg_emb, k, seed=args.seed)
     score("energy_kmeans_all", clusters_from_labels(utts, spans, labels, keep=ok), k=k)
