@@ -19,18 +19,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / "docs" / "runs"
 VOICES = "2026-12-06-s10-h100-voices-se-real"  # trained on the H100, evaluated on the CPU
+FUSED = "2026-12-06-s12-cpu-voices-fusion/metrics.json"  # SE + MFCC recognisers fused (w chosen on calibration)
+FUSED_TEST = ["test", "cosine:0.6"]
 SE_500K = "2026-12-06-s11-h200-kjv_500k_se"
 SOURCES: dict[str, tuple[str, list]] = {
-    # people's voices (issue 15): the recogniser installed in the demo, real test speakers
-    "voices.so762_test.word_top1": (VOICES, ["tests", "so762_test", "text_words", "top1"]),
-    "voices.so762_test.word_top10": (VOICES, ["tests", "so762_test", "text_words", "top10"]),
-    "voices.so762_test.type_top1": (VOICES, ["tests", "so762_test", "all", "top1"]),
-    "voices.so762_test.type_top10": (VOICES, ["tests", "so762_test", "all", "top10"]),
-    "voices.so762_test.digit_top1": (VOICES, ["tests", "so762_test", "digits", "top1"]),
+    # people's voices (issue 15): the recogniser installed in the demo since session 12 — the speech-
+    # embedding and MFCC recognisers' cosines fused (0.4 / 0.6) — real test speakers, experiment's scoring
+    **{f"voices.{key}": (FUSED, FUSED_TEST + [field]) for key, field in (
+        ("so762_test.word_top1", "so762_test_word_top1"), ("so762_test.word_top10", "so762_test_word_top10"),
+        ("so762_test.type_top1", "so762_test_type_top1"), ("so762_test.type_top10", "so762_test_type_top10"),
+        ("so762_test.digit_top1", "so762_test_digits_top1"),
+        ("synthetic_unseen.word_top1", "synthetic_unseen_top30_top1"),
+        ("synthetic_unseen.top500_top1", "synthetic_unseen_500_top1"))},
     "voices.so762_test.most_frequent_top1": (VOICES, ["tests", "so762_test", "all", "most_frequent_top1"]),
-    "voices.synthetic_unseen.word_top1": (VOICES, ["tests", "synthetic_unseen", "top30_words", "top1"]),
-    # the same recogniser through the app's own code path (the demo, word_span trimming; session 11)
-    **{f"voices_app.so762_test.{key}": ("2026-12-06-s11-cpu-app-path-check/app_path_check.json", path)
+    # the speech-embedding recogniser alone (the demo's in sessions 10-11)
+    "voices_se.so762_test.word_top1": (VOICES, ["tests", "so762_test", "text_words", "top1"]),
+    "voices_se.so762_test.word_top10": (VOICES, ["tests", "so762_test", "text_words", "top10"]),
+    "voices_se.synthetic_unseen.word_top1": (VOICES, ["tests", "synthetic_unseen", "top30_words", "top1"]),
+    # the demo through the app's own code path (word_span trimming; session 12, fused recogniser)
+    **{f"voices_app.so762_test.{key}": ("2026-12-06-s12-cpu-app-path-fusion/app_path_check.json", path)
        for key, path in (("word_top1", ["top1"]), ("word_top10", ["top10"]), ("digit_top1", ["digits", "top1"]))},
     # the same training without the pretrained front end (MFCC), and without the real speakers
     "voices_mfcc.so762_test.word_top1": ("2026-12-06-s10-h100-voices-mfcc-real", ["tests", "so762_test", "text_words", "top1"]),
