@@ -278,7 +278,18 @@ def main(argv=None) -> int:
     p.add_argument("--recognizer", default=None,
                    help="a people's-voices run folder (scripts/voices_experiment.py, recognizer.* inside): its "
                         "word recogniser (front end, encoder, centroids, confidence) replaces the MFCC encoder")
+    p.add_argument("--fuse", metavar="RUN_DIR", default=None,
+                   help="with --recognizer: a second voices run folder whose recogniser's cosines are mixed into "
+                        "the ranking (score fusion; the shipped demo: runs/voices-gpu-mfcc-real)")
+    p.add_argument("--fuse-weight", type=float, default=0.6, help="the second recogniser's weight (default 0.6)")
+    p.add_argument("--fuse-calibration", metavar="JSON", default=None,
+                   help="confidence calibration fitted on fused scores of calibration speakers "
+                        "(scripts/voices_fusion.py --stage confidence)")
     args = p.parse_args(argv)
+    if (args.fuse or args.fuse_calibration) and not args.recognizer:
+        p.error("--fuse and --fuse-calibration need --recognizer")
+    if args.fuse_calibration and not args.fuse:
+        p.error("--fuse-calibration needs --fuse")
     import torch
 
     torch.set_num_threads(2)
@@ -399,9 +410,13 @@ def main(argv=None) -> int:
             log(f"projection {method} ({'after' if aligned else 'before'} alignment) in {time.time() - t:.0f}s")
 
     if args.recognizer:
-        from core.voices.package import install_recognizer
+        from core.voices.package import install_recognizer, read_fusion_calibration
 
-        log(f"word recogniser from {args.recognizer}: trained on {install_recognizer(project, args.recognizer)}")
+        calibration = read_fusion_calibration(args.fuse_calibration, args.fuse_weight) if args.fuse_calibration else None
+        text = install_recognizer(project, args.recognizer, fuse=args.fuse, fuse_weight=args.fuse_weight,
+                                  fuse_calibration=calibration)
+        log(f"word recogniser from {args.recognizer}"
+            + (f" fused with {args.fuse} (weight {args.fuse_weight})" if args.fuse else "") + f": trained on {text}")
 
     # 4. honest check: isolated words by voices never used in the build
     from core.classify import ClipClassifier, clip_embedder

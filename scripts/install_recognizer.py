@@ -41,15 +41,13 @@ def main(argv=None) -> int:
         from core.project import Project
         from core.voices.package import install_recognizer
 
+        from core.voices.package import read_fusion_calibration
+
         calibration = None
         if args.fuse_calibration:
             if not args.fuse:
                 raise WordbridgeError("--fuse-calibration needs --fuse")
-            record = json.loads(Path(args.fuse_calibration).read_text(encoding="utf-8"))
-            if abs(float(record.get("weight", -1)) - args.fuse_weight) > 1e-9:
-                raise WordbridgeError(f"{args.fuse_calibration} was fitted with weight {record.get('weight')}, "
-                                      f"not --fuse-weight {args.fuse_weight}")
-            calibration = record["calibration"]
+            calibration = read_fusion_calibration(args.fuse_calibration, args.fuse_weight)
         text = install_recognizer(Project.open(args.project), Path(args.run), args.space, fuse=args.fuse,
                                   fuse_weight=args.fuse_weight, fuse_calibration=calibration)
         print(f"{args.project}: encoder {args.space}-encoder replaced (trained on {text})")

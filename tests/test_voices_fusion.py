@@ -190,6 +190,10 @@ def test_install_script_fuses_two_run_folders(tmp_path, capsys):
     assert install_main([str(run1), str(root), "--fuse", str(run2), "--fuse-weight", "0.6",
                          "--fuse-calibration", str(tmp_path / "cal7.json")]) == 2
     assert "fitted with weight 0.7" in capsys.readouterr().err
+    (tmp_path / "broken.json").write_text("{not json")
+    assert install_main([str(run1), str(root), "--fuse", str(run2), "--fuse-calibration",
+                         str(tmp_path / "broken.json")]) == 2
+    assert "not a fused-score calibration file" in capsys.readouterr().err
     assert install_main([str(run1), str(root), "--fuse", str(run2), "--fuse-weight", "0.6",
                          "--fuse-calibration", str(tmp_path / "cal.json")]) == 0
     capsys.readouterr()
@@ -211,3 +215,21 @@ def test_install_script_fuses_two_run_folders(tmp_path, capsys):
     assert install_main([str(run1), str(root), "--fuse", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and len(err.strip().splitlines()) == 1
+
+
+def test_build_demo_takes_the_fusion_options_only_with_a_recognizer(capsys):
+    """build_demo.py rebuilds the shipped demo in one command (--recognizer RUN --fuse RUN2 ...);
+    fusion options without a recogniser are a usage error before any work starts."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "build_demo.py"
+    spec = importlib.util.spec_from_file_location("build_demo_for_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(["--fuse", "runs/x"])
+    assert exit_info.value.code == 2 and "--fuse and --fuse-calibration need --recognizer" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(["--recognizer", "runs/a", "--fuse-calibration", "c.json"])
+    assert exit_info.value.code == 2 and "--fuse-calibration needs --fuse" in capsys.readouterr().err

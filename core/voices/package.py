@@ -71,6 +71,20 @@ def trained_on(run_dir: str | Path) -> str:
     return "; ".join(parts) + f"; front end {metrics['frontend']['name']}"
 
 
+def read_fusion_calibration(path: str | Path, weight: float) -> dict:
+    """The confidence calibration in a `scripts/voices_fusion.py --stage confidence` file
+    ({"weight": w, "calibration": {...}}), refused in one line unless it was fitted at `weight`."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        fitted = float(record.get("weight", -1))
+        calibration = record["calibration"]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise WordbridgeError(f"{path}: not a fused-score calibration file ({exc})") from None
+    if abs(fitted - weight) > 1e-9:
+        raise WordbridgeError(f"{path} was fitted with weight {record.get('weight')}, not --fuse-weight {weight}")
+    return calibration
+
+
 def install_recognizer(project, run_dir: str | Path, space_id: str = "speech-en", fuse: str | Path | None = None,
                        fuse_weight: float = 0.6, fuse_calibration: dict | None = None) -> str:
     """Make the run's recogniser `project`'s encoder for `space_id` and say so in the project's
