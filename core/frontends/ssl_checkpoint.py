@@ -177,7 +177,7 @@ class SslFrontEnd(FrontEnd):
         self.path = Path(path).expanduser().resolve()
         state, meta, self.sidecar = _read(self.path)
         self.meta = meta
-        self.sha256 = _sha256(self.path)
+        self.sha256 = file_sha256(self.path)
         if sha256 is not None and sha256 != self.sha256:
             raise WordbridgeError(f"{self.path}: checkpoint has changed since this space was built (sha256 differs)")
         _KNOWN[self.sha256] = self.path
@@ -301,11 +301,11 @@ def locate_checkpoint(config: dict, root=None, near=()) -> Path:
     different = None
     for candidate in dict.fromkeys(candidates):
         if candidate.is_file():
-            if not sha or _sha256(candidate) == sha:
+            if not sha or file_sha256(candidate) == sha:
                 return candidate
             different = different or candidate
     short = f" (sha256 {str(sha)[:12]})" if sha else ""
-    other = (f" ({different.name} there has other contents: sha256 {_sha256(different)[:12]})"
+    other = (f" ({different.name} there has other contents: sha256 {file_sha256(different)[:12]})"
              if different is not None else "")
     if root is not None:
         raise WordbridgeError(f"the self-supervised checkpoint {name}{short} is not in the project{other}; copy it to "
@@ -321,7 +321,7 @@ def checkpoint_record(config: dict, root=None, near=()) -> dict:
     copied to `frontends/` first when outside it (`copy_into_project`); elsewhere its file name.
     The full sha256 is kept either way."""
     path = locate_checkpoint(config, root, near)
-    sha = config.get("sha256") or _sha256(path)
+    sha = config.get("sha256") or file_sha256(path)
     if root is None:
         return {**config, "path": path.name, "sha256": sha}
     return {**config, "path": copy_into_project(path, sha, root), "sha256": sha}
@@ -345,7 +345,7 @@ def copy_into_project(path, sha256: str, root) -> str:
     relative = f"{PROJECT_FOLDER}/{name}"
     target = inside(root, relative, "self-supervised checkpoint")  # a frontends/ link out of the project: refused
     side_target = Path(f"{target}.json")
-    if target.is_file() and _sha256(target) == sha256 and (sidecar is None or side_target.is_file()):
+    if target.is_file() and file_sha256(target) == sha256 and (sidecar is None or side_target.is_file()):
         return relative
     needed = path.stat().st_size + (sidecar.stat().st_size if sidecar is not None else 0)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -356,7 +356,7 @@ def copy_into_project(path, sha256: str, root) -> str:
             shutil.copyfile(sidecar, tmp)
     with atomic_path(target) as tmp:
         shutil.copyfile(path, tmp)
-    if _sha256(target) != sha256:
+    if file_sha256(target) != sha256:
         target.unlink(missing_ok=True)
         raise WordbridgeError(f"{path}: the checkpoint changed while it was copied into the project (sha256 "
                               f"differs from {short}); nothing was recorded")
@@ -397,7 +397,9 @@ def _cached_model(path: str, sha256: str, device: str):
     return _remember((path, sha256, device), build_model(state, meta, path).to(device))
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path) -> str:
+    """The sha256 (hex) of a file, cached while its size and modification time stay the same."""
+    path = Path(path)
     stat = path.stat()
     return _sha256_of(str(path), stat.st_mtime_ns, stat.st_size)
 

@@ -248,7 +248,7 @@ def _frontends_in(value, where: str = ""):
                 yield from _frontends_in(item, place)
 
 
-def frontend_problems(root, record, where: str, digests: dict | None = None) -> list[str]:
+def frontend_problems(root, record, where: str) -> list[str]:
     """What `--check` reports about an ssl front end's record (a store header's or an encoder
     config's "frontend"): its checkpoint path absolute or leading outside the project, the file
     missing, or its sha256 not the recorded one (core.frontends.ssl_checkpoint.checkpoint_record).
@@ -267,17 +267,12 @@ def frontend_problems(root, record, where: str, digests: dict | None = None) -> 
         return [f"{where}: the self-supervised checkpoint {path} is missing from the project"]
     if not isinstance(sha, str) or not sha:
         return [f"{where}: the self-supervised checkpoint {path} has no recorded sha256"]
-    digests = {} if digests is None else digests
-    key = str(file.resolve())
-    if key not in digests:
-        digest = hashlib.sha256()
-        with open(file, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 22), b""):
-                digest.update(block)
-        digests[key] = digest.hexdigest()
-    if digests[key] != sha:
+    from core.frontends.ssl_checkpoint import file_sha256  # cached by size and mtime: each file hashed once
+
+    digest = file_sha256(file)
+    if digest != sha:
         return [f"{where}: the self-supervised checkpoint {path} does not match its record (sha256 "
-                f"{digests[key][:12]}, recorded {sha[:12]})"]
+                f"{digest[:12]}, recorded {sha[:12]})"]
     return []
 
 
@@ -289,7 +284,7 @@ def corpus_store_problems(root: str | os.PathLike) -> list[str]:
     folder = Path(root) / CORPORA_DIR
     if not folder.is_dir() or folder.is_symlink():
         return []
-    problems, digests = [], {}
+    problems = []
     for store in sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()):
         found, frontend_problems_found = [], []
         for name in ("header.json", ".build/plan.json"):
@@ -300,7 +295,7 @@ def corpus_store_problems(root: str | os.PathLike) -> list[str]:
             found += [f"{name} {where}" for where in absolute_strings(_without_frontend(data))]
             for place, record in _frontends_in(data):
                 frontend_problems_found += frontend_problems(
-                    root, record, f"corpus store {CORPORA_DIR}/{store.name} {name} {place}", digests)
+                    root, record, f"corpus store {CORPORA_DIR}/{store.name} {name} {place}")
         for name in ("segments.jsonl", ".build/segments.jsonl"):
             try:
                 with open(store / name, encoding="utf-8") as fh:
