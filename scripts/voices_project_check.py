@@ -7,10 +7,10 @@
         --calibration-speakers 15 --seed 0 --out runs/check_calib.json [--encoder-set trim_margin_s=0.1]
 
 Every word segment (± 0.05 s) goes through `ClipEncoder.candidates` exactly as a recorded clip in
-the app does (a fused encoder: both recognisers and the weighted sum, core.voices.fusion) (resampling, silence trimming, the encoder's front end, nearest speech types,
-confidence); its speech types are read as the text words the project's map gives them (NN, one
-per type, first occurrence kept). Reports top-1 / top-10 over the project's whole vocabulary (words
-it has), the ten digit words as a closed set, clips the app would refuse (no speech found), and
+the app does (resampling, silence trimming, the encoder's front end, nearest speech types; a fused
+encoder: both recognisers and the weighted sum, core.voices.fusion; confidence); its speech types
+are read as the text words the project's map gives them (NN, one per type, first occurrence kept).
+Reports top-1 / top-10 over the project's whole vocabulary (words it has), the ten digit words as a closed set, clips the app would refuse (no speech found), and
 "no good match" shares. Bad input: one line on stderr, exit code 2.
 """
 
@@ -66,7 +66,7 @@ def check(args) -> dict:
     from core.speech.encode import ClipEncoder
     from core.voices.clips import segment_clips
     from core.voices.experiment import mapped_text_words, split_calibration
-    from core.voices.prototypes import type_similarities
+    from core.voices.fusion import app_cosines
 
     project = Project.open(args.project, read_only=True)
     encoders = [e for e in project.manifest.encoders if e.config.get("kind") != "band-energy"]
@@ -98,25 +98,18 @@ def check(args) -> dict:
         label = clips.labels[i]
         is_digit = label in DIGITS and bool(digit_rows)
         digit_n += is_digit  # a refused digit clip counts as a wrong digit
-        if fusion is not None:  # ranked as a fused encoder ranks (core.voices.fusion)
-            try:
+        # ranked as the app ranks: the nearest of each type's prototypes (core.voices.fusion.app_cosines),
+        # a fused encoder by the weighted sum of both recognisers'
+        try:
+            if fusion is not None:
                 s1, s2 = fusion.parts(clips.samples[i], 16000)
-            except WordbridgeError:
-                refused += 1
-                continue
-            second_missing += s2 is None
-            sims = fusion.combine(s1, s2)
-        else:
-            try:
-                frames = embed.clip_features(clips.samples[i], 16000)
-            except WordbridgeError:
-                refused += 1  # the app says "no speech found" for this clip: counted as wrong
-                continue
-            enc = embed.encode_features(frames)
-            e = enc / max(float(np.linalg.norm(enc)), 1e-12)
-            # ranked as the app ranks (ClipEncoder.nearest_types): the nearest of each type's prototypes
-            sims = type_similarities(e[None].astype(np.float32),
-                                     embed.centroids if embed.prototypes is None else embed.prototypes)[0]
+                second_missing += s2 is None
+                sims = fusion.combine(s1, s2)
+            else:
+                sims = app_cosines(embed, clips.samples[i], 16000)
+        except WordbridgeError:
+            refused += 1  # the app says "no speech found" for this clip: counted as wrong
+            continue
         order = np.argsort(-sims)[:60]
         words = list(dict.fromkeys(type_text[t] for t in order))[:10]
         top1 += bool(words) and words[0] == label
