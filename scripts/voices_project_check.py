@@ -10,8 +10,8 @@ Every word segment (± 0.05 s) goes through `ClipEncoder.candidates` exactly as 
 the app does (resampling, silence trimming, the encoder's front end, nearest speech types; a fused
 encoder: both recognisers and the weighted sum, core.voices.fusion; confidence); its speech types
 are read as the text words the project's map gives them (NN, one per type, first occurrence kept).
-Reports top-1 / top-10 over the project's whole vocabulary (words it has), the ten digit words as a closed set, clips the app would refuse (no speech found), and
-"no good match" shares. Bad input: one line on stderr, exit code 2.
+Reports top-1 / top-10 over the project's whole vocabulary (words it has), the ten digit words as
+a closed set, clips the app would refuse (no speech found), and "no good match" shares. Bad input: one line on stderr, exit code 2.
 """
 
 from __future__ import annotations
