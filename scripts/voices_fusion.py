@@ -337,8 +337,8 @@ def stage_time(args, out, log):
     from core.segments import SegmentTable
     from core.speech.encode import ClipEncoder
     from core.voices.clips import segment_clips
+    from core.voices.fusion import app_cosines
     from core.voices.package import recognizer_encoder
-    from core.voices.prototypes import type_similarities
 
     metrics = _metrics(out)
     norm, w = metrics.get("chosen", "cosine:0.5").split(":")
@@ -356,12 +356,7 @@ def stage_time(args, out, log):
     pad = lambda x: np.concatenate([rng.normal(0, 1e-3, 4000), x, rng.normal(0, 1e-3, 4000)]).astype(np.float32)  # noqa: E731
 
     def one(x, names):
-        sims = []
-        for name in names:
-            e = encs[name]
-            v = e.encode_features(e.clip_features(x, 16000))
-            v = v / max(float(np.linalg.norm(v)), 1e-12)
-            sims.append(type_similarities(v[None].astype(np.float32), e.prototypes)[0])
+        sims = [app_cosines(encs[name], x, 16000) for name in names]  # each as the app ranks
         s = sims[0] if len(sims) == 1 else ((1 - w) * normalise(sims[0][None], norm)[0]
                                            + w * normalise(sims[1][None], norm)[0])
         return top_k_indices(s, 30)
