@@ -54,7 +54,7 @@ def speech_weights(tmp_path_factory):
 
 
 def test_registry_configs_and_unknown_names():
-    assert set(FRONTENDS) == {"mfcc", "speech-embedding", "ssl"}
+    assert set(FRONTENDS) == {"mfcc", "speech-embedding", "ssl", "standardised"}
     assert make_frontend(None) == MfccFrontEnd()
     logmel = FeatureConfig(kind="logmel", deltas=True)
     assert make_frontend(json.loads(json.dumps(MfccFrontEnd(logmel).config()))).dim == 120

@@ -43,6 +43,14 @@ def register(sub) -> None:
                        "weights from the openwakeword 0.4.0 wheel or $WORDBRIDGE_SPEECH_EMBEDDING); "
                        "ssl:PATH: one transformer layer of a wav2vec2/HuBERT/XLS-R checkpoint on "
                        "disk. Non-MFCC front ends compute each word from its own audio")
+    build.add_argument("--standardise", action="store_true",
+                       help="standardise the front end's frames per dimension (mean removed, divided "
+                       "by the std) with statistics of this corpus, fitted before the features on the "
+                       "whole audio of a fixed, seeded sample of up to 200 of its recordings (no "
+                       "labels; the header names them). The statistics are part of the store's front "
+                       "end, so clips classified later are standardised the same way. Speech-embedding, "
+                       "Mboshi cross-speaker same-different AP, mean-pooled: 0.057 raw, 0.114 "
+                       "standardised (docs/RESULTS.md, session 12)")
     build.add_argument("--workers", type=int, default=2, help="worker processes (0: in this process)")
     build.add_argument("--shard-files", type=int, default=200,
                        help="audio files per shard (the unit of resumption)")
@@ -125,7 +133,8 @@ def run_build(args) -> int:
                                      workers=args.workers, shard_files=args.shard_files,
                                      device=None if args.device == "auto" else args.device,
                                      overwrite=args.overwrite,
-                                     metadata=metadata, progress=Progress(listener), frontend=frontend)
+                                     metadata=metadata, progress=Progress(listener), frontend=frontend,
+                                     standardise=args.standardise)
     finally:
         listener.close()
     for note in result.notes:
@@ -151,7 +160,11 @@ def run_info(args) -> int:
     print(f"{store.path}: {store.n_segments} segments, {h.get('n_utterances')} utterances, "
           f"{h.get('n_frames')} frames × {store.dim} ({h.get('segment_hours')} h of segments)")
     print(f"features: {json.dumps(h.get('feature_config'))}")
-    if h.get("frontend") and h["frontend"].get("name") != "mfcc":
+    if h.get("frontend") and h["frontend"].get("name") == "standardised":  # 2 × dim statistics: not printed
+        fitted = h["frontend"].get("fitted_on", {})
+        print(f"front end: standardised {json.dumps(h['frontend'].get('inner'))} (statistics of "
+              f"{fitted.get('recordings')} recordings, {fitted.get('frames')} frames)")
+    elif h.get("frontend") and h["frontend"].get("name") != "mfcc":
         print(f"front end: {json.dumps(h['frontend'])}")
     print(f"labelled segments: {h.get('n_labelled')} ({h.get('n_word_types')} word types); "
           f"synthetic: {'yes' if store.metadata['synthetic'] else 'no'}")

@@ -25,6 +25,12 @@ Features of a segment depend on the front end (`core.frontends`, recorded in the
   for the speech embedding, the whole input for a transformer), so frames of a word sliced out of
   the whole file would mostly describe its neighbours; the app embeds single words said alone, and
   `core.speech.encode.ClipEncoder` computes a new clip the same way (trimmed, then its own audio).
+With `standardise`, the front end's frames are standardised per dimension with statistics fitted,
+after the corpus is read and before any features, on the whole audio of a fixed sample of up to
+200 of its recordings (`core.corpus.standardise`); the settings record only that (so a rerun is a
+no-op without refitting), .build/standardiser.json keeps the fitted statistics for a resumed
+build, and the header records the standardised front end ("frontend") and the sample
+("standardisation": the recordings, relative to the source).
 """
 
 from __future__ import annotations
@@ -81,7 +87,7 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
                         progress: Progress | None = None,
                         on_shard_done: Callable[[int], None] | None = None,
                         batch_in_main: bool | None = None, frontend: FrontEnd | None = None,
-                        project_root: str | os.PathLike | None = None) -> BuildResult:
+                        project_root: str | os.PathLike | None = None, standardise: bool = False) -> BuildResult:
     """Read `source` with `reader` and write a feature store to `out` (resuming an unfinished build).
 
     `options` go to the reader (tier, alignments, chunk_seconds, ...). `workers` > 0 uses that
@@ -93,6 +99,8 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
     FeatureConfig replaces `config`. The header records it under "frontend".
     `project_root`: the store is part of that project, so what it records is portable (see the
     module's docstring); found by itself when `out` is `<project>/corpora/<name>`.
+    `standardise`: the store's front end is `frontend` standardised with statistics of this corpus
+    (see the module's docstring; `core.frontends.standardised`).
     """
     progress = ensure(progress)
     source, out = Path(source).resolve(), Path(out)
@@ -100,13 +108,19 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
         raise WordbridgeError(f"shard size must be at least 1 file, got {shard_files}")
     if workers < 0:
         raise WordbridgeError(f"workers must be 0 or more, got {workers}")
-    if isinstance(frontend, MfccFrontEnd):
+    if standardise and frontend is None:
+        frontend = MfccFrontEnd(config)
+    if isinstance(frontend, MfccFrontEnd) and not standardise:
         config, frontend = frontend.features, None
     settings = {"source": str(source), "reader": reader,
                 "options": reader_options(reader, options or {}) if reader in READERS else {},
                 "feature_config": config.to_dict() if frontend is None else None, "shard_files": int(shard_files)}
     if frontend is not None:  # MFCC stores keep the settings they always had (reruns stay no-ops)
         settings["frontend"] = frontend.config()
+    if standardise:
+        from core.corpus.standardise import MAX_RECORDINGS, SEED
+
+        settings["standardise"] = {"max_recordings": MAX_RECORDINGS, "seed": SEED}
     if frontend is not None:  # load its weights now: a missing model fails before the corpus is read
         frontend.frames(np.zeros(1600, np.float32), device="cpu")
     frontend = frontend if frontend is not None else MfccFrontEnd(config)
@@ -189,6 +203,9 @@ def _build_locked(source, out, reader, options, settings, overwrite, workers, sh
     shards = [files[i:i + shard_files] for i in range(0, len(files), shard_files)]
     device = torch.device(device) if device is not None else (
         torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
+    standardisation = None
+    if settings.get("standardise"):
+        frontend, standardisation = _standardised(work, groups, frontend, source, device, progress)
     if batch_in_main is None:
         batch_in_main = device.type == "cuda"
     resumed = sum(1 for k in range(len(shards)) if (work / f"shard_{k:05d}.json").is_file())
@@ -207,9 +224,30 @@ def _build_locked(source, out, reader, options, settings, overwrite, workers, sh
         if pool is not None:
             pool.terminate()
     meta = merge_metadata(corpus_metadata(source, reader, options or {}), metadata or {})
-    result = _finalize(out, work, table, shards, frontend, settings, read_report, meta, progress, source, local)
+    result = _finalize(out, work, table, shards, frontend, settings, read_report, meta, progress, source, local,
+                       standardisation)
     result.shards_total, result.shards_resumed = len(shards), resumed
     return result
+
+
+def _standardised(work: Path, groups: dict, inner: FrontEnd, source: Path, device, progress: Progress):
+    """(the standardised front end, the header's "standardisation" entry): fitted on a fixed sample
+    of the corpus's recordings (`core.corpus.standardise`), or as an interrupted build fitted it."""
+    from core.corpus.standardise import MAX_RECORDINGS, SEED, fit_on_recordings, sample_recordings
+    from core.frontends.standardised import StandardisedFrontEnd
+
+    saved = work / "standardiser.json"
+    if saved.is_file():
+        fit = json.loads(saved.read_text(encoding="utf-8"))
+        front = StandardisedFrontEnd(inner, fit["mean"], fit["std"], fit["fitted_on"])
+        return front, fit["standardisation"]
+    relative = {_relative_name(a, _audio_base(source)): a for a in groups}  # names as .build/segments.jsonl has them
+    sample = sample_recordings(relative, MAX_RECORDINGS, SEED)
+    front = fit_on_recordings(inner, [relative[r] for r in sample], progress, device=device)
+    standardisation = {"seed": SEED, "max_recordings": MAX_RECORDINGS, "recordings": sample}
+    write_json(saved, {"mean": front.config()["mean"], "std": front.config()["std"],
+                       "fitted_on": front.fitted_on, "standardisation": standardisation})
+    return front, standardisation
 
 
 def _finished_store(out: Path, settings: dict, overwrite: bool, legacy: dict | None = None,
@@ -237,7 +275,10 @@ def _make_portable(store: FeatureStore, settings: dict, source: Path, local: Loc
     table first: killed in between, the header still says "other settings" and the next run redoes it)."""
     header = dict(store.header)
     header = {key: (value if key == "frontend" else local.value(value)) for key, value in header.items()}
-    header["frontend"] = settings.get("frontend", header.get("frontend"))
+    if settings.get("standardise") and isinstance(header.get("frontend"), dict):  # the fitted statistics stay
+        header["frontend"] = {**header["frontend"], "inner": settings.get("frontend")}
+    else:
+        header["frontend"] = settings.get("frontend", header.get("frontend"))
     header["build_settings"] = settings
     header["metadata"] = {**header.get("metadata", {}), "source": settings["source"]}
     _stored_audio(store.table, source, local).save(store.path / "segments.jsonl")
@@ -256,13 +297,15 @@ def _with_audio(table: SegmentTable, audio: list[str]) -> SegmentTable:
 def _relative_audio(table: SegmentTable, source: Path) -> SegmentTable:
     """The build's own table: audio relative to the source (lossless: `_joined_audio` undoes it)."""
     base = _audio_base(source)
+    return _with_audio(table, [_relative_name(a, base) for a in table.audio])
 
-    def rel(a: str) -> str:
-        try:
-            return Path(os.path.relpath(a, base)).as_posix() if os.path.isabs(a) else a
-        except ValueError:  # another drive (Windows)
-            return a
-    return _with_audio(table, [rel(a) for a in table.audio])
+
+def _relative_name(audio: str, base: Path) -> str:
+    """An audio path relative to `base` (as it is when relative already, or on another drive)."""
+    try:
+        return Path(os.path.relpath(audio, base)).as_posix() if os.path.isabs(audio) else audio
+    except ValueError:  # another drive (Windows)
+        return audio
 
 
 def _joined_audio(table: SegmentTable, source: Path) -> SegmentTable:
@@ -319,7 +362,11 @@ def _build_shard(k, shard, groups, table, frontend, device, batch_in_main, pool,
     pending: list[tuple[str, np.ndarray]] = []  # CUDA path: decoded audio waiting for a batch
 
     def flush():
-        if own:  # every pending segment's own audio in one batch
+        if own and frontend.segment_mode == "slice":  # e.g. standardised MFCC: its own slicing rule, file by file
+            for f, s in pending:
+                _keep_frames(f, frontend.segment_frames(s, [(table.start[i], table.end[i]) for i in groups[f]],
+                                                        device=device), groups[f], table, kept, arrays, report)
+        elif own:  # every pending segment's own audio in one batch
             pieces = [frontend.segment_audio(s, [(table.start[i], table.end[i]) for i in groups[f]])
                       for f, s in pending]
             flat = [p for ps in pieces for p in ps if p is not None]
@@ -441,7 +488,7 @@ def _reserve(path: Path) -> None:
 
 
 def _finalize(out, work, table, shards, frontend, settings, read_report, meta, progress, source=None,
-              local: LocalPaths | None = None) -> BuildResult:
+              local: LocalPaths | None = None, standardisation: dict | None = None) -> BuildResult:
     from numpy.lib.format import open_memmap
 
     progress.set_stage("writing store")
@@ -467,10 +514,13 @@ def _finalize(out, work, table, shards, frontend, settings, read_report, meta, p
     check_free_space(out, feature_bytes + sum(_npy_bytes((len(a),), np.int64) for a in arrays.values())
                      + 256 * len(kept))  # segments.jsonl: about 100-200 bytes a segment
     labels = [label for label in kept_table.label if label is not None]
+    recorded = settings.get("frontend", frontend.config())  # an ssl checkpoint: `frontend_record`
+    if standardisation is not None:  # the fitted statistics around the inner front end's record
+        recorded = {**frontend.config(), "inner": recorded}
     header = {
         "format": FORMAT, "version": VERSION,
         "feature_config": frontend.features.to_dict() if isinstance(frontend, MfccFrontEnd) else None,
-        "frontend": settings.get("frontend", frontend.config()),  # an ssl checkpoint: `frontend_record`
+        "frontend": recorded,
         "n_segments": len(kept), "dim": frontend.dim, "n_frames": total,
         "n_utterances": int(kept_table.utterance_ids().max()) + 1,
         "n_labelled": len(labels), "n_word_types": len(set(labels)),
@@ -481,6 +531,8 @@ def _finalize(out, work, table, shards, frontend, settings, read_report, meta, p
         "build_settings": settings,
         "read_report": read_report.to_dict(), "build_report": build_report.to_dict(),
     }
+    if standardisation is not None:
+        header["standardisation"] = standardisation
     if local is not None:  # a project's store: no absolute local path (the front end's record is one already)
         header = {key: (value if key == "frontend" else local.value(value)) for key, value in header.items()}
     # every file of the store is written under a temporary name first and they replace an older

@@ -5,6 +5,9 @@
                         labels), ported to torch from openwakeword 0.4.0's ONNX files; 96-d, 25 frames/s
     "ssl"               one transformer layer of a self-supervised wav2vec 2.0 / HuBERT / XLS-R
                         checkpoint the user has on disk (torchaudio)
+    "standardised"      another front end's frames standardised per dimension with fixed statistics
+                        fitted on a corpus (`core.frontends.standardised`); its config nests the
+                        inner front end's under "inner"
 
 A speech space's encoder config and a feature store's header record `frontend.config()`;
 `make_frontend(config)` rebuilds the same front end, so new clips are embedded the way the
@@ -44,8 +47,14 @@ def _ssl(config, root=None, near=()):
     return SslFrontEnd.from_config(config, root, near)
 
 
+def _standardised(config, root=None, near=()):
+    from core.frontends.standardised import StandardisedFrontEnd
+
+    return StandardisedFrontEnd.from_config(config, root, near)
+
+
 # name → constructor from a config dict (modules are imported on first use: torch stays lazy)
-FRONTENDS = {"mfcc": _mfcc, "speech-embedding": _speech_embedding, "ssl": _ssl}
+FRONTENDS = {"mfcc": _mfcc, "speech-embedding": _speech_embedding, "ssl": _ssl, "standardised": _standardised}
 
 
 def make_frontend(config: dict | None, root=None, near=()) -> FrontEnd:
@@ -65,7 +74,10 @@ def make_frontend(config: dict | None, root=None, near=()) -> FrontEnd:
 def frontend_record(config: dict | None, root=None, near=()) -> dict | None:
     """What a store header or an encoder config records of a front end's `config()`: itself, except
     an ssl checkpoint's path, relative to the project `root` (copied into the project when outside
-    it) or, outside a project, the file name (`core.frontends.ssl_checkpoint.checkpoint_record`)."""
+    it) or, outside a project, the file name (`core.frontends.ssl_checkpoint.checkpoint_record`);
+    a standardised front end's "inner" record is made the same way."""
+    if isinstance(config, dict) and config.get("name") == "standardised" and isinstance(config.get("inner"), dict):
+        return {**config, "inner": frontend_record(config["inner"], root, near)}
     if isinstance(config, dict) and config.get("name") == "ssl":
         from core.frontends.ssl_checkpoint import checkpoint_record
 

@@ -252,7 +252,9 @@ def frontend_problems(root, record, where: str) -> list[str]:
     """What `--check` reports about an ssl front end's record (a store header's or an encoder
     config's "frontend"): its checkpoint path absolute or leading outside the project, the file
     missing, or its sha256 not the recorded one (core.frontends.ssl_checkpoint.checkpoint_record).
-    Other front ends record no file: nothing."""
+    Other front ends record no file: nothing; a standardised one is checked by its "inner" record."""
+    if isinstance(record, dict) and record.get("name") == "standardised":
+        return frontend_problems(root, record.get("inner"), f"{where}.inner")
     if not isinstance(record, dict) or record.get("name") != "ssl":
         return []
     path, sha = record.get("path"), record.get("sha256")

@@ -174,7 +174,7 @@ class ProjectItems:
         check_id(encoder_id, "encoder")
         config, provenance = items.plain_json(config), without_local_paths(items.plain_json(provenance or {}))
         frontend = config.get("frontend") if isinstance(config, dict) else None
-        if isinstance(frontend, dict) and frontend.get("name") == "ssl":
+        if isinstance(frontend, dict) and frontend.get("name") in ("ssl", "standardised"):  # standardised: its "inner"
             if self.read_only:
                 raise WordbridgeError(f"{self.root}: the project is open read-only; save a copy to change it")
             from core.frontends import frontend_record
