@@ -9,6 +9,15 @@ The store names its corpus folder without its absolute path (it travels with the
 so the folder itself is remembered outside the project, in the user's settings ("corpus_sources":
 project folder → store name → the form that built it). The dialog opens with the form of an
 unfinished (killed) build filled in, so Build resumes it; typing a known store name fills its folder.
+
+The front end is `main.py corpus build --frontend/--standardise`'s choice (MFCC, log-mel, the speech
+embedding, an ssl checkpoint; frames standardised over the corpus or not), passed to
+`build_project_corpus` as `frontend` (its command-line word) and `standardise`. Its default follows
+the reader (`core.speech.expectations.frontend_for_reader`): for a reader without word labels (vad,
+chunks) the speech embedding standardised over the corpus, the best measured without labels (MFCC
+when its weights are not on this machine); MFCC otherwise. Rule: choosing a reader sets that default
+until the front end or Standardise is changed by hand (or filled from a remembered build); from then
+on choosing a reader leaves them as they are.
 """
 
 from __future__ import annotations
@@ -27,7 +36,9 @@ from core.corpus.real_corpora import SPLITS_MBOSHI, SPLITS_SO762
 from app.training_dialog import job_from_form, with_button
 from core.errors import WordbridgeError
 from core.features import FEATURE_KINDS, FeatureConfig
-from core.speech.expectations import no_labels_note
+from core.frontends.speech_embedding import weights_missing
+from core.speech.expectations import (MBOSHI_AP, MBOSHI_AP_CHANCE, MBOSHI_AP_SPEECH_RAW, MBOSHI_AP_STANDARDISED,
+                                      UNLABELLED_READERS, frontend_for_reader, no_labels_note)
 
 READER_HELP = {
     "textgrid": "Audio files, each with a Praat TextGrid of the same name (next to it or in the alignments "
@@ -47,7 +58,7 @@ READER_HELP = {
     "mboshi": "The Mboshi corpus layout (utterances.tsv, words.tsv, audio/*.opus): the corpus's own word times "
               "(\"silver\" forced alignment); choose its train or dev split (configurations A, B).",
 }
-for _reader in ("vad", "chunks"):  # readers that give no word labels: say how well that is expected to work
+for _reader in UNLABELLED_READERS:  # readers that give no word labels: say how well that is expected to work
     READER_HELP[_reader] += " " + no_labels_note()
 # reader parameter → (label, help); the widget follows the default's type (or a choice list)
 OPTIONS = {
@@ -75,7 +86,29 @@ CHOICES = {"vad": ("webrtc", "silero")}
 # choices that depend on the reader: (reader, option) → values (the reader's own list)
 READER_CHOICES = {("mboshi", "split"): SPLITS_MBOSHI, ("speechocean762", "split"): SPLITS_SO762}
 PATH_OPTIONS = {"alignments": "folder", "csv_path": "file"}
-SOURCES_KEY = "corpus_sources"  # user settings: project folder → store name → {source, reader, options, features}
+# the front-end choices: label → (front end as `corpus build --frontend` names it, FeatureConfig kind)
+FRONT_ENDS = {"MFCC": ("mfcc", "mfcc"), "log-mel": ("mfcc", "logmel"),
+              "Speech embedding": ("speech-embedding", None), "ssl checkpoint…": ("ssl", None)}
+FRONT_END_HELP = (
+    "What each word's frames are computed with (main.py corpus build --frontend). MFCC: 13 MFCCs every 10 ms "
+    "(the paper); log-mel: 40 log-mel energies; Speech embedding: Google's speech_embedding, 96 dims every "
+    "40 ms from each word's own audio (weights from the openwakeword 0.4.0 wheel or "
+    "$WORDBRIDGE_SPEECH_EMBEDDING); ssl checkpoint: one transformer layer of a wav2vec2/HuBERT/XLS-R "
+    "checkpoint file on disk. Default: MFCC for readers with word labels; for readers without (vad, "
+    "chunks) the speech embedding, standardised, when its weights are on this machine.")
+STANDARDISE_HELP = (
+    "Standardise the front end's frames per dimension (mean removed, divided by the std) with statistics of "
+    "this corpus, fitted on a fixed sample of up to 200 of its recordings before the features (no labels "
+    "needed; main.py corpus build --standardise). The statistics become part of the store's front end, so "
+    "clips classified later are standardised the same way. Measured on Mboshi field recordings, the same "
+    f"word across speakers (same-different AP, chance {MBOSHI_AP_CHANCE.value:.3f}): speech embedding "
+    f"mean-pooled {MBOSHI_AP_SPEECH_RAW.value:.3f} raw, {MBOSHI_AP_STANDARDISED.value:.3f} standardised "
+    f"(MFCC + DTW with per-recording CMVN: {MBOSHI_AP.value:.3f}); for MFCC, standardising over the corpus "
+    "did not beat per-recording CMVN. Sources: docs/runs/2026-12-06-s9-cpu-same-different/, "
+    "docs/runs/2026-12-06-s12-cpu-speaker-norm/ (docs/RESULTS.md, sessions 9 and 12). Default: on for "
+    "readers without word labels when the speech embedding is used, else off.")
+SOURCES_KEY = "corpus_sources"  # user settings: project folder → store name → {source, reader, options,
+# features, frontend, standardise} (forms saved before the front-end choice have no frontend/standardise: MFCC)
 MAX_PROJECTS = 20  # projects remembered there (the oldest are forgotten)
 
 
@@ -97,7 +130,8 @@ def remember_build(settings, project, request: dict) -> None:
     config = request["config"]
     form = {"source": str(Path(request["source"]).resolve()), "reader": request["reader"],
             "options": dict(request.get("options") or {}),
-            "features": {"kind": config.kind, "deltas": config.deltas, "cmvn": config.cmvn}}
+            "features": {"kind": config.kind, "deltas": config.deltas, "cmvn": config.cmvn},
+            "frontend": str(request.get("frontend") or "mfcc"), "standardise": bool(request.get("standardise"))}
 
     def change(data: dict) -> None:
         projects = data.get(SOURCES_KEY)
@@ -234,17 +268,29 @@ class CorpusDialog(QDialog):
             f"{r}: {t}" for r, t in READER_HELP.items()))
         self.reader_help = QLabel("")
         self.reader_help.setWordWrap(True)
+        self.frontend_note = QLabel("")  # why the reader's default front end (readers without labels)
+        self.frontend_note.setWordWrap(True)
+        self._weights_missing = weights_missing()  # '' when the speech embedding's weights can be had
+        self._frontend_by_hand = False  # see the module's docstring
         self.reader_pages = QStackedWidget()
         self.reader_options = {r: ReaderOptions(r) for r in READERS}
         for page in self.reader_options.values():
             self.reader_pages.addWidget(page)
         self.reader.currentTextChanged.connect(self._reader_changed)
         defaults = FeatureConfig()
-        self.features = QComboBox()
-        self.features.addItems(list(FEATURE_KINDS))
-        self.features.setCurrentText(defaults.kind)
-        self.features.setToolTip("mfcc: 13 MFCCs every 10 ms (the paper); logmel: 40 log-mel energies. "
-                                 f"Default: {defaults.kind}.")
+        self.frontend = QComboBox()
+        for label, data in FRONT_ENDS.items():
+            self.frontend.addItem(label, data)
+        self.frontend.setToolTip(FRONT_END_HELP)
+        self.ssl_path = QLineEdit()
+        self.ssl_path.setPlaceholderText("wav2vec2 / HuBERT / XLS-R checkpoint file")
+        self.ssl_path.setToolTip("The checkpoint of the ssl front end (.safetensors, or a plain tensor file; "
+                                 "its layer and more in the file's config). Default: none.")
+        self.standardise = QCheckBox("Standardise frames over the corpus")
+        self.standardise.setToolTip(STANDARDISE_HELP)
+        self.frontend.currentIndexChanged.connect(self._frontend_changed)
+        self.frontend.activated.connect(self._frontend_picked)  # only the user's own choices
+        self.standardise.clicked.connect(self._frontend_picked)
         self.deltas = QCheckBox("append Δ and ΔΔ")
         self.deltas.setChecked(defaults.deltas)
         self.deltas.setToolTip("Append first and second differences (13 → 39 dims). Default: off.")
@@ -273,11 +319,14 @@ class CorpusDialog(QDialog):
         form.addRow("Store name", self.name)
         form.addRow("Reader", self.reader)
         form.addRow(self.reader_help)
+        form.addRow(self.frontend_note)
         reader_box = QGroupBox("Reader options")
         QVBoxLayout(reader_box).addWidget(self.reader_pages)
         feature_box = QGroupBox("Features")
         feature_form = QFormLayout(feature_box)
-        feature_form.addRow("Kind", self.features)
+        feature_form.addRow("Front end", self.frontend)
+        feature_form.addRow("Checkpoint", with_button(self.ssl_path, self._browse_checkpoint))
+        feature_form.addRow(self.standardise)
         feature_form.addRow(self.deltas)
         feature_form.addRow(self.cmvn)
         feature_form.addRow("Worker processes", self.workers)
@@ -296,6 +345,7 @@ class CorpusDialog(QDialog):
         layout.addWidget(feature_box)
         layout.addLayout(more)
         layout.addWidget(self.buttons)
+        self._frontend_changed()
         self._reader_changed(self.reader.currentText())
         self.resume_note.hide()
         self._fill_unfinished()
@@ -308,12 +358,14 @@ class CorpusDialog(QDialog):
             if isinstance(form.get("options"), dict):
                 self.reader_options[reader].set_values(form["options"])
         features = form.get("features") if isinstance(form.get("features"), dict) else {}
-        if features.get("kind") in FEATURE_KINDS:
-            self.features.setCurrentText(features["kind"])
         if isinstance(features.get("deltas"), bool):
             self.deltas.setChecked(features["deltas"])
         if isinstance(features.get("cmvn"), bool):
             self.cmvn.setChecked(features["cmvn"])
+        # a form saved before the front-end choice was built with MFCC features, not standardised
+        frontend = form.get("frontend") if isinstance(form.get("frontend"), str) else "mfcc"
+        self.set_frontend(frontend, form.get("standardise") is True, features.get("kind"))
+        self._frontend_by_hand = True  # a remembered build's front end is kept when the reader changes
         self._name_edited = True
         self.source.setText(form["source"])
         self.name.setText(name)
@@ -349,9 +401,45 @@ class CorpusDialog(QDialog):
     def _reader_changed(self, reader: str) -> None:
         self.reader_pages.setCurrentWidget(self.reader_options[reader])
         self.reader_help.setText(f"<i>{READER_HELP.get(reader, '')}</i>")
+        choice = frontend_for_reader(reader, self._weights_missing)
+        self.frontend_note.setText(choice.note)
+        self.frontend_note.setVisible(bool(choice.note))
+        if not self._frontend_by_hand:
+            self.set_frontend(choice.frontend, choice.standardise)
+
+    def _frontend_picked(self, *_args) -> None:
+        self._frontend_by_hand = True
+
+    def _frontend_changed(self, *_args) -> None:
+        spec, kind = self.frontend.currentData()
+        self.deltas.setEnabled(kind is not None)  # options of the MFCC / log-mel features only
+        self.cmvn.setEnabled(kind is not None)
+        self.ssl_path.setEnabled(spec == "ssl")
+
+    def set_frontend(self, frontend: str, standardise: bool, kind: str | None = None) -> None:
+        """Show `frontend` (a `corpus build --frontend` word; "mfcc" with the features `kind`) and `standardise`."""
+        if frontend.startswith("ssl:"):
+            self.ssl_path.setText(frontend[4:])
+            frontend = "ssl"
+        for i in range(self.frontend.count()):
+            spec, item_kind = self.frontend.itemData(i)
+            if spec == frontend and (item_kind is None or item_kind == (kind if kind in FEATURE_KINDS else "mfcc")):
+                self.frontend.setCurrentIndex(i)
+                break
+        self.standardise.setChecked(bool(standardise))
+
+    def _browse_checkpoint(self) -> None:
+        path = QFileDialog.getOpenFileName(self, "ssl checkpoint", "",
+                                           "Checkpoints (*.safetensors *.pt *.pth *.bin);;All files (*)")[0]
+        if path:
+            self.ssl_path.setText(path)
+            self.frontend.setCurrentIndex(list(FRONT_ENDS).index("ssl checkpoint…"))
+            self._frontend_picked()
 
     def request(self) -> dict:
-        """The keyword arguments of `build_project_corpus`; a WordbridgeError says what is wrong."""
+        """The keyword arguments of `build_project_corpus` ("frontend" as `corpus build --frontend` takes
+        it, "standardise"); a WordbridgeError says what is wrong (a missing checkpoint or speech-embedding
+        weights too: one line, before the build starts)."""
         from core.corpus.project_corpora import check_corpus_source, corpus_folder
 
         reader = self.reader.currentText()
@@ -371,9 +459,21 @@ class CorpusDialog(QDialog):
         held_out = [s.strip() for s in self.held_out.text().split(",") if s.strip()]
         if held_out:
             metadata["held_out_speakers"] = held_out
-        config = FeatureConfig(kind=self.features.currentText(), deltas=self.deltas.isChecked(),
-                               cmvn=self.cmvn.isChecked())
+        frontend, kind = self.frontend.currentData()
+        if frontend == "ssl":
+            checkpoint = self.ssl_path.text().strip()
+            if not checkpoint:
+                raise WordbridgeError("choose the ssl checkpoint file (a wav2vec2 / HuBERT / XLS-R checkpoint)")
+            if not Path(checkpoint).expanduser().is_file():
+                raise WordbridgeError(f"{checkpoint}: checkpoint not found")
+            frontend = f"ssl:{Path(checkpoint).expanduser().resolve()}"
+        if frontend == "speech-embedding":
+            self._weights_missing = weights_missing()  # asked again: they may have been installed since
+            if self._weights_missing:
+                raise WordbridgeError(self._weights_missing)
+        config = FeatureConfig(kind=kind or "mfcc", deltas=self.deltas.isChecked(), cmvn=self.cmvn.isChecked())
         return {"source": str(source), "name": name, "reader": reader, "options": options, "config": config,
+                "frontend": frontend, "standardise": self.standardise.isChecked(),
                 "workers": self.workers.value(), "overwrite": self.overwrite.isChecked(), "metadata": metadata}
 
     def start(self):

@@ -16,6 +16,7 @@ from core.corpus.build import BuildResult, build_feature_store, corpus_paths
 from core.corpus.readers import READERS
 from core.errors import InputFileError, WordbridgeError
 from core.features import FeatureConfig
+from core.frontends import parse_frontend_spec
 from core.progress import Progress
 
 CORPORA_DIR = "corpora"
@@ -56,7 +57,8 @@ def check_corpus_source(source: str | os.PathLike | None, reader: str) -> Path:
 def build_project_corpus(project, source: str | os.PathLike, name: str, reader: str = "textgrid",
                          options: dict | None = None, config: FeatureConfig = FeatureConfig(),
                          workers: int = 0, overwrite: bool = False, metadata: dict | None = None,
-                         progress: Progress | None = None) -> BuildResult:
+                         progress: Progress | None = None, frontend: str = "mfcc",
+                         standardise: bool = False) -> BuildResult:
     """Build (or resume) a feature store of `source` in `<project>/corpora/<name>/`.
 
     The arguments are those of `core.corpus.build.build_feature_store`; the build is also noted in
@@ -64,6 +66,9 @@ def build_project_corpus(project, source: str | os.PathLike, name: str, reader: 
     Neither the store nor the runs table keeps the source's absolute path (issue 17): a source
     inside the project is named relative to it, one outside by its folder name and a fingerprint
     (core.corpus.build). The app remembers the folder itself in the user's settings (app/corpus_dialog.py).
+    `frontend` is a front end as `main.py corpus build --frontend` names it ("mfcc" with `config`,
+    "speech-embedding", "ssl:PATH"; `core.frontends.parse_frontend_spec`) and `standardise` its
+    `--standardise`; the runs table records them when they are not the default MFCC.
     """
     source = check_corpus_source(source, reader)
     out = corpus_folder(project, name)
@@ -73,10 +78,14 @@ def build_project_corpus(project, source: str | os.PathLike, name: str, reader: 
                 "metadata": local.value(dict(metadata or {}))}
     if local.fingerprint:
         settings["source_fingerprint"] = local.fingerprint
+    front = parse_frontend_spec(frontend, config)  # a bad spec or checkpoint: one line, before any run is noted
+    if frontend != "mfcc" or standardise:  # MFCC builds keep the settings they always had
+        settings["frontend"] = f"ssl:{front.path.name}" if frontend.startswith("ssl:") else frontend  # no local path
+        settings["standardise"] = bool(standardise)
     with project.recorded_run("corpus-build", settings, run_dir=out) as run:
         result = build_feature_store(source, out, reader, options, config, workers=workers,
                                      overwrite=overwrite, metadata=metadata, progress=progress,
-                                     project_root=project.root)
+                                     project_root=project.root, frontend=front, standardise=standardise)
         run.metrics = {"segments": result.n_segments, "read_report": result.read_report.to_dict(),
                        "build_report": result.build_report.to_dict()}
     return result

@@ -173,6 +173,28 @@ def weights_path() -> Path:
     return convert_openwakeword(cached, models)
 
 
+def weights_missing() -> str:
+    """'' when `weights_path()` finds the weights or can convert them; else why not, in one line (the
+    error `weights_path()` would raise). Reads no weights and converts nothing: cheap enough for a form."""
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        path = Path(env).expanduser()
+        return "" if path.is_file() else f"{path}: speech_embedding weights not found (${ENV_VAR})"
+    import platformdirs
+
+    if (Path(platformdirs.user_cache_dir("wordbridge")) / CACHE_NAME).is_file():
+        return ""
+    try:
+        models = _openwakeword_models()
+    except WordbridgeError:
+        models = None
+    if (models is not None and (models / "melspectrogram.onnx").is_file()
+            and (models / "embedding_model.onnx").is_file() and importlib.util.find_spec("onnx") is not None):
+        return ""
+    return (f"speech_embedding weights not found: set ${ENV_VAR} to a file made by "
+            "scripts/convert_speech_embedding.py, or pip install openwakeword==0.4.0 onnx")
+
+
 def load_net(path=None, device="cpu"):
     """The torch `SpeechEmbeddingNet` with weights from `path` (default `weights_path()`), in eval mode."""
     return _cached_net(str(path if path is not None else weights_path()), str(resolve_device(device)))

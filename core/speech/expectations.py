@@ -4,7 +4,8 @@
 numbers and where each comes from. A number is read from `docs/results.json` where that file has a
 key for it (a key it lacks reads "not measured", never a guess); numbers without a key are constants
 below, each naming the run folder under `docs/runs/` it was read from and the `docs/RESULTS.md`
-section that reports it. Used by Train ▸ Train speech space… and `main.py train-speech`; no Qt here.
+section that reports it. Used by Train ▸ Train speech space… and `main.py train-speech`, and
+`frontend_for_reader` by Train ▸ Build speech corpus… (the default front end); no Qt here.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ SUMMARY = "docs/RESULTS.md “Summary”"
 SESSION_8 = "docs/RESULTS.md “Session 8: B / VAD / F at 120k”"
 WORDS_WITHOUT_LABELS = "docs/RESULTS.md “Words without labels: front ends and spoken-term discovery (session 9)”"
 MBOSHI_GPU = "docs/RESULTS.md “Mboshi start to end with the encoder trained on the GPU (session 10)”"
+SPEAKER_NORM = ("docs/RESULTS.md “Words without labels: speaker and voice-cluster normalisation "
+                "(session 12, 2-core CPU)”")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,13 @@ SPEAKER_SHARE = Measure(value=73.0, run="docs/runs/2026-11-25-s4-cpu-b-pseudo-pa
 MBOSHI_AP = Measure(value=0.076, run="docs/runs/2026-12-06-s9-cpu-same-different/", section=WORDS_WITHOUT_LABELS)
 MBOSHI_AP_CHANCE = Measure(value=0.020, run="docs/runs/2026-12-06-s9-cpu-same-different/",
                            section=WORDS_WITHOUT_LABELS)
+# the same run: Mboshi dev, speech embedding with no normalisation, mean-pooled (ap_mean)
+MBOSHI_AP_SPEECH_RAW = Measure(value=0.057, run="docs/runs/2026-12-06-s9-cpu-same-different/",
+                               section=WORDS_WITHOUT_LABELS)
+# docs/runs/2026-12-06-s12-cpu-speaker-norm/: the same Mboshi dev sample, speech embedding standardised
+# over the whole corpus (one group), mean-pooled — what `corpus build --standardise` does
+MBOSHI_AP_STANDARDISED = Measure(value=0.114, run="docs/runs/2026-12-06-s12-cpu-speaker-norm/",
+                                 section=SPEAKER_NORM)
 # the same run: speechocean762 test speakers, speech embedding + DTW
 SO762_AP = Measure(value=0.102, run="docs/runs/2026-12-06-s9-cpu-same-different/", section=WORDS_WITHOUT_LABELS)
 # docs/runs/2026-12-06-s9-mboshi-end-to-end/: the same flow with the encoder trained 2 epochs on a CPU
@@ -173,3 +183,48 @@ def no_labels_note(results_path: str | Path | None = None) -> str:
     return (f"Stores without word labels are not expected to align with text (configuration VAD: "
             f"{measured(KMEANS_120K['VAD'], load_results(results_path), 2)} classification on synthetic speech at 120k tokens, the "
             f"paper's C: {PAPER['VAD']} %); label some words to use configuration A.")
+
+
+# Readers that give no word labels (a store of theirs has n_labelled = 0).
+UNLABELLED_READERS = ("vad", "chunks")
+
+
+@dataclass(frozen=True)
+class FrontEndChoice:
+    """The front end to build a store with: `frontend` as `core.frontends.parse_frontend_spec` takes it
+    ("mfcc", "speech-embedding"), `standardise` (`build_feature_store`'s), and `note`, one sentence
+    saying why, with the measured numbers."""
+
+    frontend: str
+    standardise: bool
+    note: str
+
+
+def unlabelled_frontend(weights_missing: str | None = None) -> FrontEndChoice:
+    """The front end recommended for a store without word labels (`UNLABELLED_READERS`): the speech
+    embedding standardised over the corpus, which matched the same word across speakers best on
+    unlabelled field recordings. `weights_missing`: why the speech-embedding weights cannot be had on
+    this machine ('' when they can; None: `core.frontends.speech_embedding.weights_missing()` is
+    asked); without them the choice falls back to MFCC and the note says so."""
+    if weights_missing is None:
+        from core.frontends.speech_embedding import weights_missing as check
+
+        weights_missing = check()
+    numbers = (f"same word across speakers, Mboshi field recordings, same-different AP: speech embedding "
+               f"standardised {measured(MBOSHI_AP_STANDARDISED, {}, 3, '')}, raw "
+               f"{measured(MBOSHI_AP_SPEECH_RAW, {}, 3, '')}, MFCC + DTW {measured(MBOSHI_AP, {}, 3, '')}, chance "
+               f"{measured(MBOSHI_AP_CHANCE, {}, 3, '')}; docs/RESULTS.md sessions 9 and 12")
+    if weights_missing:
+        return FrontEndChoice("mfcc", False, f"Front end MFCC: the speech embedding standardised over the corpus "
+                                             f"matches words across speakers best ({numbers}), but its weights "
+                                             f"are not on this machine ({weights_missing}).")
+    return FrontEndChoice("speech-embedding", True, f"Front end: speech embedding, standardised over the corpus, "
+                                                    f"best measured without labels ({numbers}).")
+
+
+def frontend_for_reader(reader: str, weights_missing: str | None = None) -> FrontEndChoice:
+    """The default front end for `reader`: `unlabelled_frontend` for readers without word labels, else
+    MFCC (the paper's features; note '')."""
+    if reader in UNLABELLED_READERS:
+        return unlabelled_frontend(weights_missing)
+    return FrontEndChoice("mfcc", False, "")
