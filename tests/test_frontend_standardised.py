@@ -217,3 +217,32 @@ def test_batched_in_the_main_process_the_store_is_the_same(tmp_path):
     assert a.header["frontend"] == b.header["frontend"] and a.n_segments == b.n_segments == 2
     for i in range(2):
         np.testing.assert_allclose(a.features(i), b.features(i), atol=1e-2)
+
+
+def test_a_speech_space_built_on_a_standardised_store_standardises_new_clips_the_same_way():
+    """What the app does with a clip: the encoder config carries the fitted statistics, so the clip's
+    frames are the standardised front end's frames of the trimmed word, not the raw ones."""
+    from core.audio import word_span
+    from core.embeddings import Embeddings
+    from core.speech.acoustic import ContrastiveAWE
+    from core.speech.encode import ClipEncoder, pack_type_space
+    from core.speech.type_space import SpeechTypeSpace
+
+    front = _fitted()
+    torch.manual_seed(0)
+    model = ContrastiveAWE(front.dim, "conv", hidden=16, dim=12).eval()
+    emb = Embeddings(["a", "b"], np.eye(2, 8, dtype=np.float32), np.array([2, 1]), modality="speech")
+    space = SpeechTypeSpace(emb, model, np.eye(2, 12, dtype=np.float32),
+                            {"learner": "unit-skipgram", "grouping": "VAD", "max_frames": 40, "feat_dim": front.dim})
+    weights, config = pack_type_space(space, front)
+    config = json.loads(json.dumps(config))  # as stored on disk
+    assert config["frontend"]["name"] == "standardised"
+    encoder = ClipEncoder(weights, config)
+    gap = np.zeros(int(0.3 * SR), np.float32)
+    clip = np.concatenate([gap, vowels(0.5, seed=4), gap])
+    span = word_span(clip, SR)
+    got = encoder.clip_features(clip, SR)
+    want = front.segment_frames(clip, [(span[0] / SR, span[1] / SR)])[0]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    raw = front.inner.segment_frames(clip, [(span[0] / SR, span[1] / SR)])[0]
+    assert np.abs(got - raw).max() > 0.1  # the statistics were applied, not skipped
