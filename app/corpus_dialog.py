@@ -105,7 +105,7 @@ STANDARDISE_HELP = (
     f"mean-pooled {MBOSHI_AP_SPEECH_RAW.value:.3f} raw, {MBOSHI_AP_STANDARDISED.value:.3f} standardised "
     f"(MFCC + DTW with per-recording CMVN: {MBOSHI_AP.value:.3f}); for MFCC, standardising over the corpus "
     "did not beat per-recording CMVN. Sources: docs/runs/2026-12-06-s9-cpu-same-different/, "
-    "docs/runs/2026-12-06-s12-cpu-speaker-norm/ (docs/RESULTS.md, sessions 9 and 12). Default: on for "
+    "docs/runs/2026-12-06-s13-cpu-standardise-fit/ (docs/RESULTS.md, sessions 9 and 13). Default: on for "
     "readers without word labels when the speech embedding is used, else off.")
 SOURCES_KEY = "corpus_sources"  # user settings: project folder → store name → {source, reader, options,
 # features, frontend, standardise} (forms saved before the front-end choice have no frontend/standardise: MFCC)

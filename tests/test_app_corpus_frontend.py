@@ -63,7 +63,7 @@ def test_a_reader_without_labels_defaults_to_the_standardised_speech_embedding(q
     dialog.reader.setCurrentText("vad")
     assert dialog.frontend.currentText() == "Speech embedding" and dialog.standardise.isChecked()
     note = dialog.frontend_note.text()
-    assert not dialog.frontend_note.isHidden() and "0.114" in note and "0.057" in note and "0.076" in note
+    assert not dialog.frontend_note.isHidden() and "0.108" in note and "0.057" in note and "0.076" in note
     assert "not expected to align" in dialog.reader_help.text()  # the no-labels note stays
     assert not dialog.deltas.isEnabled() and not dialog.cmvn.isEnabled()
     dialog.source.setText(str(make_corpus(tmp_path / "tones")))
@@ -116,7 +116,7 @@ def test_without_the_weights_the_default_is_mfcc_and_build_says_why(qtbot, windo
     dialog = window.corpus_dialog()
     dialog.reader.setCurrentText("vad")
     assert dialog.frontend.currentText() == "MFCC" and not dialog.standardise.isChecked()
-    assert "not on this machine" in dialog.frontend_note.text() and "0.114" in dialog.frontend_note.text()
+    assert "not on this machine" in dialog.frontend_note.text() and "0.108" in dialog.frontend_note.text()
     dialog.source.setText(str(make_corpus(tmp_path / "tones")))
     _pick(dialog, "Speech embedding")
     assert dialog.start() is None

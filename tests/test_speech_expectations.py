@@ -159,16 +159,16 @@ def test_front_end_for_a_reader_without_labels(tmp_path, monkeypatch):
     from core.frontends import speech_embedding as se
     from core.speech.expectations import MBOSHI_AP_STANDARDISED, frontend_for_reader, unlabelled_frontend
 
-    assert MBOSHI_AP_STANDARDISED.run == "docs/runs/2026-12-06-s12-cpu-speaker-norm/"
+    assert MBOSHI_AP_STANDARDISED.run == "docs/runs/2026-12-06-s13-cpu-standardise-fit/"
     for reader in ("vad", "chunks"):
         choice = frontend_for_reader(reader, weights_missing="")
         assert (choice.frontend, choice.standardise) == ("speech-embedding", True)
-        assert all(n in choice.note for n in ("0.114", "0.057", "0.076", "0.020"))
+        assert all(n in choice.note for n in ("0.108", "0.057", "0.076", "0.020"))
     assert frontend_for_reader("textgrid", weights_missing="") == frontend_for_reader("mboshi", "gone")
     assert frontend_for_reader("textgrid", "").frontend == "mfcc" and frontend_for_reader("textgrid", "").note == ""
     fallback = unlabelled_frontend("no weights here")
     assert (fallback.frontend, fallback.standardise) == ("mfcc", False)
-    assert "not on this machine (no weights here)" in fallback.note and "0.114" in fallback.note
+    assert "not on this machine (no weights here)" in fallback.note and "0.108" in fallback.note
     # weights_missing reads the same places weights_path does, without converting anything
     monkeypatch.setenv(se.ENV_VAR, str(tmp_path / "missing.safetensors"))
     assert "missing.safetensors: speech_embedding weights not found" in se.weights_missing()

@@ -49,8 +49,8 @@ def register(sub) -> None:
                        "whole audio of a fixed, seeded sample of up to 200 of its recordings (no "
                        "labels; the header names them). The statistics are part of the store's front "
                        "end, so clips classified later are standardised the same way. Speech-embedding, "
-                       "Mboshi cross-speaker same-different AP, mean-pooled: 0.057 raw, 0.114 "
-                       "standardised (docs/RESULTS.md, session 12)")
+                       "Mboshi cross-speaker same-different AP, mean-pooled: 0.057 raw, 0.108 "
+                       "standardised (docs/RESULTS.md, session 13)")
     build.add_argument("--workers", type=int, default=2, help="worker processes (0: in this process)")
     build.add_argument("--shard-files", type=int, default=200,
                        help="audio files per shard (the unit of resumption)")
