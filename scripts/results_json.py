@@ -57,6 +57,13 @@ SOURCES: dict[str, tuple[str, list]] = {
     **{f"synthetic_120k.{c}.classification": ("2026-12-02-s8-kjv_120k_bvf-merged",
                                               ["summary", {"task": "classification", "configuration": c},
                                                "accuracy_csls", "mean"]) for c in ("B", "VAD", "F")},
+    # the same at 500k tokens (issue 18): unit-skipgram, seed 0, session 13 on an H100
+    **{f"synthetic_500k.{c}.classification": ("2026-12-06-s13-h100-kjv_500k_bvad",
+                                              ["summary", {"task": "classification", "configuration": c},
+                                               "accuracy_csls", "mean"]) for c in ("B", "VAD")},
+    "synthetic_500k.B.fr_p1": ("2026-12-06-s13-h100-kjv_500k_bvad",
+                               ["summary", {"task": "translation", "text": "fr_lsg", "configuration": "B"},
+                                "p@1_csls", "mean"]),
     # Mboshi start to end (issue 16), session 12 on the 2-core CPU: the speech space trained 10 epochs
     # (corpus and text spaces from session 9); dev word segments ranked by calibrated type exemplars,
     # the lexicon after 0 and 100 confirmed pairs

@@ -55,6 +55,8 @@ KMEANS_120K = {g: Measure(f"synthetic_120k.{g}.classification", section=SESSION_
 # Constants without a docs/results.json key, each with the run folder it was read from.
 CHANCE_120K = Measure(value=100 / 2241, run="docs/runs/2026-12-02-s8-kjv_120k_bvf-merged/",  # one of 2,241 words
                       section=SESSION_8)
+CHANCE_500K = Measure(value=100 / 5335, run="docs/runs/2026-12-06-s13-h100-kjv_500k_bvad/",  # one of 5,335 words
+                      section="docs/RESULTS.md “Configurations B and VAD at 500k tokens (session 13, GPU)”")
 # docs/runs/2026-11-25-s5-h100-kjv_120k_a/: configuration A at 120k tokens, 3 seeds
 A_120K = Measure(value=57.9, run="docs/runs/2026-11-25-s5-h100-kjv_120k_a/", section=SUMMARY)
 # docs/runs/2026-11-25-s4-cpu-b-pseudo-pairs/ (B at 50k tokens): the median share of a frequent word's
@@ -159,7 +161,7 @@ def expectation(configuration: str, synthetic: bool, results_path: str | Path | 
         works, advice = False, LABEL_SOME_WORDS
         on_synthetic = (f"{num(KMEANS_120K[configuration], 2)} of word segments right at 120k tokens (chance "
                         f"{num(CHANCE_120K, 3)}; the paper's {PAPER_NAME.get(configuration, configuration)}: "
-                        f"{PAPER[configuration]} %; 500k tokens: {num(KMEANS_500K[configuration])})")
+                        f"{PAPER[configuration]} %; 500k tokens: {num(KMEANS_500K[configuration], 2)}, chance {num(CHANCE_500K, 3)})")
         if synthetic:
             summary = (f"Not expected to align with text: configuration {configuration} on synthetic speech "
                        f"classified {on_synthetic}. Its k-means groups split each word by voice (the speaker "
@@ -167,7 +169,8 @@ def expectation(configuration: str, synthetic: bool, results_path: str | Path | 
                        "match no text's words.")
         else:
             summary = (f"Not expected to align with text: on real field recordings (Mboshi) word segments said "
-                       f"by different speakers are hard to match (same-different AP {num(MBOSHI_AP, 3, '')}, "
+                       f"by different speakers are hard to match (same-different AP {num(MBOSHI_AP, 3, '')} with MFCC, "
+                       f"{num(MBOSHI_AP_STANDARDISED, 3, '')} with the standardised speech embedding, "
                        f"chance {num(MBOSHI_AP_CHANCE, 3, '')}; read English, speechocean762: "
                        f"{num(SO762_AP, 2, '')}) and spoken-term discovery finds words with token F "
                        f"{num(ZRC_TOKEN_F)} (NED {num(ZRC_NED)}); configuration {configuration} on real speech "
