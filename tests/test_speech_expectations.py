@@ -99,6 +99,7 @@ def test_reader_help_of_unlabelled_readers_says_they_are_not_expected_to_align()
 
     note = no_labels_note()
     assert "not expected to align" in note and "0.04 %" in note and "10.9 %" in note
+    assert "at 500k" in note  # docs/results.json synthetic_500k.VAD.classification (session 13)
     assert note in READER_HELP["vad"] and note in READER_HELP["chunks"] and note not in READER_HELP["textgrid"]
 
 

@@ -3,8 +3,9 @@
 `corpus build --standardise` computes, before the features, the per-dimension mean and std of the
 front end's frames of the whole audio (silence included) of up to `MAX_RECORDINGS` recordings of
 the corpus — a fixed sample (`SEED`, drawn from the sorted recording names, so the same corpus
-always gives the same sample) — then builds the store with those statistics fixed. No labels are used. Why: docs/RESULTS.md, "Words without
-labels: speaker and voice-cluster normalisation (session 12, 2-core CPU)".
+always gives the same sample) — then builds the store with those statistics fixed. No labels are
+used. Why, and what it gives on Mboshi: docs/RESULTS.md, "Words without labels: the standardised
+front end in the app (session 13)".
 """
 
 from __future__ import annotations

@@ -161,7 +161,8 @@ def expectation(configuration: str, synthetic: bool, results_path: str | Path | 
         works, advice = False, LABEL_SOME_WORDS
         on_synthetic = (f"{num(KMEANS_120K[configuration], 2)} of word segments right at 120k tokens (chance "
                         f"{num(CHANCE_120K, 3)}; the paper's {PAPER_NAME.get(configuration, configuration)}: "
-                        f"{PAPER[configuration]} %; 500k tokens: {num(KMEANS_500K[configuration], 2)}, chance {num(CHANCE_500K, 3)})")
+                        f"{PAPER[configuration]} %; 500k tokens: {num(KMEANS_500K[configuration], 2)}, "
+                        f"chance {num(CHANCE_500K, 3)})")
         if synthetic:
             summary = (f"Not expected to align with text: configuration {configuration} on synthetic speech "
                        f"classified {on_synthetic}. Its k-means groups split each word by voice (the speaker "
@@ -183,9 +184,11 @@ def expectation(configuration: str, synthetic: bool, results_path: str | Path | 
 def no_labels_note(results_path: str | Path | None = None) -> str:
     """One sentence for the readers that give no word labels (VAD, chunks), with the measured number
     (from docs/results.json, or `results_path`)."""
+    results = load_results(results_path)
     return (f"Stores without word labels are not expected to align with text (configuration VAD: "
-            f"{measured(KMEANS_120K['VAD'], load_results(results_path), 2)} classification on synthetic speech at 120k tokens, the "
-            f"paper's C: {PAPER['VAD']} %); label some words to use configuration A.")
+            f"{measured(KMEANS_120K['VAD'], results, 2)} classification on synthetic speech at 120k tokens, "
+            f"{measured(KMEANS_500K['VAD'], results, 2)} at 500k, the paper's C: {PAPER['VAD']} %); label some "
+            f"words to use configuration A.")
 
 
 # Readers that give no word labels (a store of theirs has n_labelled = 0).
