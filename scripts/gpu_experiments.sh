@@ -22,6 +22,12 @@
 #             pycparser==3.12 webrtcvad-wheels==2.0.14.post1 tqdm==4.70.1 typing_extensions==4.16.0 \
 #             gensim==4.4.0 smart_open==9.0.2 wrapt==2.5.2
 #           (gensim for the skip-gram steps: our torch skip-gram is much noisier, docs/RESULTS.md)
+#           The gensim wheel (28 MB) no longer fits beside the ~42 MiB of tracked files in one
+#           call (64 MiB in all): unpack the wheels without gensim's test data into one tarball,
+#             mkdir -p /tmp/gs && for w in .whl2/*.whl; do python3 -m zipfile -e $w /tmp/gs/site; done
+#             rm -rf /tmp/gs/site/gensim/test; tar czf build/gpusite.tgz -C /tmp/gs site    # ~5 MB
+#           carry build/gpusite.tgz and, on the device, `tar xzf build/gpusite.tgz -C runs;
+#           export PYTHONPATH=$PWD/runs/site` before this script (session 13).
 #   data (the Bible texts and FreeDict dictionaries): shared/data/ or data/ in the repository
 #           root (a copy of /work/shared/data), or set WORDBRIDGE_DATA.
 # faiss and umap are not needed (k-means and retrieval use their torch paths); without gensim the
