@@ -9,6 +9,9 @@ which.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import sys
 import threading
 from typing import Protocol
 
@@ -100,3 +103,27 @@ def print_err(message: str) -> None:
 
     print(message, file=sys.stderr)
 
+
+
+@contextlib.contextmanager
+def sigint_cancels(progress: Progress, message: str):
+    """While open, the first Ctrl-C (SIGINT) prints `message` to stderr and cancels `progress`, so the
+    work stops at its next safe point (a training step: a checkpoint is written); a second one raises
+    KeyboardInterrupt at once. The previous handler comes back on exit. Does nothing outside the main
+    thread (Python only handles signals there) or when the current handler was installed outside
+    Python (getsignal() is None: it could not be put back)."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
+        yield
+        return
+
+    def on_interrupt(signum, frame):
+        if progress.cancelled:  # a second Ctrl-C
+            raise KeyboardInterrupt
+        print(f"\n{message}", file=sys.stderr, flush=True)
+        progress.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -159,3 +159,23 @@ def test_ctrl_c_on_one_ddp_rank_stops_every_rank_with_one_checkpoint(tmp_path):
             torch.testing.assert_close(r["resumed"][name], value, rtol=1e-5, atol=1e-6, msg=name)
     for (s0, _, l0), (s1, _, l1) in zip(r0["history"], r1["history"]):
         assert s0 == s1 and l0 == pytest.approx(l1)  # the losses are averaged over the ranks
+
+
+def test_sigint_cancels_first_then_interrupts_and_puts_the_handler_back(capsys):
+    """core.progress.sigint_cancels (the CLI's train-speech and every DDP rank use it): the first
+    Ctrl-C cancels the work's Progress and says so on stderr, a second raises KeyboardInterrupt,
+    and the handler from before is restored."""
+    import os
+    import signal
+
+    from core.progress import Progress, sigint_cancels
+
+    before = signal.getsignal(signal.SIGINT)
+    progress = Progress()
+    with pytest.raises(KeyboardInterrupt):
+        with sigint_cancels(progress, "interrupted: test message"):
+            os.kill(os.getpid(), signal.SIGINT)
+            assert progress.cancelled
+            assert "interrupted: test message" in capsys.readouterr().err
+            os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C stops at once
+    assert signal.getsignal(signal.SIGINT) is before

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from pathlib import Path
 
 from core.cli import add_command
 from core.errors import WordbridgeError
-from core.progress import Progress, TqdmListener
+from core.progress import Progress, TqdmListener, sigint_cancels
 from core.speech.config import (CPU_SIZES, CPU_SIZES_OF, DEFAULT_CPU_TIME, GROUPINGS,
                                 UNIT_SKIPGRAM_CPU_SIZES, SpeechConfig, preset, read_config_dict)
 
@@ -193,7 +191,7 @@ def run_train(args) -> int:
     listener = TqdmListener(disable=args.quiet)
     progress = Progress(listener)
     try:
-        with _ctrl_c_cancels(progress):
+        with sigint_cancels(progress, "interrupted: writing a checkpoint (Ctrl-C again to stop at once)"):
             metrics = train_speech_space(store, cfg, args.out, progress, resume=args.resume,
                                          store_path=str(Path(args.store).resolve()), text_vectors=text,
                                          run_notes={"cpu_sized": sized} if sized else None)
@@ -217,30 +215,6 @@ def _started_with_paper_sizes(run_dir: Path, sized: dict) -> bool:
     except (OSError, ValueError, AttributeError):
         return False
     return isinstance(stored, dict) and all(stored.get(key) == value["paper"] for key, value in sized.items())
-
-
-@contextlib.contextmanager
-def _ctrl_c_cancels(progress):
-    """The first Ctrl-C cancels between two training steps (a checkpoint is written), a second one
-    interrupts at once."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_interrupt(signum, frame):
-        if progress.cancelled:  # a second Ctrl-C
-            raise KeyboardInterrupt
-        print("\ninterrupted: writing a checkpoint (Ctrl-C again to stop at once)", file=sys.stderr)
-        progress.cancel()
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _leave_process_group() -> None:

@@ -26,9 +26,6 @@ import contextlib
 import json
 import math
 import os
-import signal
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +36,7 @@ from torch import nn
 
 from core.atomic import load_safetensors, save_safetensors, write_json
 from core.errors import Cancelled, InputFileError, WordbridgeError
-from core.progress import Progress, ensure
+from core.progress import Progress, ensure, sigint_cancels
 from core.speech.batching import shard_plan
 
 CHECKPOINT_JSON = "checkpoint.json"
@@ -251,12 +248,13 @@ class _StopFlag:
     `agreed()` (after the step) waits for the result, which is the same on every rank. The flag
     travels on the CPU through gloo (a gloo group beside an NCCL one), so it never syncs the GPU.
     While it is open in the main thread, SIGINT sets this rank's Cancel instead of raising
-    KeyboardInterrupt mid-step (a second SIGINT still does); the previous handler comes back after."""
+    KeyboardInterrupt mid-step (a second SIGINT still does; `core.progress.sigint_cancels`); the
+    previous handler comes back after."""
 
     def __init__(self, ctx: DistContext, progress: Progress):
         self.ctx, self.progress = ctx, progress
         self.group = self.work = self.flag = None
-        self.previous = None
+        self.interrupts = contextlib.ExitStack()
 
     def __enter__(self):
         if self.ctx.world <= 1:
@@ -265,15 +263,13 @@ class _StopFlag:
 
         if dist.get_backend() != "gloo":
             self.group = dist.new_group(backend="gloo")  # every rank calls train(), so every rank gets here
-        # (a handler installed outside Python, getsignal None, could not be put back: leave it)
-        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not None:
-            self.previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        self.interrupts.enter_context(sigint_cancels(
+            self.progress, f"interrupted (rank {self.ctx.rank}): stopping every rank after this step with a "
+                           "checkpoint (Ctrl-C again to stop at once)"))
         return self
 
     def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-            self.previous = None
+        self.interrupts.close()  # the previous SIGINT handler comes back
         if self.work is not None:  # an error mid-step: don't wait on ranks that may be gone
             self.work = self.group = None
         if self.group is not None:
@@ -283,13 +279,6 @@ class _StopFlag:
                 dist.destroy_process_group(self.group)
             self.group = None
         return False
-
-    def _on_interrupt(self, signum, frame):
-        if self.progress.cancelled:  # a second Ctrl-C stops at once
-            raise KeyboardInterrupt
-        print(f"\ninterrupted (rank {self.ctx.rank}): stopping every rank after this step with a checkpoint "
-              "(Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
-        self.progress.cancel()
 
     def start(self) -> None:
         import torch.distributed as dist
