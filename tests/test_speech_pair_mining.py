@@ -72,3 +72,28 @@ def test_mined_groups_are_mostly_one_word_on_the_toy_corpus():
 
     shuffled = np.random.default_rng(0).permutation(truth)  # the same groups with random words
     assert same_word_share(truth) > 0.5 > 0.3 > same_word_share(shuffled)  # measured 0.67 and 0.13
+
+
+def test_segments_without_a_speaker_pair_across_recordings():
+    from core.speech.pair_mining import pairing_groups
+
+    groups, missing = pairing_groups(["a", None, "a", None], [0, 1, 2, 1])
+    assert missing == 2
+    assert groups[0] == groups[2] and groups[1] == groups[3] and groups[0] != groups[1]
+    assert pairing_groups([None, None], [0, 1])[0][0] != pairing_groups([None, None], [0, 1])[0][1]
+
+
+def test_configuration_b_trains_on_a_store_without_speaker_ids(tmp_path):
+    """A flat folder read by the vad reader has no speaker ids: training used to die in np.unique
+    over None; now pairs are mined across recordings and the log says so."""
+    from core.speech.config import SpeechConfig
+    from core.speech.runner import train_speech_space
+
+    store = make_toy_corpus(n_types=6, n_utterances=24, words_per_utterance=5, mean_frames=16, held_out_speakers=0)
+    store.speakers = [None] * store.n_segments
+    cfg = SpeechConfig(learner="unit-skipgram", grouping="B", clusters=6, ac_epochs=1, sg_epochs=1, ac_hidden=16,
+                       ac_dim=16, batch_size=32, ac_pair_rounds=1, device="cpu", kmeans_backend="torch")
+    metrics = train_speech_space(store, cfg, tmp_path / "run")
+    log = (tmp_path / "run" / "log.txt").read_text()
+    assert "have no speaker id: their pairs are mined across recordings" in log and "pair round 1:" in log
+    assert metrics["types"] <= 6

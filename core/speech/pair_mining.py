@@ -33,6 +33,18 @@ KEEP_SHARE = 0.25
 MAX_GROUP = 100
 
 
+def pairing_groups(speakers, utterance_ids) -> tuple[np.ndarray, int]:
+    """(one group id per segment, how many segments had no speaker): the segment's speaker, or,
+    for a segment whose store gives none (e.g. a flat folder read by the vad reader), its own
+    recording ("recording:N") — so normalisation is per recording and pairs are mined across
+    recordings, which still pairs a word said twice by one speaker in two recordings."""
+    utterance_ids = np.asarray(utterance_ids)
+    groups = np.array([f"speaker:{s}" if s is not None else f"recording:{u}"
+                       for s, u in zip(speakers, utterance_ids)], dtype=object)
+    missing = sum(1 for s in speakers if s is None)
+    return groups.astype(str), missing
+
+
 def speaker_centred(emb: np.ndarray, speakers: np.ndarray) -> np.ndarray:
     """Unit rows with each speaker's mean removed, then unit length again."""
     e = unit_rows(emb).copy()

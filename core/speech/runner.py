@@ -230,7 +230,10 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
     from core.speech.acoustic import ContrastiveTask
     from core.speech.speech2vec import embed_segments
 
-    speakers = np.asarray(store.speakers)
+    speakers, missing = pair_mining.pairing_groups(store.speakers, store.utterance_ids)
+    if missing:
+        log(f"{missing} of {store.n_segments} segments have no speaker id: their pairs are mined across "
+            "recordings and their frames normalised per recording")
     dtw_frames = pair_mining.speaker_normalised(frames, speakers)
     seconds, samples, steps, history = result.seconds, result.samples, result.steps, list(result.history)
     for round_no in range(1, cfg.ac_pair_rounds + 1):
