@@ -81,6 +81,13 @@ SOURCES: dict[str, tuple[str, list]] = {
     "mboshi.zrc.type_f": ("2026-12-06-s9-cpu-mboshi-zrc", ["systems", "energy_kmeans_all", "type_f"]),
     "mboshi.zrc.boundary_f": ("2026-12-06-s9-cpu-mboshi-zrc", ["systems", "energy_kmeans_all", "boundary_f"]),
     "mboshi.zrc.ned": ("2026-12-06-s9-cpu-mboshi-zrc", ["systems", "energy_kmeans_all", "ned"]),
+    # the app's own label-free path on Mboshi dev (vad reader -> configuration VAD), scored the same
+    # way (issue 18, session 13; mean of 3 seeds): with the default front end for such stores (the
+    # standardised speech embedding) and with MFCC
+    **{f"mboshi.vad_path{suffix}.{measure}": ("2026-12-06-s13-cpu-mboshi-vad-path",
+                                             ["over_seeds", system, measure, "mean"])
+       for suffix, system in (("", "vad_path_speech_embedding_std"), ("_mfcc", "vad_path_mfcc"))
+       for measure in ("ned", "token_f", "type_f", "boundary_f")},
 }
 
 

@@ -177,3 +177,14 @@ def test_front_end_for_a_reader_without_labels(tmp_path, monkeypatch):
     (tmp_path / "there.safetensors").write_bytes(b"x")
     monkeypatch.setenv(se.ENV_VAR, str(tmp_path / "there.safetensors"))
     assert se.weights_missing() == "" and unlabelled_frontend().frontend == "speech-embedding"
+
+
+def test_vad_on_real_speech_quotes_the_apps_own_path_scored_as_term_discovery():
+    """Session 13 measured the app's label-free path (vad reader → configuration VAD) on Mboshi dev;
+    B on real speech end to end is still unmeasured and says so."""
+    results = load_results()
+    vad = expectation("VAD", synthetic=False)
+    assert f"token F {results['mboshi.vad_path.token_f']:.1f} %" in vad.summary
+    assert f"NED {results['mboshi.vad_path.ned']:.1f} %" in vad.summary and "89.7 %" in vad.summary
+    assert any("mboshi.vad_path.ned" in s for s in vad.sources)
+    assert "configuration B on real speech end to end: not measured" in expectation("B", synthetic=False).summary
