@@ -14,7 +14,7 @@ The front end is `main.py corpus build --frontend/--standardise`'s choice (MFCC,
 embedding, an ssl checkpoint; frames standardised over the corpus or not), passed to
 `build_project_corpus` as `frontend` (its command-line word) and `standardise`. Its default follows
 the reader (`core.speech.expectations.frontend_for_reader`): for a reader without word labels (vad,
-chunks) the speech embedding standardised over the corpus, the best measured without labels (MFCC
+energy, chunks) the speech embedding standardised over the corpus, the best measured without labels (MFCC
 when its weights are not on this machine); MFCC otherwise. Rule: choosing a reader sets that default
 until the front end or Standardise is changed by hand (or filled from a remembered build); from then
 on choosing a reader leaves them as they are.
@@ -49,6 +49,11 @@ READER_HELP = {
                    "(configurations A, B).",
     "vad": "Unsegmented recordings without transcripts: voice activity detection, then splits at pauses into "
            "unlabelled word-like segments (configuration VAD).",
+    "energy": "Unsegmented recordings without transcripts cut at pauses and, in stretches longer than the "
+              "longest word, at energy valleys into syllable-to-word-sized unlabelled segments (configuration "
+              "VAD). On Mboshi field recordings its cuts were far closer to the words than the vad reader's "
+              "(boundary F 39.2 vs 19.2, token F 7.9 vs 1.8; docs/RESULTS.md session 13): the better choice "
+              "for connected speech.",
     "chunks": "Unsegmented recordings cut into equal-length unlabelled chunks: the paper's floor baseline "
               "(configuration F).",
     "transcribed": "Audio files with a TSV transcript (header row); words placed by forced alignment "
@@ -79,6 +84,9 @@ OPTIONS = {
     "min_word": ("Shortest word (s)", "Segments shorter than this are dropped."),
     "max_word": ("Longest word (s)", "Longer segments are split at their quietest point."),
     "merge_gap": ("Merge gap (s)", "Speech regions the VAD finds closer than this are joined into one."),
+    "silence_db": ("Silence level (dB)", "Frames this many dB below the recording's loudest frame are silence."),
+    "valley_db": ("Valley depth (dB)", "A long stretch is cut at an energy dip at least this deep below the "
+                                       "peaks on both sides."),
     "chunk_seconds": ("Chunk length (s)", "Length of each chunk; a last chunk under half this is dropped."),
     "split": ("Split", "Which part of the corpus to read: its own training or held-out split, or all of it."),
 }
@@ -95,7 +103,7 @@ FRONT_END_HELP = (
     "40 ms from each word's own audio (weights from the openwakeword 0.4.0 wheel or "
     "$WORDBRIDGE_SPEECH_EMBEDDING); ssl checkpoint: one transformer layer of a wav2vec2/HuBERT/XLS-R "
     "checkpoint file on disk. Default: MFCC for readers with word labels; for readers without (vad, "
-    "chunks) the speech embedding, standardised, when its weights are on this machine.")
+    "energy, chunks) the speech embedding, standardised, when its weights are on this machine.")
 STANDARDISE_HELP = (
     "Standardise the front end's frames per dimension (mean removed, divided by the std) with statistics of "
     "this corpus, fitted on a fixed sample of up to 200 of its recordings before the features (no labels "

@@ -22,7 +22,8 @@ def register(sub) -> None:
         "feature store (memory-mapped, resumable: run the same command again after an "
         "interruption and it continues). Readers: textgrid (audio + Praat TextGrid word tier), "
         "clips (one word per file, label from the name or a CSV), librispeech "
-        "(SPEAKER/CHAPTER/UTT.flac + MFA TextGrids), vad (unsegmented audio, split at pauses), "
+        "(SPEAKER/CHAPTER/UTT.flac + MFA TextGrids), vad (unsegmented audio, split at pauses), energy "
+        "(unsegmented audio cut at pauses and energy valleys into syllable-to-word-sized stretches), "
         "chunks (equal-length chunks, the paper's baseline F), transcribed (audio folder + TSV "
         "transcript, words placed by PocketSphinx forced alignment), speechocean762 (that layout: "
         "train.tsv/test.tsv, audio/*.opus, lexicon.txt; its test speakers are held out), mboshi "
@@ -70,7 +71,7 @@ def register(sub) -> None:
     build.add_argument("--vad", choices=["webrtc", "silero"], default="webrtc", help="vad: detector")
     build.add_argument("--aggressiveness", type=int, default=2, help="vad: webrtcvad mode 0-3")
     build.add_argument("--min-pause", type=float, default=0.1,
-                       help="vad: seconds of quiet that separate words")
+                       help="vad, energy: seconds of quiet that separate words")
     build.add_argument("--chunk-seconds", type=float, default=0.5, help="chunks: chunk length")
     build.add_argument("--split", default="all",
                        help="speechocean762: train, test or all; mboshi: train, dev or all")

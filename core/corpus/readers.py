@@ -17,7 +17,7 @@ from core.corpus.real_corpora import (mboshi_metadata, read_mboshi, read_speecho
                                       transcribed_metadata)
 from core.corpus.report import ReadReport
 from core.corpus.textgrid import read_librispeech, read_textgrid_corpus
-from core.corpus.unsegmented import read_chunks, read_vad
+from core.corpus.unsegmented import read_chunks, read_energy, read_vad
 from core.errors import InputFileError, WordbridgeError
 from core.progress import Progress
 from core.segments import SegmentTable
@@ -27,6 +27,7 @@ READERS = {
     "clips": read_clips,
     "librispeech": read_librispeech,
     "vad": read_vad,
+    "energy": read_energy,
     "chunks": read_chunks,
     "transcribed": read_transcribed,
     "speechocean762": read_speechocean762,
@@ -44,7 +45,7 @@ METADATA_FILES = ("corpus.json", "metadata.json")
 
 def read_corpus(source: str | os.PathLike, reader: str, progress: Progress | None = None,
                 **options) -> tuple[SegmentTable, ReadReport]:
-    """Read `source` with the named reader (textgrid, clips, librispeech, vad, chunks,
+    """Read `source` with the named reader (textgrid, clips, librispeech, vad, energy, chunks,
     transcribed, speechocean762, mboshi)."""
     if reader not in READERS:
         raise WordbridgeError(f"unknown corpus reader {reader!r} (choose from {', '.join(READERS)})")

@@ -204,7 +204,7 @@ def no_labels_note(results_path: str | Path | None = None) -> str:
 
 
 # Readers that give no word labels (a store of theirs has n_labelled = 0).
-UNLABELLED_READERS = ("vad", "chunks")
+UNLABELLED_READERS = ("vad", "energy", "chunks")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from core.progress import Progress, ensure
 
 SPEECH_RUNS_DIR = "speech-runs"
 # Which corpus reader cut the segments of each k-means configuration (the paper's B, VAD, F).
-SEGMENTATION_OF = {"B": ("textgrid", "librispeech", "clips"), "VAD": ("vad",), "F": ("chunks",)}
+SEGMENTATION_OF = {"B": ("textgrid", "librispeech", "clips"), "VAD": ("vad", "energy"), "F": ("chunks",)}
 DEFAULT_SYNTHETIC_NOTE = "synthetic speech (its corpus says so in corpus.json)"
 
 
