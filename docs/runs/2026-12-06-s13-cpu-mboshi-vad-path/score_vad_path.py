@@ -33,6 +33,30 @@ Exact commands (repository root, shared 2-core CPU, one job per core; wall times
         --system vad_path_speech_embedding_std_seed2=$S/store_se,$S/run_se_s2 \\
         --out docs/runs/2026-12-06-s13-cpu-mboshi-vad-path
 
+The same path with the energy reader (`--reader energy`, its default options; added after the vad
+rows; K = 3124 segments // 4 = 781; writes metrics_energy.json instead of metrics.json, and checks
+the store's segments against session 9's cached energy segments):
+
+    S=/tmp/s13vad
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python main.py corpus build $S/dev --reader energy \
+        --frontend mfcc --workers 0 --quiet --out $S/store_energy_mfcc
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python main.py corpus build $S/dev --reader energy \
+        --frontend speech-embedding --standardise --workers 0 --quiet --out $S/store_energy_se
+    for fe in mfcc se; do for s in 0 1 2; do
+      OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python main.py train-speech $S/store_energy_$fe \
+          --learner unit-skipgram --config VAD --clusters 781 --device cpu --quiet --seed $s \
+          --out $S/run_energy_$fe$( [ $s = 0 ] || echo _s$s )
+    done; done
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python docs/runs/2026-12-06-s13-cpu-mboshi-vad-path/score_vad_path.py \
+        --reader energy \
+        --system energy_path_mfcc_seed0=$S/store_energy_mfcc,$S/run_energy_mfcc \
+        --system energy_path_mfcc_seed1=$S/store_energy_mfcc,$S/run_energy_mfcc_s1 \
+        --system energy_path_mfcc_seed2=$S/store_energy_mfcc,$S/run_energy_mfcc_s2 \
+        --system energy_path_speech_embedding_std_seed0=$S/store_energy_se,$S/run_energy_se \
+        --system energy_path_speech_embedding_std_seed1=$S/store_energy_se,$S/run_energy_se_s1 \
+        --system energy_path_speech_embedding_std_seed2=$S/store_energy_se,$S/run_energy_se_s2 \
+        --out docs/runs/2026-12-06-s13-cpu-mboshi-vad-path
+
 Fragments are the store's segments (start/end from segments.jsonl via FeatureStore.table; the
 utterance is the audio file's stem, the Mboshi utterance id); clusters are `type_of` of the run's
 segments.safetensors (core.speech.runner.SEGMENTS_FILE). The reference is built with the code
@@ -62,6 +86,7 @@ from core.discovery.term_discovery import clusters_from_labels  # noqa: E402
 from core.discovery.zrc_eval import evaluate, reference_from_table  # noqa: E402
 from core.speech.runner import SEGMENTS_FILE  # noqa: E402
 
+SESSION9_SEGMENTS = ROOT / "build" / "discovery" / "mboshi_dev_energy_segments.json"  # scripts/term_discovery.py
 SESSION9 = {"speech_embedding": ROOT / "docs/runs/2026-12-06-s9-cpu-mboshi-zrc/metrics.json",
             "mfcc": ROOT / "docs/runs/2026-12-06-s9-cpu-mboshi-zrc-mfcc/metrics.json"}
 
@@ -75,13 +100,22 @@ def main(argv=None) -> int:
     p.add_argument("--system", action="append", required=True, help="NAME=STORE_DIR,RUN_DIR (repeatable)")
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--reader", choices=("vad", "energy"), default="vad",
+                   help="the reader the stores were built with (checked against each store's header); "
+                        "vad writes metrics.json, any other reader metrics_READER.json (default: vad)")
+    p.add_argument("--session9-segments", default=str(SESSION9_SEGMENTS),
+                   help="energy reader only: session 9's cached energy segments, compared with each store's")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     out = Path(args.out)
+    metrics_file = out / ("metrics.json" if args.reader == "vad" else f"metrics_{args.reader}.json")
     t0 = time.time()
     table, _ = read_corpus(Path(args.data) / "speech" / "mboshi", "mboshi", split="dev")
     reference = reference_from_table(table)
     metrics = {"reference": None, "systems": {}, "session9": {}}
+    if args.reader != "vad":  # the vad run's metrics.json keeps its original keys
+        metrics["reader"] = args.reader
+        metrics["segments_vs_session9"] = {}
 
     def score(name, clusters, **extra):
         t = time.time()
@@ -98,12 +132,18 @@ def main(argv=None) -> int:
         name, paths = spec.split("=", 1)
         store_dir, run_dir = paths.split(",")
         store = FeatureStore.open(store_dir)
+        store_reader = (store.header.get("metadata") or {}).get("reader")
+        if store_reader != args.reader:
+            raise SystemExit(f"{store_dir}: built with reader {store_reader!r}, not --reader {args.reader}")
         seg = store.table
         type_of = load_safetensors(Path(run_dir) / SEGMENTS_FILE)["type_of"].astype(np.int64)
         if len(type_of) != store.n_segments:
             raise SystemExit(f"{run_dir}: {len(type_of)} types for {store.n_segments} segments")
         utts = [Path(a).stem for a in seg.audio]
         spans = list(zip(np.asarray(seg.start, float).tolist(), np.asarray(seg.end, float).tolist()))
+        if args.reader == "energy" and store_dir not in metrics["segments_vs_session9"]:
+            metrics["segments_vs_session9"][store_dir] = compare_segments(utts, spans, Path(args.session9_segments))
+            print("segments vs session 9", store_dir, json.dumps(metrics["segments_vs_session9"][store_dir]), flush=True)
         in_ref = np.array([u in reference.units for u in utts])
         keep = in_ref & (type_of >= 0)
         dur = np.array([e - s for s, e in spans])
@@ -144,9 +184,29 @@ def main(argv=None) -> int:
         for row in ("energy_kmeans_all", "gold_words_kmeans", "gold_words_random_labels"):
             metrics["session9"][f"{row}__{fe}"] = s9[row] | {"from": str(path.relative_to(ROOT))}
     metrics["time_s"] = round(time.time() - t0, 1)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    metrics_file.write_text(json.dumps(metrics, indent=2) + "\n")
     print_table(metrics)
     return 0
+
+
+def compare_segments(utts: list, spans: list, path: Path) -> dict:
+    """A store's (utterance, start, end) segments against session 9's cached energy segments
+    (scripts/term_discovery.py: energy_segments of each dev utterance's audio, read by the mboshi reader)."""
+    if not path.is_file():
+        return {"session9_segments": str(path), "found": False}
+    s9 = {u: sorted(map(tuple, v["spans"])) for u, v in json.loads(path.read_text()).items()}
+    ours: dict = {}
+    for u, sp in zip(utts, spans):
+        ours.setdefault(u, []).append(tuple(sp))
+    ours = {u: sorted(v) for u, v in ours.items()}
+    count_differs = sorted(u for u in set(s9) | set(ours) if len(s9.get(u, [])) != len(ours.get(u, [])))
+    max_diff = max((max(abs(a - c), abs(b - d)) for u in s9 if u not in count_differs
+                    for (a, b), (c, d) in zip(s9[u], ours.get(u, []))), default=0.0)
+    return {"session9_segments": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
+            "found": True, "utterances": [len(s9), len(ours)],
+            "segments": [sum(map(len, s9.values())), sum(map(len, ours.values()))],
+            "utterances_with_other_count": len(count_differs), "max_abs_time_diff_s": float(max_diff),
+            "identical": not count_differs and max_diff == 0.0}
 
 
 def print_table(metrics: dict) -> None:
