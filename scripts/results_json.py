@@ -88,6 +88,11 @@ SOURCES: dict[str, tuple[str, list]] = {
                                              ["over_seeds", system, measure, "mean"])
        for suffix, system in (("", "vad_path_speech_embedding_std"), ("_mfcc", "vad_path_mfcc"))
        for measure in ("ned", "token_f", "type_f", "boundary_f")},
+    # the same path with the energy reader (cut at pauses and energy valleys) instead of vad
+    **{f"mboshi.energy_path{suffix}.{measure}": ("2026-12-06-s13-cpu-mboshi-vad-path/metrics_energy.json",
+                                                ["over_seeds", system, measure, "mean"])
+       for suffix, system in (("", "energy_path_speech_embedding_std"), ("_mfcc", "energy_path_mfcc"))
+       for measure in ("ned", "token_f", "type_f", "boundary_f")},
 }
 
 

@@ -199,9 +199,11 @@ def run_train(args) -> int:
         listener.close()
         _leave_process_group()
     if metrics:
-        sd = metrics.get("same_different", {})
-        print(f"{args.out}: {metrics.get('types')} types; same-different AP "
-              f"{sd.get('ap', float('nan')):.3f} (chance {sd.get('chance', float('nan')):.3f})")
+        sd = metrics.get("same_different")
+        # a store without word labels has no same-different AP to report (nothing to compare against)
+        quality = (f"same-different AP {sd['ap']:.3f} (chance {sd['chance']:.3f})" if sd else
+                   "same-different AP: not measured (no word labels in the store)")
+        print(f"{args.out}: {metrics.get('types')} types; {quality}")
     return 0
 
 
