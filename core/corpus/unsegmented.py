@@ -41,16 +41,8 @@ def read_vad(source: str | os.PathLike, vad: str = "webrtc", aggressiveness: int
     progress.set_stage("voice activity detection")
     root = Path(source)
     report = ReadReport(reader="vad")
-    files = find_audio_files(root, report)
     segments: list[Segment] = []
-    for k, path in enumerate(files):
-        progress.check()
-        report.files_seen += 1
-        try:
-            samples, sr = load_audio(path)
-        except InputFileError as exc:
-            report.skip(getattr(exc, "reason", "unreadable audio"), str(exc))
-            continue
+    for path, samples, sr in _recordings(root, report, progress):
         if vad == "webrtc":
             regions = webrtc_speech_regions(samples, sr, aggressiveness, merge_gap)
         else:
@@ -67,9 +59,24 @@ def read_vad(source: str | os.PathLike, vad: str = "webrtc", aggressiveness: int
             report.skip("no speech found", str(path))
             continue
         report.files_used += 1
-        progress.update(k + 1, len(files))
     report.segments = len(segments)
     return SegmentTable.from_segments(segments), report
+
+
+def _recordings(root: Path, report: ReadReport, progress: Progress):
+    """(path, samples, sample rate) of every audio file under `root`, in order; an unreadable one is
+    reported in `report` and passed over; cancellable, one progress update per file."""
+    files = find_audio_files(root, report)
+    for k, path in enumerate(files):
+        progress.check()
+        report.files_seen += 1
+        try:
+            samples, sr = load_audio(path)
+        except InputFileError as exc:
+            report.skip(getattr(exc, "reason", "unreadable audio"), str(exc))
+            continue
+        yield path, samples, sr
+        progress.update(k + 1, len(files))
 
 
 def read_energy(source: str | os.PathLike, min_pause: float = 0.1, silence_db: float = 35.0,
@@ -87,16 +94,8 @@ def read_energy(source: str | os.PathLike, min_pause: float = 0.1, silence_db: f
     progress.set_stage("cutting at pauses and energy valleys")
     root = Path(source)
     report = ReadReport(reader="energy")
-    files = find_audio_files(root, report)
     segments: list[Segment] = []
-    for k, path in enumerate(files):
-        progress.check()
-        report.files_seen += 1
-        try:
-            samples, sr = load_audio(path)
-        except InputFileError as exc:
-            report.skip(getattr(exc, "reason", "unreadable audio"), str(exc))
-            continue
+    for path, samples, _sr in _recordings(root, report, progress):
         spans = [] if is_silent(samples) else energy_segments(samples, silence_db, min_pause, min_word, max_word,
                                                                valley_db)
         if not spans:
@@ -105,7 +104,6 @@ def read_energy(source: str | os.PathLike, min_pause: float = 0.1, silence_db: f
         file_id, speaker = relative_id(path, root), folder_speaker(path, root)
         segments += [Segment(str(path), a, b, None, speaker, file_id, pos) for pos, (a, b) in enumerate(spans)]
         report.files_used += 1
-        progress.update(k + 1, len(files))
     report.segments = len(segments)
     return SegmentTable.from_segments(segments), report
 
