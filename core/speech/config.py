@@ -55,7 +55,7 @@ class SpeechConfig:
     momentum: float = 0.0
     grad_clip: float = 5.0
     # --- acoustic word embeddings (unit-skipgram step i) ---
-    ac_encoder: str = "conv"  # conv | gru
+    ac_encoder: str = "conv"  # conv | gru | mean (no parameters: the frames' mean; nothing is trained)
     ac_dim: int = 128
     ac_hidden: int = 256
     ac_epochs: int = 10
@@ -95,7 +95,7 @@ class SpeechConfig:
             _check_type(f.name, getattr(self, f.name), type(f.default))
         choices = {"learner": LEARNERS, "grouping": GROUPINGS, "precision": ("bf16", "fp32"),
                    "s2v_mode": ("skipgram", "cbow"), "optimizer": ("sgd", "adam"),
-                   "ac_encoder": ("conv", "gru"), "ac_positives": ("views", "labels", "pairs", "auto"),
+                   "ac_encoder": ("conv", "gru", "mean"), "ac_positives": ("views", "labels", "pairs", "auto"),
                    "kmeans_backend": ("auto", "faiss", "torch"), "sg_backend": ("auto", "gensim", "torch")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
