@@ -69,6 +69,18 @@ class TrainSpeechDialog(QDialog):
         self.expectation = QLabel("")
         self.expectation.setWordWrap(True)
         self.expectation.setTextFormat(Qt.PlainText)
+        self.encoder = QComboBox()  # unit-skipgram's acoustic encoder (SpeechConfig.ac_encoder)
+        for label, kind in (("conv (trained)", "conv"), ("GRU (trained)", "gru"),
+                            ("mean (nothing trained: each segment's mean frame)", "mean")):
+            self.encoder.addItem(label, kind)
+        self.encoder.setToolTip("unit-skipgram's acoustic word embeddings: a trained encoder (conv or GRU), or "
+                                "the mean of the front end's frames with nothing trained. Default: mean for "
+                                "configurations B / VAD / F on a speech-embedding store (it grouped words better "
+                                "on field recordings), else conv.")
+        self.encoder.activated.connect(self._encoder_picked)  # only the user's own choices
+        self._encoder_by_hand = False  # a choice made by hand is kept when the store or configuration changes
+        self.encoder_note = QLabel("")
+        self.encoder_note.setWordWrap(True)
         self.epochs = self._spin(1, 10_000, DEFAULTS.epochs, "Training epochs of the encoder (speech2vec, or the "
                                  "acoustic encoder of unit-skipgram).")
         self.sg_epochs = self._spin(1, 10_000, DEFAULTS.sg_epochs, "Skip-gram epochs over the word-type stream "
@@ -106,6 +118,8 @@ class TrainSpeechDialog(QDialog):
         form.addRow("Learner", self.learner)
         form.addRow("Configuration", self.grouping)
         form.addRow(self.expectation)
+        form.addRow("Encoder", self.encoder)
+        form.addRow(self.encoder_note)
         form.addRow("Epochs", self.epochs)
         form.addRow("Skip-gram epochs", self.sg_epochs)
         form.addRow("Dimension", self.dim)
@@ -205,7 +219,26 @@ class TrainSpeechDialog(QDialog):
     def _enable_fields(self) -> None:
         self.sg_epochs.setEnabled(self.learner.currentText() == "unit-skipgram")
         self.clusters.setEnabled(self.grouping.currentText() != "A")
+        self._default_encoder()
         self._show_expectation()
+
+    def _encoder_picked(self, *_args) -> None:
+        self._encoder_by_hand = True
+        self._default_encoder()
+
+    def _default_encoder(self) -> None:
+        """The encoder the store and configuration call for (core.speech.expectations.encoder_for),
+        unless one was chosen by hand; only unit-skipgram has one."""
+        from core.speech.expectations import encoder_for
+
+        unit = self.learner.currentText() == "unit-skipgram"
+        self.encoder.setEnabled(unit)
+        kind, note = encoder_for(self.header, self.grouping.currentText())
+        if not self._encoder_by_hand:
+            self.encoder.setCurrentIndex(self.encoder.findData(kind))
+        shown = unit and bool(note) and self.encoder.currentData() == kind
+        self.encoder_note.setText(note if shown else "")
+        self.encoder_note.setVisible(shown)
 
     def _show_expectation(self) -> None:
         """How well the chosen configuration is expected to work on this store's kind of speech (our own
@@ -242,6 +275,8 @@ class TrainSpeechDialog(QDialog):
                          "dim": self.dim.value(), "batch_size": self.batch.value(),
                          "clusters": self.clusters.value(), "seed": self.seed.value(),
                          "device": self.device.currentText()})
+        if learner == "unit-skipgram":
+            settings["ac_encoder"] = self.encoder.currentData()
         return SpeechConfig.from_dict(settings)
 
     def request(self) -> dict:

@@ -190,3 +190,32 @@ def test_vad_on_real_speech_quotes_the_apps_own_path_scored_as_term_discovery():
         assert any(f"mboshi.{key}.ned" in s for s in vad.sources)
     assert "energy reader" in vad.summary and "90.7 %" in vad.summary
     assert "configuration B on real speech end to end: not measured" in expectation("B", synthetic=False).summary
+
+
+@pytest.mark.gui
+def test_train_dialog_defaults_to_the_mean_encoder_on_an_unlabelled_speech_embedding_store(qtbot, app_settings,
+                                                                                          tmp_path):
+    pytest.importorskip("pytestqt")
+    from app.train_speech_dialog import TrainSpeechDialog
+    from core.project.project import Project
+
+    project = Project.create(tmp_path / "proj", "encoder", languages=["mb"])
+    words = _fake_store(project.root / "corpora" / "words", "textgrid", labelled=30, synthetic=False)
+    field = _fake_store(project.root / "corpora" / "field", "energy", labelled=0, synthetic=False)
+    header = json.loads((field / "header.json").read_text())
+    header["frontend"] = {"name": "standardised", "inner": {"name": "speech-embedding"}, "mean": [], "std": []}
+    (field / "header.json").write_text(json.dumps(header))
+    dialog = TrainSpeechDialog(project, default_store=field)
+    qtbot.addWidget(dialog)
+    assert dialog.grouping.currentText() == "VAD" and dialog.encoder.currentData() == "mean"
+    assert "78.5 %" in dialog.encoder_note.text() and not dialog.encoder_note.isHidden()
+    assert dialog.config().ac_encoder == "mean"
+    dialog.store.setCurrentIndex(dialog.store.findData(str(words)))  # MFCC, labelled: configuration A
+    assert dialog.encoder.currentData() == "conv" and dialog.encoder_note.isHidden()
+    assert dialog.config().ac_encoder == "conv"
+    # a choice made by hand is kept when the store changes
+    i = dialog.encoder.findData("gru")
+    dialog.encoder.setCurrentIndex(i)
+    dialog.encoder.activated.emit(i)
+    dialog.store.setCurrentIndex(dialog.store.findData(str(field)))
+    assert dialog.encoder.currentData() == "gru" and dialog.config().ac_encoder == "gru"

@@ -252,3 +252,31 @@ def frontend_for_reader(reader: str, weights_missing: str | None = None) -> Fron
     if reader in UNLABELLED_READERS:
         return unlabelled_frontend(weights_missing)
     return FrontEndChoice("mfcc", False, "")
+
+
+# docs/runs/2026-12-06-s13-cpu-mboshi-vad-path/ (README addendum 2): Mboshi dev, energy segments, K 781,
+# seeds 0-2, NED of k-means on the standardised speech embedding's mean frames vs on the trained encoder's
+MEAN_FRAMES_NED = Measure(value=78.5, run="docs/runs/2026-12-06-s13-cpu-mboshi-vad-path/", section=VAD_PATH)
+TRAINED_ENCODER_NED = Measure(value=82.4, run="docs/runs/2026-12-06-s13-cpu-mboshi-vad-path/", section=VAD_PATH)
+ENCODER_KINDS = ("conv", "gru", "mean")
+
+
+def _frontend_name(header: dict) -> str:
+    """The store's front end, seen through a standardisation ("mfcc" for stores without a record)."""
+    record = header.get("frontend") if isinstance(header.get("frontend"), dict) else {}
+    if record.get("name") == "standardised" and isinstance(record.get("inner"), dict):
+        record = record["inner"]
+    return str(record.get("name") or "mfcc")
+
+
+def encoder_for(header: dict, grouping: str) -> tuple[str, str]:
+    """(the unit-skipgram acoustic encoder to default to, one sentence why or ''): "mean" (no training:
+    k-means over each segment's mean frame) for the k-means configurations on a speech-embedding store,
+    where that grouped words better than the trained encoder on field recordings; else "conv"
+    (trained; mean-pooled MFCC frames carry almost no word identity: same-different AP near chance)."""
+    if grouping not in KMEANS or _frontend_name(header) != "speech-embedding":
+        return "conv", ""
+    return "mean", (f"Encoder “mean” (nothing trained: k-means over each segment's mean frame): on Mboshi "
+                    f"field recordings it grouped words better than the trained encoder (term-discovery NED "
+                    f"{measured(MEAN_FRAMES_NED, {})} against {measured(TRAINED_ENCODER_NED, {})}, lower is "
+                    f"better; docs/RESULTS.md session 13).")
