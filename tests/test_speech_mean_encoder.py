@@ -24,7 +24,8 @@ def test_vad_style_types_from_mean_frames_and_new_clips_the_same_way(tmp_path):
                        batch_size=32, device="cpu", kmeans_backend="torch")
     metrics = train_speech_space(store, cfg, tmp_path / "run")
     assert metrics["encoder_steps"] == 0
-    assert "acoustic encoder 'mean': each segment's mean frame, no training" in (tmp_path / "run" / "log.txt").read_text()
+    log = (tmp_path / "run" / "log.txt").read_text()
+    assert "acoustic encoder 'mean': each segment's mean frame, no training" in log
     emb = load_safetensors(tmp_path / "run" / SEGMENTS_FILE)["embedding"]
     want = np.stack([store.features(i)[:cfg.max_frames].mean(0) for i in range(store.n_segments)])
     np.testing.assert_allclose(emb, want, rtol=1e-4, atol=1e-4)
@@ -40,3 +41,29 @@ def test_the_mean_encoder_keeps_the_width_and_unknown_kinds_are_one_line():
         make_encoder("lstm", 13, 16, 8)
     with pytest.raises(WordbridgeError):
         SpeechConfig(learner="unit-skipgram", ac_encoder="lstm")
+
+
+def test_train_speech_cli_defaults_to_the_mean_encoder_on_a_speech_embedding_store(tmp_path, capsys):
+    """The command line picks the encoder the app's Train dialog defaults to (core.speech.expectations.encoder_for);
+    a settings file that names one wins."""
+    import json
+
+    import main
+    from test_speech_cli import FAST, write_store
+
+    store = tmp_path / "toy"
+    write_store(store, make_toy_corpus(n_types=4, n_utterances=12, words_per_utterance=4, mean_frames=10))
+    header = json.loads((store / "header.json").read_text())
+    (store / "header.json").write_text(json.dumps({**header, "frontend": {"name": "speech-embedding"}}))
+    assert main.main(["train-speech", str(store), "--out", str(tmp_path / "b"), "--learner", "unit-skipgram",
+                      "--config", "B", "--clusters", "4",
+                      "--sg-epochs", "1", *FAST]) == 0
+    assert "note: Encoder “mean”" in capsys.readouterr().out
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["speech"]["ac_encoder"] == "mean"
+    settings = tmp_path / "s.toml"
+    settings.write_text('ac_encoder = "conv"\n')
+    assert main.main(["train-speech", str(store), "--out", str(tmp_path / "c"), "--learner", "unit-skipgram",
+                      "--config", "B", "--clusters", "4",
+                      "--epochs", "1", "--sg-epochs", "1", "--config-file", str(settings), *FAST]) == 0
+    assert "note: Encoder" not in capsys.readouterr().out
+    assert json.loads((tmp_path / "c" / "config.json").read_text())["speech"]["ac_encoder"] == "conv"

@@ -178,6 +178,15 @@ def run_train(args) -> int:
         cfg, sized = cfg.replace(**{key: value["paper"] for key, value in sized.items()}), {}
         print(f"note: {args.out} holds a run with the default sizes: continuing it with them", flush=True)
     store = FeatureStore.open(args.store)
+    if cfg.learner == "unit-skipgram" and "ac_encoder" not in (_file_settings(args.config_file) if args.config_file
+                                                               else {}):
+        # the encoder the app's Train dialog defaults to for this store and configuration
+        from core.speech.expectations import encoder_for
+
+        kind, note = encoder_for(store.header, cfg.grouping)
+        if kind != cfg.ac_encoder:
+            cfg = cfg.replace(ac_encoder=kind)
+            print(f"note: {note} (set ac_encoder in --config-file to choose another)", flush=True)
     if cfg.grouping != "A":  # how well B / VAD / F are expected to work, from our measurements
         from core.speech.expectations import expectation
         print(expectation(cfg.grouping, synthetic=bool(store.header.get("synthetic"))).line(), flush=True)
