@@ -93,6 +93,12 @@ SOURCES: dict[str, tuple[str, list]] = {
                                                 ["over_seeds", system, measure, "mean"])
        for suffix, system in (("", "energy_path_speech_embedding_std"), ("_mfcc", "energy_path_mfcc"))
        for measure in ("ned", "token_f", "type_f", "boundary_f")},
+    # ... with the parameter-free "mean" encoder, the default since session 13 for a speech-embedding
+    # store in configuration B / VAD / F (types = k-means over each segment's mean frame)
+    **{f"mboshi.energy_path_mean_encoder{suffix}.ned": ("2026-12-06-s13-cpu-mboshi-vad-path/metrics_mean_encoder.json",
+                                                        ["over_seeds", system, "ned", "mean"])
+       for suffix, system in (("", "energy_path_mean_encoder_speech_embedding_std"),
+                              ("_mfcc", "energy_path_mean_encoder_mfcc"))},
 }
 
 
