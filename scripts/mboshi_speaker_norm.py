@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.discovery.same_different import (average_precision, cosine_distances, cross_speaker_pairs,  # noqa: E402
-                                           dtw_distances, mean_pooled, same_pairs)
+                                           dtw_distances, half_pair_masks, mean_pooled, same_pairs)
 from core.discovery.segments_io import cached_frames, sample_cross_speaker  # noqa: E402
 from core.features import FeatureConfig, extract_features, span_frames  # noqa: E402
 from core.features_normalise import group_normalise, voice_clusters  # noqa: E402
@@ -197,12 +197,7 @@ def main(argv=None) -> int:
             (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     # spread of AP differences against each front end's baseline, over random halves of the segments
     t = time.time()
-    rng = np.random.default_rng(args.seed)
-    halves = []
-    for _ in range(args.halves):
-        keep = np.zeros(len(table), bool)
-        keep[rng.choice(len(table), len(table) // 2, replace=False)] = True
-        halves.append(keep[pair_a] & keep[pair_b])
+    halves = half_pair_masks(len(table), pair_a, pair_b, args.halves, args.seed)
     spread = {}
     comparisons = []
     for frontend, name, method in distances:

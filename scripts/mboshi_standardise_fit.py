@@ -38,9 +38,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("WORDBRIDGE_SPEECH_EMBEDDING", str(ROOT / "carry" / "speech_embedding.safetensors"))
 
 from core.discovery.same_different import (average_precision, cosine_distances, cross_speaker_pairs,  # noqa: E402
-                                           dtw_distances, mean_pooled, same_pairs)
+                                           dtw_distances, half_pair_masks, mean_pooled, same_pairs)
 from core.discovery.segments_io import cached_frames, sample_cross_speaker, table_frames  # noqa: E402
 from core.features_normalise import STD_FLOOR, group_stats  # noqa: E402
+from core.corpus.standardise import sample_recordings  # noqa: E402
 
 FITS = ("mboshi-train", "mboshi-dev", "so762-train")
 
@@ -58,11 +59,6 @@ def recordings(data: Path, fit: str) -> list[str]:
     with (root / "train.tsv").open(encoding="utf-8") as f:
         utts = [r["utterance"] for r in csv.DictReader(f, delimiter="\t")]
     return sorted(str(root / "audio" / f"{u}.opus") for u in utts if (root / "audio" / f"{u}.opus").is_file())
-
-
-def sample(paths: list[str], n: int, seed: int) -> list[str]:
-    pick = np.random.default_rng(seed).choice(len(paths), size=min(n, len(paths)), replace=False)
-    return [paths[i] for i in sorted(pick)]
 
 
 def standardise(frames, mean, std) -> list[np.ndarray]:
@@ -103,7 +99,7 @@ def main(argv=None) -> int:
     t_all = time.time()
     data = Path(args.data)
     fe = make_frontend({"name": "speech-embedding"})
-    picked = {fit: sample(recordings(data, fit), args.recordings, args.fit_seed) for fit in FITS}
+    picked = {fit: sample_recordings(recordings(data, fit), args.recordings, args.fit_seed) for fit in FITS}
     config = vars(args) | {
         "torch_threads": torch.get_num_threads(), "frontend": fe.config(),
         "weights": os.environ["WORDBRIDGE_SPEECH_EMBEDDING"],
@@ -160,12 +156,7 @@ def main(argv=None) -> int:
         log(name, json.dumps(r))
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
-    rng = np.random.default_rng(args.seed)  # same halves as scripts/mboshi_speaker_norm.py
-    halves = []
-    for _ in range(args.halves):
-        keep = np.zeros(len(table), bool)
-        keep[rng.choice(len(table), len(table) // 2, replace=False)] = True
-        halves.append(keep[pair_a] & keep[pair_b])
+    halves = half_pair_masks(len(table), pair_a, pair_b, args.halves, args.seed)  # same halves as scripts/mboshi_speaker_norm.py
     spread = {}
     for name in filter(None, args.spread.split(",")):  # --spread "" skips it
         for base in ("none", "corpus"):

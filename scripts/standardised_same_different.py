@@ -20,11 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mboshi_standardise_fit import ROOT, recordings, sample, standardise  # noqa: E402
+from mboshi_standardise_fit import ROOT, recordings, standardise  # noqa: E402
 
+from core.corpus.standardise import sample_recordings  # noqa: E402
 from core.discovery.same_different import same_different  # noqa: E402
 from core.discovery.segments_io import cached_frames, sample_cross_speaker  # noqa: E402
 from core.features_normalise import group_stats  # noqa: E402
@@ -49,7 +48,7 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     cache = Path(args.cache)
     t_all = time.time()
-    paths = sample(recordings(Path(args.data), "so762-train"), args.recordings, args.fit_seed)
+    paths = sample_recordings(recordings(Path(args.data), "so762-train"), args.recordings, args.fit_seed)
     key = f"so762-train_rec{len(paths)}_s{args.fit_seed}_speech-embedding"
 
     def missing():

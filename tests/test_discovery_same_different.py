@@ -72,3 +72,15 @@ def test_energy_segments_find_bursts_between_pauses():
     assert len(spans) == 2
     assert spans[0][0] == pytest.approx(0.3, abs=0.05) and spans[0][1] == pytest.approx(0.6, abs=0.05)
     assert spans[1][0] == pytest.approx(0.9, abs=0.05) and spans[1][1] == pytest.approx(1.2, abs=0.05)
+
+
+def test_half_pair_masks_keep_the_pairs_inside_each_random_half():
+    from core.discovery.same_different import half_pair_masks
+
+    a, b = np.array([0, 0, 1, 2, 3]), np.array([1, 2, 3, 3, 4])
+    masks = half_pair_masks(6, a, b, halves=20, seed=0)
+    assert len(masks) == 20 and all(m.shape == (5,) for m in masks)
+    again = half_pair_masks(6, a, b, halves=20, seed=0)
+    assert all((m == n).all() for m, n in zip(masks, again))  # fixed by the seed
+    for m in masks:  # every kept pair has both segments in the half: at most 3 of the 6 segments
+        assert len(set(a[m]) | set(b[m])) <= 3

@@ -36,6 +36,19 @@ def same_pairs(labels, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return codes[a] == codes[b]
 
 
+def half_pair_masks(n_segments: int, a: np.ndarray, b: np.ndarray, halves: int, seed: int) -> list[np.ndarray]:
+    """For each of `halves` random halves of the segments (numpy default_rng(`seed`), drawn in turn),
+    a mask over the pairs (a[k], b[k]) whose two segments are both in it: the paired-spread samples of
+    the same-different scripts (one segment sample, many subsets)."""
+    rng = np.random.default_rng(seed)
+    masks = []
+    for _ in range(halves):
+        keep = np.zeros(n_segments, bool)
+        keep[rng.choice(n_segments, n_segments // 2, replace=False)] = True
+        masks.append(keep[a] & keep[b])
+    return masks
+
+
 def average_precision(distances: np.ndarray, same: np.ndarray) -> float:
     """AP of ranking pairs by increasing distance: mean over same pairs of the precision at their
     rank (ties broken by input order, a stable sort). NaN when there is no same pair."""

@@ -38,11 +38,9 @@ def pairing_groups(speakers, utterance_ids) -> tuple[np.ndarray, int]:
     for a segment whose store gives none (e.g. a flat folder read by the vad reader), its own
     recording ("recording:N") — so normalisation is per recording and pairs are mined across
     recordings, which still pairs a word said twice by one speaker in two recordings."""
-    utterance_ids = np.asarray(utterance_ids)
     groups = np.array([f"speaker:{s}" if s is not None else f"recording:{u}"
-                       for s, u in zip(speakers, utterance_ids)], dtype=object)
-    missing = sum(1 for s in speakers if s is None)
-    return groups.astype(str), missing
+                       for s, u in zip(speakers, np.asarray(utterance_ids))], dtype=str)
+    return groups, sum(1 for s in speakers if s is None)
 
 
 def speaker_centred(emb: np.ndarray, speakers: np.ndarray) -> np.ndarray:

@@ -202,14 +202,14 @@ def _train_encoder(cfg, store, frames, train_idx, label_ids, run_dir, progress, 
     else:
         from core.speech.acoustic import AugmentSettings, ContrastiveAWE, ContrastiveTask
 
-        positives = cfg.ac_positives if cfg.ac_positives != "auto" else ("labels" if cfg.uses_labels else "pairs")
-        use_labels = positives == "labels"
         if cfg.ac_encoder == "mean":  # nothing to train: the types come from the front end's pooled frames
             from core.speech.training import TrainResult
 
             log("acoustic encoder 'mean': each segment's mean frame, no training")
             return ContrastiveAWE(store.dim, "mean", cfg.ac_hidden, store.dim, cfg.ac_temperature), \
                 TrainResult(0, 0, True)
+        positives = cfg.ac_positives if cfg.ac_positives != "auto" else ("labels" if cfg.uses_labels else "pairs")
+        use_labels = positives == "labels"
         model = ContrastiveAWE(store.dim, cfg.ac_encoder, cfg.ac_hidden, cfg.ac_dim, cfg.ac_temperature)
         aug = AugmentSettings(cfg.aug_time_mask, cfg.aug_stretch, cfg.aug_noise, cfg.aug_crop, cfg.max_frames)
         task = ContrastiveTask(model, frames, train_idx, aug, cfg.batch_size, cfg.bucket_batches, cfg.seed,
