@@ -43,12 +43,13 @@ def test_the_mean_encoder_keeps_the_width_and_unknown_kinds_are_one_line():
         SpeechConfig(learner="unit-skipgram", ac_encoder="lstm")
 
 
-def test_train_speech_cli_defaults_to_the_mean_encoder_on_a_speech_embedding_store(tmp_path, capsys):
+def test_train_speech_cli_defaults_to_the_mean_encoder_on_a_speech_embedding_store(tmp_path, capsys, monkeypatch):
     """The command line picks the encoder the app's Train dialog defaults to (core.speech.expectations.encoder_for);
-    a settings file that names one wins."""
+    a settings file that names one wins, read once."""
     import json
 
     import main
+    from core.commands import speech as speech_command
     from test_speech_cli import FAST, write_store
 
     store = tmp_path / "toy"
@@ -62,8 +63,12 @@ def test_train_speech_cli_defaults_to_the_mean_encoder_on_a_speech_embedding_sto
     assert json.loads((tmp_path / "b" / "config.json").read_text())["speech"]["ac_encoder"] == "mean"
     settings = tmp_path / "s.toml"
     settings.write_text('ac_encoder = "conv"\n')
+    reads = []
+    read = speech_command.read_config_dict
+    monkeypatch.setattr(speech_command, "read_config_dict", lambda path: reads.append(path) or read(path))
     assert main.main(["train-speech", str(store), "--out", str(tmp_path / "c"), "--learner", "unit-skipgram",
                       "--config", "B", "--clusters", "4",
                       "--epochs", "1", "--sg-epochs", "1", "--config-file", str(settings), *FAST]) == 0
     assert "note: Encoder" not in capsys.readouterr().out
     assert json.loads((tmp_path / "c" / "config.json").read_text())["speech"]["ac_encoder"] == "conv"
+    assert reads == [str(settings)]  # the settings file is read once, for the config and the encoder choice

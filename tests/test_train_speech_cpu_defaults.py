@@ -22,7 +22,8 @@ PAPER = SpeechConfig()
 def sizing(monkeypatch, *options, cuda=False):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
     parser, _ = build_parser()
-    return config_and_cpu_sizing(parser.parse_args(["train-speech", "STORE", "--out", "RUN", *options]))
+    cfg, sized, _ = config_and_cpu_sizing(parser.parse_args(["train-speech", "STORE", "--out", "RUN", *options]))
+    return cfg, sized
 
 
 def sizes(cfg):
@@ -88,7 +89,7 @@ def test_unit_skipgram_on_a_cpu_trains_fewer_encoder_epochs(monkeypatch):
 
 
 def test_a_run_begun_with_the_paper_sizes_is_recognised(tmp_path):
-    _, sized = config_and_cpu_sizing(build_parser()[0].parse_args(
+    _, sized, _ = config_and_cpu_sizing(build_parser()[0].parse_args(
         ["train-speech", "S", "--out", "R", "--device", "cpu"]))
     assert not _started_with_paper_sizes(tmp_path, sized)  # no run there
     (tmp_path / "config.json").write_text(json.dumps({"speech": PAPER.to_dict()}))

@@ -89,10 +89,10 @@ def config_from_args(args) -> SpeechConfig:
     return config_and_cpu_sizing(args)[0]
 
 
-def config_and_cpu_sizing(args) -> tuple[SpeechConfig, dict]:
+def config_and_cpu_sizing(args) -> tuple[SpeechConfig, dict, dict]:
     """(the run's SpeechConfig, {setting: {"used": CPU size, "paper": the paper's}} for each setting of
     CPU_SIZES that was CPU-sized: speech2vec on the CPU, not given as an option or in --config-file,
-    and no --paper-settings; {} otherwise)."""
+    and no --paper-settings, {} otherwise; the settings --config-file names, {} without one)."""
     base = preset(LEARNER_PRESETS[args.learner]).to_dict()
     from_file = _file_settings(args.config_file) if args.config_file else {}
     base.update(from_file)
@@ -116,7 +116,7 @@ def config_and_cpu_sizing(args) -> tuple[SpeechConfig, dict]:
         sized = {key: {"used": size, "paper": getattr(cfg, key)} for key, size in cpu_sizes.items()
                  if key not in given and size != getattr(cfg, key)}
         cfg = cfg.replace(**{key: value["used"] for key, value in sized.items()})
-    return cfg, sized
+    return cfg, sized, from_file
 
 
 def cpu_sized_note(sized: dict, learner: str = "speech2vec") -> str:
@@ -172,14 +172,13 @@ def run_train(args) -> int:
     from core.run_folder import current_run_folder
     from core.speech.runner import train_speech_space
 
-    cfg, sized = config_and_cpu_sizing(args)
+    cfg, sized, from_file = config_and_cpu_sizing(args)
     if sized and _started_with_paper_sizes(current_run_folder(args.out), sized):
         # a run begun with the paper's sizes (before CPU sizing, or with --paper-settings) is continued as begun
         cfg, sized = cfg.replace(**{key: value["paper"] for key, value in sized.items()}), {}
         print(f"note: {args.out} holds a run with the default sizes: continuing it with them", flush=True)
     store = FeatureStore.open(args.store)
-    if cfg.learner == "unit-skipgram" and "ac_encoder" not in (_file_settings(args.config_file) if args.config_file
-                                                               else {}):
+    if cfg.learner == "unit-skipgram" and "ac_encoder" not in from_file:
         # the encoder the app's Train dialog defaults to for this store and configuration
         from core.speech.expectations import encoder_for
 
