@@ -1,7 +1,7 @@
 """Score fusion of two word recognisers in one project encoder (core.voices.fusion): ranking by the
 weighted sum of the two recognisers' cosines, each with its own front end; w = 0 is the first
-recogniser alone; the fused entry survives reopening and `project info --check`; a missing second
-recogniser is a one-line error; the install path (scripts/install_recognizer.py --fuse)."""
+recogniser alone; the second recogniser is built at the first clip, not at load; the fused entry survives reopening
+and `project info --check`; a missing second recogniser is a one-line error; the install path (scripts/install_recognizer.py --fuse)."""
 
 from __future__ import annotations
 
@@ -93,6 +93,33 @@ def test_weight_zero_is_the_first_recogniser_alone():
         np.testing.assert_array_equal(np.stack(v0), np.stack(v1))
         assert conf0 == conf1
         np.testing.assert_array_equal(fused(clip, sr), single(clip, sr))
+
+
+def test_the_second_recogniser_is_built_once_at_the_first_clip(monkeypatch):
+    """Not while the encoder loads (the app loads it while the window paints); one that cannot be
+    built raises at the first clip instead of being taken for a clip it finds no speech in."""
+    from core.speech import encode
+
+    (w1, c1), (w2, c2) = _pair()
+    weights, config = fuse_encoders(w1, c1, w2, c2, 0.6, None)
+    built = []
+
+    class Counted(ClipEncoder):
+        def __init__(self, *args, **kwargs):
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(encode, "ClipEncoder", Counted)
+    fused = ClipEncoder(weights, config)
+    assert built == []
+    clip = _word_clip()
+    first = fused.candidates(clip, 16000, 3)
+    assert fused.candidates(clip, 16000, 3)[1] == first[1] and len(built) == 1
+    assert fused.fusion.second.feat_dim == 39 and len(built) == 1
+    key = next(k for k in weights if k.startswith(FUSE_PREFIX + "encoder."))
+    broken = ClipEncoder({**weights, key: np.zeros((3, 3), np.float32)}, config)  # loads
+    with pytest.raises(WordbridgeError, match="do not fit its architecture"):
+        broken.candidates(clip, 16000, 3)
 
 
 def test_fused_entry_survives_reopening_and_check_and_a_missing_second_is_one_line(tmp_path, capsys):

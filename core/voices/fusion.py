@@ -23,6 +23,8 @@ the single recogniser exactly as before.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from core.errors import WordbridgeError
@@ -96,10 +98,27 @@ def app_cosines(encoder, samples: np.ndarray, sr: int) -> np.ndarray:
 
 
 class Fusion:
-    """The second recogniser and weight of a fused `ClipEncoder` (its `fusion` attribute)."""
+    """The second recogniser and weight of a fused `ClipEncoder` (its `fusion` attribute).
 
-    def __init__(self, primary, second, weight: float):
-        self.primary, self.second, self.weight = primary, second, _check_weight(weight)
+    The second recogniser is built at its first use (the first clip; in the app, the classify
+    worker), not while the encoder loads: loading runs while the opened project's window paints, and
+    building it there (weights to tensors, prototypes checked and stacked) held the GUI thread back
+    (docs/BENCHMARKS.md, session 12). What can be checked without building it is checked at load."""
+
+    def __init__(self, primary, weight: float, build_second):
+        """`build_second`: a function without arguments returning the second recogniser's ClipEncoder."""
+        self.primary, self.weight = primary, _check_weight(weight)
+        self._build_second, self._second = build_second, None
+        self._lock = threading.Lock()  # the classify and export workers may ask for it at once
+
+    @property
+    def second(self):
+        """The second recogniser's ClipEncoder, built once, at the first call."""
+        if self._second is None:
+            with self._lock:
+                if self._second is None:
+                    self._second = self._build_second()
+        return self._second
 
     @classmethod
     def from_stored(cls, primary, weights: dict, record, root=None) -> "Fusion":
@@ -117,11 +136,11 @@ class Fusion:
         if record["config"].get("fusion") is not None:
             raise WordbridgeError("stored encoder: a fusion's second recogniser is itself fused")
         sub["type_vectors"] = primary.type_vectors  # shared: the second only gives cosines
-        second = ClipEncoder(sub, record["config"], root)
-        if second.centroids.shape[0] != primary.centroids.shape[0]:
+        rows = np.asarray(sub["assign_centroids"]).shape[0]
+        if rows != primary.centroids.shape[0]:
             raise WordbridgeError(f"stored encoder: the fused recognisers have {primary.centroids.shape[0]} and "
-                                  f"{second.centroids.shape[0]} types")
-        return cls(primary, second, record["weight"])
+                                  f"{rows} types")
+        return cls(primary, record["weight"], lambda: ClipEncoder(sub, record["config"], root))
 
     def parts(self, samples: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray | None]:
         """(primary cosines, second cosines or None): None when the weight is 0 or the second
@@ -130,8 +149,9 @@ class Fusion:
         s1 = app_cosines(self.primary, samples, sr)
         if self.weight == 0.0:
             return s1, None
+        second = self.second  # built here the first time: a recogniser that cannot be built raises
         try:
-            return s1, app_cosines(self.second, samples, sr)
+            return s1, app_cosines(second, samples, sr)
         except WordbridgeError:
             return s1, None
 
