@@ -88,6 +88,10 @@ OPTIONS = {
     "valley_db": ("Valley depth (dB)", "A long stretch is cut at an energy dip at least this deep below the "
                                        "peaks on both sides."),
     "chunk_seconds": ("Chunk length (s)", "Length of each chunk; a last chunk under half this is dropped."),
+    "speaker_pattern": ("Speaker from file name (regex)",
+                        "Regular expression searched in each file name without extension; its first group (or "
+                        "the whole match) is the recording's speaker, e.g. ^([^_]+)_ for Mboshi's "
+                        "abiayi_2015-09-08-…_Dico18_14.wav. Every file must match; empty = the sub-folder."),
     "split": ("Split", "Which part of the corpus to read: its own training or held-out split, or all of it."),
 }
 CHOICES = {"vad": ("webrtc", "silero")}
@@ -449,6 +453,7 @@ class CorpusDialog(QDialog):
         it, "standardise"); a WordbridgeError says what is wrong (a missing checkpoint or speech-embedding
         weights too: one line, before the build starts)."""
         from core.corpus.project_corpora import check_corpus_source, corpus_folder
+        from core.corpus.speakers import check_speaker_pattern
 
         reader = self.reader.currentText()
         source = check_corpus_source(self.source.text(), reader)
@@ -461,6 +466,7 @@ class CorpusDialog(QDialog):
             except re.error as exc:
                 raise WordbridgeError(f"label pattern {options['label_pattern']!r} is not a regular "
                                       f"expression ({exc})") from None
+        check_speaker_pattern(source, options.get("speaker_pattern"))
         metadata = {}
         if self.synthetic.isChecked():
             metadata["synthetic"] = True

@@ -181,3 +181,21 @@ def test_the_dialog_builds_a_standardised_speech_embedding_store(qtbot, window, 
     assert header["frontend"]["inner"]["name"] == "speech-embedding" and header["standardisation"]["recordings"]
     run = project.runs("corpus-build")[-1]
     assert run.config["frontend"] == "speech-embedding" and run.config["standardise"] is True
+
+
+def test_the_unsegmented_readers_take_a_speaker_pattern(qtbot, window, weights, tmp_path, messages):
+    """"Speaker from file name (regex)" (vad, energy, chunks) goes to the reader as `speaker_pattern`;
+    empty = sub-folders; a bad pattern is core's one-line message."""
+    dialog = window.corpus_dialog()
+    assert "speaker_pattern" not in dialog.reader_options["textgrid"].widgets
+    dialog.reader.setCurrentText("energy")
+    field = dialog.reader_options["energy"].widgets["speaker_pattern"]
+    assert "^([^_]+)_" in field.toolTip() and "empty = the sub-folder" in field.toolTip()
+    dialog.source.setText(str(make_corpus(tmp_path / "tones")))
+    assert dialog.request()["options"]["speaker_pattern"] is None
+    field.setText(r"^utt(\d)$")
+    assert dialog.request()["options"]["speaker_pattern"] == r"^utt(\d)$"
+    field.setText("(")
+    assert dialog.start() is None
+    assert messages[-1] == ("Cannot build the corpus", "speaker pattern '(' is not a regular expression "
+                                                       "(missing ), unterminated subpattern at position 0)")

@@ -73,6 +73,12 @@ def register(sub) -> None:
     build.add_argument("--min-pause", type=float, default=0.1,
                        help="vad, energy: seconds of quiet that separate words")
     build.add_argument("--chunk-seconds", type=float, default=0.5, help="chunks: chunk length")
+    build.add_argument("--speaker-pattern", default="", metavar="REGEX",
+                       help="vad, energy, chunks: each recording's speaker from its file name: a regular "
+                       "expression searched in the name without extension, whose first group (or whole "
+                       "match) is the speaker, e.g. '^([^_]+)_' for Mboshi's "
+                       "abiayi_2015-09-08-11-07-56_samsung-SM-T530_mdw_elicit_Dico18_14.wav; every file "
+                       "must match; empty = the sub-folder")
     build.add_argument("--split", default="all",
                        help="speechocean762: train, test or all; mboshi: train, dev or all")
     build.add_argument("--transcript", default="transcript.tsv", metavar="TSV",
@@ -118,6 +124,7 @@ def run_build(args) -> int:
                "label_pattern": args.label_regex, "csv_path": args.labels_csv or None,
                "trim": args.trim or None, "vad": args.vad, "aggressiveness": args.aggressiveness,
                "min_pause": args.min_pause, "chunk_seconds": args.chunk_seconds,
+               "speaker_pattern": args.speaker_pattern or None,
                "split": args.split, "transcript": args.transcript, "text_column": args.text_column,
                "speaker_column": args.speaker_column, "utterance_column": args.utterance_column,
                "audio_folder": args.audio_folder, "audio_extension": args.audio_ext,

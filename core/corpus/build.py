@@ -53,6 +53,7 @@ from core.audio import audio_warnings, load_audio
 from core.corpus.feature_store import ARRAY_FILES, FORMAT, VERSION, FeatureStore
 from core.corpus.readers import READERS, corpus_metadata, merge_metadata, read_corpus, reader_options
 from core.corpus.report import ReadReport
+from core.corpus.speakers import check_speaker_pattern
 from core.errors import InputFileError, WordbridgeError
 from core.features import FeatureConfig, extract_features, span_frames
 from core.frontends import FrontEnd, frontend_record, make_frontend
@@ -115,6 +116,7 @@ def build_feature_store(source: str | os.PathLike, out: str | os.PathLike, reade
     settings = {"source": str(source), "reader": reader,
                 "options": reader_options(reader, options or {}) if reader in READERS else {},
                 "feature_config": config.to_dict() if frontend is None else None, "shard_files": int(shard_files)}
+    check_speaker_pattern(source, settings["options"].get("speaker_pattern"))  # before any work: one line
     if frontend is not None:  # MFCC stores keep the settings they always had (reruns stay no-ops)
         settings["frontend"] = frontend.config()
     if standardise:

@@ -10,7 +10,8 @@ energy valleys (`core.discovery.term_discovery.energy_segments`: the segmentatio
 term-discovery baseline, which on Mboshi field recordings gave word boundaries far closer to the
 words than the VAD reader's pauses: boundary F 39.2 vs 19.2, token F 7.9 vs 1.8, docs/RESULTS.md
 session 13). Each file is an utterance, its stretches numbered in order.
-None knows words, so labels are None. The speaker is the audio's folder relative to `source`.
+None knows words, so labels are None. The speaker is the audio's folder relative to `source`, or,
+with `speaker_pattern`, what that regular expression finds in the file name (`core.corpus.speakers`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from core.audio import TARGET_SR, frame_rms, is_silent, load_audio
-from core.corpus.report import ReadReport, find_audio_files, folder_speaker, probe_duration, relative_id
+from core.corpus.report import ReadReport, find_audio_files, probe_duration, relative_id
+from core.corpus.speakers import file_speakers
 from core.errors import InputFileError, WordbridgeError
 from core.progress import Progress, ensure
 from core.segments import Segment, SegmentTable
@@ -32,8 +34,8 @@ ENERGY_HOP_S = 0.01
 
 def read_vad(source: str | os.PathLike, vad: str = "webrtc", aggressiveness: int = 2,
              min_pause: float = 0.1, pause_level: float = 0.1, min_word: float = 0.1,
-             max_word: float = 1.0, merge_gap: float = 0.3, progress: Progress | None = None
-             ) -> tuple[SegmentTable, ReadReport]:
+             max_word: float = 1.0, merge_gap: float = 0.3, speaker_pattern: str | None = None,
+             progress: Progress | None = None) -> tuple[SegmentTable, ReadReport]:
     """Unlabelled word-like segments of unsegmented recordings (VAD, then splits at pauses)."""
     if vad not in ("webrtc", "silero"):
         raise WordbridgeError(f"unknown VAD {vad!r} (choose webrtc or silero)")
@@ -41,13 +43,15 @@ def read_vad(source: str | os.PathLike, vad: str = "webrtc", aggressiveness: int
     progress.set_stage("voice activity detection")
     root = Path(source)
     report = ReadReport(reader="vad")
+    files = find_audio_files(root, report)
+    speakers = file_speakers(files, root, speaker_pattern)
     segments: list[Segment] = []
-    for path, samples, sr in _recordings(root, report, progress):
+    for path, samples, sr in _recordings(files, report, progress):
         if vad == "webrtc":
             regions = webrtc_speech_regions(samples, sr, aggressiveness, merge_gap)
         else:
             regions = silero_speech_regions(samples, sr)
-        file_id, speaker = relative_id(path, root), folder_speaker(path, root)
+        file_id, speaker = relative_id(path, root), speakers[path]
         reference = _loud_level(samples, sr)
         n_before = len(segments)
         for r, (r0, r1) in enumerate(regions):
@@ -63,10 +67,9 @@ def read_vad(source: str | os.PathLike, vad: str = "webrtc", aggressiveness: int
     return SegmentTable.from_segments(segments), report
 
 
-def _recordings(root: Path, report: ReadReport, progress: Progress):
-    """(path, samples, sample rate) of every audio file under `root`, in order; an unreadable one is
+def _recordings(files: list[Path], report: ReadReport, progress: Progress):
+    """(path, samples, sample rate) of every file of `files`, in order; an unreadable one is
     reported in `report` and passed over; cancellable, one progress update per file."""
-    files = find_audio_files(root, report)
     for k, path in enumerate(files):
         progress.check()
         report.files_seen += 1
@@ -81,7 +84,8 @@ def _recordings(root: Path, report: ReadReport, progress: Progress):
 
 def read_energy(source: str | os.PathLike, min_pause: float = 0.1, silence_db: float = 35.0,
                 min_word: float = 0.15, max_word: float = 0.5, valley_db: float = 1.0,
-                progress: Progress | None = None) -> tuple[SegmentTable, ReadReport]:
+                speaker_pattern: str | None = None, progress: Progress | None = None
+                ) -> tuple[SegmentTable, ReadReport]:
     """Unlabelled syllable-to-word-sized segments of unsegmented recordings: cut at pauses, and
     long stretches at their energy valleys (see the module docstring)."""
     from core.discovery.term_discovery import energy_segments
@@ -94,21 +98,23 @@ def read_energy(source: str | os.PathLike, min_pause: float = 0.1, silence_db: f
     progress.set_stage("cutting at pauses and energy valleys")
     root = Path(source)
     report = ReadReport(reader="energy")
+    files = find_audio_files(root, report)
+    speakers = file_speakers(files, root, speaker_pattern)
     segments: list[Segment] = []
-    for path, samples, _sr in _recordings(root, report, progress):
+    for path, samples, _sr in _recordings(files, report, progress):
         spans = [] if is_silent(samples) else energy_segments(samples, silence_db, min_pause, min_word, max_word,
                                                                valley_db)
         if not spans:
             report.skip("no speech found", str(path))
             continue
-        file_id, speaker = relative_id(path, root), folder_speaker(path, root)
+        file_id, speaker = relative_id(path, root), speakers[path]
         segments += [Segment(str(path), a, b, None, speaker, file_id, pos) for pos, (a, b) in enumerate(spans)]
         report.files_used += 1
     report.segments = len(segments)
     return SegmentTable.from_segments(segments), report
 
 
-def read_chunks(source: str | os.PathLike, chunk_seconds: float = 0.5,
+def read_chunks(source: str | os.PathLike, chunk_seconds: float = 0.5, speaker_pattern: str | None = None,
                 progress: Progress | None = None) -> tuple[SegmentTable, ReadReport]:
     """Each file cut into consecutive `chunk_seconds` chunks; a last chunk under half length is dropped."""
     if chunk_seconds <= 0:
@@ -118,6 +124,7 @@ def read_chunks(source: str | os.PathLike, chunk_seconds: float = 0.5,
     root = Path(source)
     report = ReadReport(reader="chunks")
     files = find_audio_files(root, report)
+    speakers = file_speakers(files, root, speaker_pattern)
     segments: list[Segment] = []
     for k, path in enumerate(files):
         progress.check()
@@ -131,7 +138,7 @@ def read_chunks(source: str | os.PathLike, chunk_seconds: float = 0.5,
         if n == 0:
             report.skip("shorter than half a chunk", f"{path}: {duration:.3f} s")
             continue
-        file_id, speaker = relative_id(path, root), folder_speaker(path, root)
+        file_id, speaker = relative_id(path, root), speakers[path]
         for i in range(n):
             segments.append(Segment(str(path), i * chunk_seconds, min(duration, (i + 1) * chunk_seconds),
                                     None, speaker, file_id, i))
