@@ -99,6 +99,12 @@ SOURCES: dict[str, tuple[str, list]] = {
                                                         ["over_seeds", system, "ned", "mean"])
        for suffix, system in (("", "energy_path_mean_encoder_speech_embedding_std"),
                               ("_mfcc", "energy_path_mean_encoder_mfcc"))},
+    # the same default path on a second corpus, English read speech (speechocean762 test, forced-alignment
+    # reference; session 14): the energy reader's defaults, untuned, + the mean encoder; mean of 3 seeds
+    **{f"so762.energy_path_mean_encoder.{measure}": ("2026-12-06-s14-cpu-so762-readers",
+                                                    ["over_seeds", "energy_path_mean_encoder_speech_embedding_std",
+                                                     measure, "mean"])
+       for measure in ("ned", "token_f", "type_f", "boundary_f")},
 }
 
 
