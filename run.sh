@@ -23,7 +23,16 @@ install_apt() {
     fi
     echo "run.sh: installing system packages: ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # another apt (unattended upgrades, a second set-up) may hold its lock: wait for it, then retry
+    local try
+    for try in 1 2 3; do
+        apt-get -o DPkg::Lock::Timeout=300 update -qq \
+            && apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+            && return 0
+        echo "run.sh: apt-get failed (attempt $try of 3); waiting 20 s" >&2
+        sleep 20
+    done
+    return 1
 }
 
 install_venv() {
