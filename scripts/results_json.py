@@ -105,6 +105,12 @@ SOURCES: dict[str, tuple[str, list]] = {
                                                     ["over_seeds", "energy_path_mean_encoder_speech_embedding_std",
                                                      measure, "mean"])
        for measure in ("ned", "token_f", "type_f", "boundary_f")},
+    # configuration B at 500k synthetic tokens on the 2-core CPU (session 15): the run's own global k-means
+    # types, and each training voice clustered on its own then merged across voices (mutual nearest centroids)
+    **{f"synthetic_500k_cpu.{key}.classification": (
+        "2026-12-06-s15-cpu-merge-bound/xvoice_merge_500k_kmult20.json",
+        ["runs", {"method": method}, "accuracy"])
+       for key, method in (("B", "global k-means (the run's own B types)"), ("B_voice_merge", "mnn"))},
 }
 
 

@@ -51,6 +51,8 @@ def test_kmeans_configurations_not_expected_to_align(results, grouping, ours, pa
     assert "split each word by voice" in syn.summary and "73 %" in syn.summary
     assert "250k tokens per voice group" in syn.summary and "3.2 %" in syn.summary and "85.0 %" in syn.summary
     assert any(s.startswith("docs/runs/2026-12-06-s14-cpu-b-diagnostics/") for s in syn.sources)
+    assert "merging each voice's own clusters across voices left B at" in syn.summary
+    assert any("synthetic_500k_cpu.B_voice_merge.classification" in s and "session 15" in s for s in syn.sources)
     assert any(f"synthetic_120k.{grouping}.classification" in s and "Session 8" in s for s in syn.sources)
     # 500k: read from the results file, "not measured" where it has no key
     assert ("500k tokens: 1.25 %, chance 0.019 %" if grouping == "VAD" else "500k tokens: not measured") in syn.summary

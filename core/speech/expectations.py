@@ -81,6 +81,11 @@ SPEAKER_SHARE = Measure(value=73.0, run="docs/runs/2026-11-25-s4-cpu-b-pseudo-pa
 B_DIAGNOSTICS = "docs/RESULTS.md “Words without labels: why configuration B stays at chance on synthetic voices”"
 GROUP_SPACE_180K = Measure(value=3.2, run="docs/runs/2026-12-06-s14-cpu-b-diagnostics/", section=B_DIAGNOSTICS)
 GROUP_SPACE_250K = Measure(value=85.0, run="docs/runs/2026-12-06-s14-cpu-b-diagnostics/", section=B_DIAGNOSTICS)
+# docs/runs/2026-12-06-s15-cpu-merge-bound/: B at 500k tokens with each voice clustered on its own and the
+# voices' clusters merged (mutual nearest centroids), held-out voices, CSLS
+VOICE_MERGE_500K = Measure("synthetic_500k_cpu.B_voice_merge.classification",
+                           section="docs/RESULTS.md “Words without labels: clustering each voice on its own, "
+                                   "then merging across voices (session 15, 2-core CPU)”")
 # docs/runs/2026-12-06-s9-cpu-same-different/metrics.json: Mboshi dev, MFCC + DTW (ap_dtw) and chance
 MBOSHI_AP = Measure(value=0.076, run="docs/runs/2026-12-06-s9-cpu-same-different/", section=WORDS_WITHOUT_LABELS)
 MBOSHI_AP_CHANCE = Measure(value=0.020, run="docs/runs/2026-12-06-s9-cpu-same-different/",
@@ -196,7 +201,8 @@ def expectation(configuration: str, synthetic: bool, results_path: str | Path | 
                        f"explains {num(SPEAKER_SHARE, 0)} of a word's cluster entropy), so its word types "
                        f"match no text's words; keeping the voices apart does not help below ~250k tokens per "
                        f"voice group (even the true words of 180k tokens aligned {num(GROUP_SPACE_180K)} with "
-                       f"the text, 250k {num(GROUP_SPACE_250K)}).")
+                       f"the text, 250k {num(GROUP_SPACE_250K)}), and merging each voice's own clusters "
+                       f"across voices left B at {num(VOICE_MERGE_500K, 2)} at 500k tokens.")
         else:
             summary = (f"Not expected to align with text: on real field recordings (Mboshi) word segments said "
                        f"by different speakers are hard to match (same-different AP {num(MBOSHI_AP, 3, '')} with MFCC, "
