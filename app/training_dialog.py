@@ -72,6 +72,9 @@ class TrainingDialog(QDialog):
         self.series: dict[str, list[float]] = {}
         self._curves: dict[str, object] = {}
         self.result = None
+        # the form's summary of a finished job (job_from_form): called before the state turns "done", so
+        # its lines precede "done" in the log and a caller waiting for "done" sees them
+        self.on_result = None
         self.worker = Worker(fn, *args, parent=self, nice=BACKGROUND_NICE, **kwargs)
         self.worker.progressed.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
@@ -106,7 +109,11 @@ class TrainingDialog(QDialog):
 
     def _on_finished(self, result) -> None:
         self.result = result
-        self._end("done", "done")
+        try:
+            if self.on_result is not None:
+                self.on_result(result)
+        finally:
+            self._end("done", "done")
 
     def _end(self, state: str, text: str) -> None:
         self.state = state
@@ -135,7 +142,8 @@ def job_from_form(form, error_title: str, title, fn, configure=None) -> Training
         QMessageBox.warning(form, error_title, str(exc))
         return None
     job = TrainingDialog(title(request), fn, form.project, parent=form.parent() or form, **request)
-    job.worker.finished.connect(lambda result: form._finished(job, result))
+    # not a second slot on `finished`: queued slots run one event apart, and "done" came first
+    job.on_result = lambda result: form._finished(job, result)
     if configure is not None:
         configure(job, request)
     form.job = job

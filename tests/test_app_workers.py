@@ -127,3 +127,30 @@ def test_long_jobs_run_niced_so_the_gui_thread_gets_a_core_first(qtbot):
     qtbot.waitUntil(plain.settled, timeout=10000)
     assert plain.result == (base, base)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base
+
+
+def test_a_jobs_summary_is_in_the_log_before_it_says_done(qtbot):
+    """The form's summary (on_result) runs before the state turns "done": a second slot on the worker's
+    `finished` ran an event later, so a caller that saw "done" could miss the summary (CI, session 15)."""
+    from app.training_dialog import TrainingDialog
+
+    job = TrainingDialog("Job", lambda progress=None: 42)
+    qtbot.addWidget(job)
+    seen = []
+
+    def summary(result):
+        seen.append(job.state)  # still running while the summary is written
+        job.report(f"summary of {result}")
+
+    job.on_result = summary
+    job.start()
+    qtbot.waitUntil(lambda: job.state != "running", timeout=10000)
+    assert job.state == "done" and seen == ["running"]
+    assert job.log.toPlainText().splitlines()[-2:] == ["summary of 42", "done"]
+    # a summary that raises still ends the job
+    failing = TrainingDialog("Job", lambda progress=None: 1)
+    qtbot.addWidget(failing)
+    failing.on_result = lambda result: 1 / 0
+    with pytest.raises(ZeroDivisionError):
+        failing._on_finished(1)
+    assert failing.state == "done"
