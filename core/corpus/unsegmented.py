@@ -40,11 +40,7 @@ def read_vad(source: str | os.PathLike, vad: str = "webrtc", aggressiveness: int
     if vad not in ("webrtc", "silero"):
         raise WordbridgeError(f"unknown VAD {vad!r} (choose webrtc or silero)")
     progress = ensure(progress)
-    progress.set_stage("voice activity detection")
-    root = Path(source)
-    report = ReadReport(reader="vad")
-    files = find_audio_files(root, report)
-    speakers = file_speakers(files, root, speaker_pattern)
+    root, report, files, speakers = _start(source, "vad", "voice activity detection", speaker_pattern, progress)
     segments: list[Segment] = []
     for path, samples, sr in _recordings(files, report, progress):
         if vad == "webrtc":
@@ -65,6 +61,16 @@ def read_vad(source: str | os.PathLike, vad: str = "webrtc", aggressiveness: int
         report.files_used += 1
     report.segments = len(segments)
     return SegmentTable.from_segments(segments), report
+
+
+def _start(source, reader: str, stage: str, speaker_pattern: str | None, progress: Progress):
+    """What every reader here begins with: (root, report, audio files, speaker of each file); the
+    speaker pattern is checked against every file before any audio is read."""
+    progress.set_stage(stage)
+    root = Path(source)
+    report = ReadReport(reader=reader)
+    files = find_audio_files(root, report)
+    return root, report, files, file_speakers(files, root, speaker_pattern)
 
 
 def _recordings(files: list[Path], report: ReadReport, progress: Progress):
@@ -95,11 +101,8 @@ def read_energy(source: str | os.PathLike, min_pause: float = 0.1, silence_db: f
     if min_pause <= 0 or silence_db <= 0 or valley_db < 0:
         raise WordbridgeError("pause length and silence level must be positive, the valley depth not negative")
     progress = ensure(progress)
-    progress.set_stage("cutting at pauses and energy valleys")
-    root = Path(source)
-    report = ReadReport(reader="energy")
-    files = find_audio_files(root, report)
-    speakers = file_speakers(files, root, speaker_pattern)
+    root, report, files, speakers = _start(source, "energy", "cutting at pauses and energy valleys", speaker_pattern,
+                                           progress)
     segments: list[Segment] = []
     for path, samples, _sr in _recordings(files, report, progress):
         spans = [] if is_silent(samples) else energy_segments(samples, silence_db, min_pause, min_word, max_word,
@@ -120,11 +123,7 @@ def read_chunks(source: str | os.PathLike, chunk_seconds: float = 0.5, speaker_p
     if chunk_seconds <= 0:
         raise WordbridgeError(f"chunk length must be positive, got {chunk_seconds}")
     progress = ensure(progress)
-    progress.set_stage("chunking")
-    root = Path(source)
-    report = ReadReport(reader="chunks")
-    files = find_audio_files(root, report)
-    speakers = file_speakers(files, root, speaker_pattern)
+    root, report, files, speakers = _start(source, "chunks", "chunking", speaker_pattern, progress)
     segments: list[Segment] = []
     for k, path in enumerate(files):
         progress.check()
