@@ -111,6 +111,12 @@ SOURCES: dict[str, tuple[str, list]] = {
         "2026-12-06-s15-cpu-merge-bound/xvoice_merge_500k_kmult20.json",
         ["runs", {"method": method}, "accuracy"])
        for key, method in (("B", "global k-means (the run's own B types)"), ("B_voice_merge", "mnn"))},
+    # the same two paths on mean-pooled frames of a HuBERT-style front end trained 3 H100 minutes on the
+    # corpus's own audio (session 16)
+    **{f"synthetic_500k_gpu.{key}.classification": (
+        "2026-12-06-s16-gpu-ssl-b/xvoice_merge_ssl_h100.json",
+        ["runs", {"method": method}, "accuracy"])
+       for key, method in (("B_ssl_mean", "global k-means (the run's own B types)"), ("B_ssl_mean_voice_merge", "mnn"))},
 }
 
 
