@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,3 +79,20 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys, case):
     assert {"missing": "folder not found", "empty": "no audio files", "no-audio": "no audio files",
             "bad-out": ".safetensors"}[case] in err
     assert not out.exists()
+
+
+def test_hour_cap_reads_every_speaker_folder(tmp_path):
+    """--max-hours takes files from each sub-folder in turn: a cap of two files' worth reads one file
+    of each speaker, not the first speaker's two (a linguist's recordings are one folder a speaker)."""
+    from core.selfsup.train import interleave_folders, read_folder
+
+    t = np.arange(16000) / 16000
+    for speaker in ("anna", "bruno"):
+        (tmp_path / speaker).mkdir()
+        for i in range(3):
+            save_wav(tmp_path / speaker / f"take{i}.wav", (0.2 * np.sin(2 * np.pi * 200 * t)).astype(np.float32))
+    signals, names = read_folder(tmp_path, max_hours=2 / 3600)
+    assert [Path(n).parts[-2:] for n in names] == [("anna", "take0.wav"), ("bruno", "take0.wav")]
+    assert len(signals) == 2 and all(len(s) == 16000 for s in signals)
+    order = interleave_folders([tmp_path / "b/x.wav", tmp_path / "a/2.wav", tmp_path / "a/1.wav", tmp_path / "c.wav"])
+    assert [p.relative_to(tmp_path).as_posix() for p in order] == ["a/1.wav", "b/x.wav", "c.wav", "a/2.wav"]

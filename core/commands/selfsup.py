@@ -22,7 +22,7 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="MODEL.safetensors", help="model file to write")
     p.add_argument("--minutes", type=float, default=5.0, help="training time budget (reading audio and k-means come on top)")
     p.add_argument("--max-steps", type=int, default=None, help="also stop after this many steps")
-    p.add_argument("--max-hours", type=float, default=None, help="read at most this many hours of audio")
+    p.add_argument("--max-hours", type=float, default=None, help="read at most this many hours of audio (taken from every sub-folder in turn)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train")
     p.add_argument("--clusters", type=int, default=d.clusters, help="k-means units (the targets)")
     p.add_argument("--layers", type=int, default=d.layers, help="transformer layers")

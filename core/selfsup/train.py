@@ -102,8 +102,10 @@ def model_frames(n_samples: int, convs) -> int:
 
 def read_folder(folder, min_seconds: float = 0.5, max_hours: float | None = None,
                 progress: Progress | None = None) -> tuple[list[np.ndarray], list[str]]:
-    """int16 16-kHz signals of the audio files under `folder` (sorted; too short or unreadable
-    files skipped), stopping at `max_hours`. A one-line WordbridgeError when there is none."""
+    """int16 16-kHz signals of the audio files under `folder` (too short or unreadable files
+    skipped), stopping at `max_hours`. Files are taken from each sub-folder in turn (the first file
+    of every folder, then the second, ...), so a cap on the hours still samples every speaker
+    folder instead of the first folders in name order. A one-line WordbridgeError when there is none."""
     from core.audio import load_audio
     from core.corpus.report import find_audio_files
     from core.errors import InputFileError
@@ -117,6 +119,7 @@ def read_folder(folder, min_seconds: float = 0.5, max_hours: float | None = None
     paths = find_audio_files(folder)
     if not paths:
         raise WordbridgeError(f"{folder}: no audio files (wav, flac, ogg, opus, mp3, ...) in it")
+    paths = interleave_folders(paths)
     progress.set_stage("reading audio")
     signals, names, seconds, skipped = [], [], 0.0, 0
     for k, path in enumerate(paths):
@@ -143,8 +146,18 @@ def read_folder(folder, min_seconds: float = 0.5, max_hours: float | None = None
     return signals, names
 
 
-def kmeans_targets(signals, cfg: SelfSupConfig, progress: Progress | None = None):
-    """(per-signal int64 unit sequences at the model's frame rate, k-means centroids [K, 39])."""
+def interleave_folders(paths) -> list[Path]:
+    """`paths` ordered round-robin over their folders (in the order of the paths sorted by name)."""
+    by_folder: dict[Path, list[Path]] = {}
+    for path in sorted(Path(p) for p in paths):
+        by_folder.setdefault(path.parent, []).append(path)
+    columns = list(by_folder.values())
+    return [col[k] for k in range(max(map(len, columns), default=0)) for col in columns if k < len(col)]
+
+
+def kmeans_targets(signals, cfg: SelfSupConfig, progress: Progress | None = None, device: str = "cpu"):
+    """(per-signal int64 unit sequences at the model's frame rate, k-means centroids [K, 39]);
+    the MFCCs are computed on `device`."""
     from sklearn.cluster import MiniBatchKMeans
 
     from core.features import FeatureConfig, extract_features
@@ -156,7 +169,7 @@ def kmeans_targets(signals, cfg: SelfSupConfig, progress: Progress | None = None
     for a in range(0, len(signals), chunk):
         progress.check()
         wave = [s.astype(np.float32) / 32767 for s in signals[a:a + chunk]]
-        for x, f in zip(wave, extract_features(wave, FeatureConfig(deltas=True), device="cpu")):
+        for x, f in zip(wave, extract_features(wave, FeatureConfig(deltas=True), device=device)):
             n = model_frames(len(x), cfg.convs)
             feats.append(f[np.minimum(2 * np.arange(n) + 1, len(f) - 1)])
         progress.update(min(a + chunk, len(signals)), len(signals))
@@ -210,7 +223,7 @@ def train_frontend(audio_dir, out, minutes: float = 5.0, device: str = "cpu", cf
     t_start = time.time()
     signals, names = read_folder(audio_dir, cfg.min_seconds, max_hours, progress)
     hours = sum(len(s) for s in signals) / 16000 / 3600
-    targets, _ = kmeans_targets(signals, cfg, progress)
+    targets, _ = kmeans_targets(signals, cfg, progress, device=device)
     prep_s = time.time() - t_start
 
     torch.manual_seed(cfg.seed)
