@@ -145,3 +145,15 @@ def test_seeds_and_learners_can_be_narrowed_on_the_command_line(experiment, caps
     assert "--seeds must be comma-separated integers" in capsys.readouterr().err
     assert main(["experiment", config, "--out", str(experiment / "n"), "--learners", "word2vec"]) == 2
     assert "'word2vec' is not a learner of this config" in capsys.readouterr().err
+
+
+def test_features_frontend_takes_the_command_line_spelling(experiment):
+    """features.frontend = "ssl:PATH" (as --frontend spells it) means the table {name = "ssl", path = PATH};
+    it was read as a front end named "ssl:PATH" and failed at the features stage (session 16)."""
+    cfg = load_experiment(experiment / "tiny.toml")
+    for spelling, expected in (("ssl:/models/m.safetensors", {"name": "ssl", "path": "/models/m.safetensors"}),
+                               ("speech-embedding", {"name": "speech-embedding"}),
+                               ({"name": "ssl", "path": "m.safetensors"}, {"name": "ssl", "path": "m.safetensors"})):
+        cfg.features["frontend"] = spelling
+        stage = plan_experiment(cfg, Runtime(device="cpu")).stages["features"][0]
+        assert stage.settings["frontend"] == expected
