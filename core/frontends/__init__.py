@@ -26,7 +26,8 @@ from __future__ import annotations
 from core.errors import WordbridgeError
 from core.frontends.base import FrontEnd
 
-__all__ = ["FRONTENDS", "FrontEnd", "make_frontend", "frontend_from_record", "frontend_record", "parse_frontend_spec"]
+__all__ = ["FRONTENDS", "FrontEnd", "make_frontend", "frontend_from_record", "frontend_record", "parse_frontend_spec",
+           "spec_config"]
 
 
 def _mfcc(config, **_where):
@@ -98,6 +99,15 @@ def frontend_from_record(frontend: dict | None, features: dict | None, root=None
     return MfccFrontEnd(FeatureConfig.from_dict(features) if features else FeatureConfig())
 
 
+def spec_config(spec: str) -> dict:
+    """The config dict a command-line word names, without building the front end: "ssl:PATH" →
+    {"name": "ssl", "path": PATH}, any other word → {"name": word}."""
+    spec = spec.strip()
+    if spec.startswith("ssl:") and len(spec) > 4:
+        return {"name": "ssl", "path": spec[4:]}
+    return {"name": spec}
+
+
 def parse_frontend_spec(spec: str, features=None) -> FrontEnd:
     """A front end from a command-line word: "mfcc" (with `features`, a FeatureConfig),
     "speech-embedding", or "ssl:PATH" (a checkpoint; layer and more in the file's config)."""
@@ -108,8 +118,9 @@ def parse_frontend_spec(spec: str, features=None) -> FrontEnd:
         return MfccFrontEnd(features)
     if spec == "speech-embedding":
         return make_frontend({"name": "speech-embedding"})
-    if spec.startswith("ssl:") and len(spec) > 4:
+    config = spec_config(spec)
+    if config["name"] == "ssl":
         from core.frontends.ssl_checkpoint import SslFrontEnd
 
-        return SslFrontEnd(spec[4:])
+        return SslFrontEnd(config["path"])
     raise WordbridgeError(f"unknown front end {spec!r} (choose mfcc, speech-embedding or ssl:PATH)")

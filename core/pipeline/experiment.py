@@ -170,9 +170,10 @@ def _features_stage(cfg: ExperimentConfig, rt: Runtime, corpus: Stage, reader: s
     settings = {"reader": reader, "features": feat, "options": options, "shard_files": f.get("shard_files", 200)}
     frontend = f.get("frontend")
     if frontend is not None:  # only in the key when set, so MFCC runs stay cached
-        if isinstance(frontend, str):  # the command line's spelling: "mfcc", "speech-embedding", "ssl:PATH"
-            frontend = {"name": "ssl", "path": frontend[4:]} if frontend.startswith("ssl:") else {"name": frontend}
-        settings["frontend"] = dict(frontend)
+        from core.frontends import spec_config
+
+        # a word is the command line's spelling ("mfcc", "speech-embedding", "ssl:PATH"), else a table
+        settings["frontend"] = spec_config(frontend) if isinstance(frontend, str) else dict(frontend)
 
     def run(folder: Path, progress: Progress) -> dict:
         from core.corpus.build import build_feature_store
