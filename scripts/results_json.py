@@ -111,6 +111,17 @@ SOURCES: dict[str, tuple[str, list]] = {
         "2026-12-06-s15-cpu-merge-bound/xvoice_merge_500k_kmult20.json",
         ["runs", {"method": method}, "accuracy"])
        for key, method in (("B", "global k-means (the run's own B types)"), ("B_voice_merge", "mnn"))},
+    # session 17, the same pack: each voice's clusters merged by majority word (ORACLE ceilings, labels used
+    # on purpose; with a share of clusters moved to an acoustic neighbour's type) and label-free linkers
+    **{f"synthetic_500k_cpu.B_merge_{key}.classification": (f"2026-12-06-s17-cpu-merge-ceiling/{file}.json",
+                                                            ["runs", {"method": method}, "accuracy"])
+       for key, file, method in (("oracle", "merge_ceiling", "oracle"),
+                                 ("oracle_noise10", "oracle_noise_0.1", "oracle-noise"),
+                                 ("oracle_noise20", "oracle_noise_0.2", "oracle-noise"),
+                                 ("oracle_noise30", "oracle_noise_0.3", "oracle-noise"),
+                                 ("dedup", "merge_ceiling", "dedup"), ("dedup_rounds3", "dedup_rounds3", "dedup"),
+                                 ("graph", "graph_cpm0.1", "graph"), ("vote", "vote_rounds8", "vote"),
+                                 ("within", "within_all_median", "within"))},
     # the same two paths on mean-pooled frames of a HuBERT-style front end trained 3 H100 minutes on the
     # corpus's own audio (session 16)
     **{f"synthetic_500k_gpu.{key}.classification": (

@@ -1,0 +1,130 @@
+"""Read a configuration-B segment pack and cluster each voice on its own (issue 18 analyses).
+
+A pack is what session 14/15's export_b_segments.py wrote from a B run: emb_0.npy … (int8 unit rows
+× 127, in parts), meta.npz (the run's global k-means type of each segment, its word label, speaker,
+utterance, the held-out speakers and the run's config). Word labels only ever score; speaker ids
+are metadata every recording has. SYNTHETIC speech in every pack made so far.
+
+Session 15's xvoice_merge.py and session 14's b_groups_to_text.py (frozen run-folder records) each
+read packs their own way; analyses from session 17 on read them here.
+"""
+from __future__ import annotations
+
+import collections
+import glob
+import json
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.speech.clustering import kmeans
+from core.vectors import unit_rows
+
+
+@dataclass
+class BPack:
+    """One pack in memory; `train` / `held` are row indices of segments with a type (≥ 0)."""
+    emb: np.ndarray          # float32 unit rows
+    labels: np.ndarray       # word of each segment (object array; scoring only)
+    global_type: np.ndarray  # the run's own k-means type, -1 where none
+    speaker: np.ndarray      # index into `speakers`
+    speakers: np.ndarray
+    utt: np.ndarray
+    train: np.ndarray
+    held: np.ndarray
+    speech_config: dict      # the run's [speech] settings (clusters, skip-gram settings …)
+
+    @property
+    def train_speakers(self) -> list[int]:
+        return sorted(set(self.speaker[self.train].tolist()))
+
+
+def load_pack(path: str) -> BPack:
+    """Read the pack folder `path` (see the module docstring)."""
+    meta = np.load(os.path.join(path, "meta.npz"))
+    parts = sorted(glob.glob(os.path.join(path, "emb_[0-9]*.npy")), key=lambda p: int(p.rsplit("_", 1)[1][:-4]))
+    if not parts:
+        raise FileNotFoundError(f"{path}: no emb_0.npy … parts")
+    emb = unit_rows(np.concatenate([np.load(p) for p in parts]).astype(np.float32))
+    gtype = meta["type_of"].astype(np.int64)
+    speaker, names = meta["speaker"].astype(np.int64), meta["speakers"]
+    held_names = set(meta["held_out"].tolist())
+    is_held = np.array([names[s] in held_names for s in speaker])
+    return BPack(emb=emb, labels=meta["vocab"][meta["word"]].astype(object), global_type=gtype,
+                 speaker=speaker, speakers=names, utt=meta["utt"], train=np.flatnonzero(~is_held & (gtype >= 0)),
+                 held=np.flatnonzero(is_held & (gtype >= 0)), speech_config=json.loads(str(meta["config"]))["speech"])
+
+
+@dataclass
+class VoiceClusters:
+    """Each training voice's own k-means: cluster c's centroid, size, speaker; `local` maps a training
+    segment to its cluster (-1 elsewhere)."""
+    centroids: np.ndarray
+    size: np.ndarray
+    speaker: np.ndarray
+    local: np.ndarray
+
+
+def cluster_each_voice(pack: BPack, kmult: float, cache: str | None = None, seed: int = 0) -> VoiceClusters:
+    """k-means per training voice with K_s = kmult × the run's K × the voice's share of training
+    tokens (session 15's rule); cached in the .npz `cache` when given, because it takes minutes."""
+    if cache and os.path.exists(cache):
+        z = np.load(cache)
+        return VoiceClusters(z["centroids"], z["size"], z["speaker"], z["local"])
+    K = int(pack.speech_config["clusters"])
+    cent, size, spk = [], [], []
+    local = np.full(len(pack.labels), -1, np.int64)
+    for s in pack.train_speakers:
+        rows = pack.train[pack.speaker[pack.train] == s]
+        ks = max(20, int(round(kmult * K * len(rows) / len(pack.train))))
+        c, a = kmeans(pack.emb[rows], ks, pack.speech_config.get("kmeans_iters", 25), seed, "torch")
+        a = np.asarray(a)
+        local[rows] = len(cent) + a
+        cent += list(np.asarray(c)); size += np.bincount(a, minlength=ks).tolist(); spk += [s] * ks
+    out = VoiceClusters(unit_rows(np.stack(cent).astype(np.float32)), np.array(size), np.array(spk), local)
+    if cache:
+        tmp = cache + ".tmp.npz"
+        np.savez(tmp, centroids=out.centroids, size=out.size, speaker=out.speaker, local=out.local)
+        os.replace(tmp, cache)
+    return out
+
+
+def majority_word(labels: np.ndarray, group: np.ndarray, rows: np.ndarray) -> dict:
+    """Most frequent word among `rows` of each group id in `group[rows]` (scoring only)."""
+    out: dict = {}
+    for g, w in zip(group[rows].tolist(), labels[rows].tolist()):
+        out.setdefault(g, collections.Counter())[w] += 1
+    return {g: c.most_common(1)[0][0] for g, c in out.items()}
+
+
+def merge_mutual_nearest(vc: VoiceClusters, pair_sim=None) -> np.ndarray:
+    """Session 15's merge: greedy union of cross-voice mutual-nearest cluster pairs, most similar
+    first, never two clusters of one voice in a merged type. `pair_sim(ia, ib)` (cluster index arrays
+    of two voices → similarity matrix) replaces the centroid cosine when given. Returns each cluster's
+    merged type, numbered 0 … n-1."""
+    n = len(vc.centroids)
+    parent = np.arange(n)
+    members = {i: {int(vc.speaker[i])} for i in range(n)}
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    edges = []
+    voices = sorted(set(vc.speaker.tolist()))
+    for ai, a in enumerate(voices):
+        ia = np.flatnonzero(vc.speaker == a)
+        for b in voices[ai + 1:]:
+            ib = np.flatnonzero(vc.speaker == b)
+            S = pair_sim(ia, ib) if pair_sim is not None else vc.centroids[ia] @ vc.centroids[ib].T
+            f, r = S.argmax(1), S.argmax(0)
+            edges += [(float(S[i, f[i]]), int(ia[i]), int(ib[f[i]])) for i in range(len(ia)) if r[f[i]] == i]
+    for _, i, j in sorted(edges, reverse=True):
+        gi, gj = find(i), find(j)
+        if gi != gj and not (members[gi] & members[gj]):
+            parent[gj] = gi
+            members[gi] |= members.pop(gj)
+    return np.unique([find(i) for i in range(n)], return_inverse=True)[1]

@@ -1,0 +1,95 @@
+"""scripts/b_pack.py: the configuration-B pack reader, per-voice k-means and the cross-voice merge."""
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def b_pack():
+    spec = importlib.util.spec_from_file_location("b_pack", ROOT / "scripts" / "b_pack.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["b_pack"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_pack(folder: Path, per_voice: int = 30):
+    """Three voices (spk2 held out) saying "a" and "b"; one segment of spk0 has no type (-1)."""
+    rng = np.random.default_rng(0)
+    base = {"a": np.eye(8)[0], "b": np.eye(8)[1]}
+    emb, word, speaker, types = [], [], [], []
+    for s in range(3):
+        for i in range(per_voice):
+            w = "ab"[i % 2]
+            emb.append(base[w] + 0.3 * np.eye(8)[2 + s] + 0.01 * rng.standard_normal(8))
+            word.append(w), speaker.append(s), types.append(i % 2)
+    types[0] = -1
+    e = np.array(emb) / np.linalg.norm(emb, axis=1, keepdims=True)
+    np.save(folder / "emb_0.npy", np.round(e[:50] * 127).astype(np.int8))
+    np.save(folder / "emb_1.npy", np.round(e[50:] * 127).astype(np.int8))
+    np.savez_compressed(folder / "meta.npz", type_of=np.array(types, np.int32),
+                        word=np.array(["ab".index(w) for w in word], np.int32), vocab=np.array(["a", "b"]),
+                        speaker=np.array(speaker, np.int16), speakers=np.array(["spk0", "spk1", "spk2"]),
+                        utt=np.repeat(np.arange(18), 5), held_out=np.array(["spk2"]),
+                        config=np.array(json.dumps({"speech": {"clusters": 2, "kmeans_iters": 5}})))
+
+
+def test_load_pack_reads_parts_in_order_and_splits_held_out_voices(b_pack, tmp_path):
+    write_pack(tmp_path)
+    pack = b_pack.load_pack(str(tmp_path))
+    assert pack.emb.shape == (90, 8)
+    assert np.allclose(np.linalg.norm(pack.emb, axis=1), 1.0, atol=1e-5)
+    assert pack.train.tolist() == list(range(1, 60))          # row 0 has no type
+    assert pack.held.tolist() == list(range(60, 90))
+    assert pack.train_speakers == [0, 1]
+    assert pack.labels[:4].tolist() == ["a", "b", "a", "b"]
+    assert pack.speech_config["clusters"] == 2
+
+
+def test_load_pack_without_parts_names_the_folder(b_pack, tmp_path):
+    write_pack(tmp_path)
+    for part in tmp_path.glob("emb_*.npy"):
+        part.unlink()
+    with pytest.raises(FileNotFoundError, match="no emb_0.npy"):
+        b_pack.load_pack(str(tmp_path))
+
+
+def test_cluster_each_voice_keeps_voices_apart_and_caches(b_pack, tmp_path):
+    write_pack(tmp_path)
+    pack = b_pack.load_pack(str(tmp_path))
+    cache = tmp_path / "vc.npz"
+    vc = b_pack.cluster_each_voice(pack, kmult=1.0, cache=str(cache))
+    assert cache.exists()
+    assert sorted(set(vc.speaker.tolist())) == [0, 1]
+    assert (vc.local[pack.train] >= 0).all() and (vc.local[pack.held] == -1).all()
+    assert (vc.speaker[vc.local[pack.train]] == pack.speaker[pack.train]).all()   # a cluster holds one voice
+    assert vc.size.sum() == len(pack.train)
+    again = b_pack.cluster_each_voice(pack, kmult=99.0, cache=str(cache))      # read back, not recomputed
+    assert np.array_equal(again.local, vc.local) and np.array_equal(again.speaker, vc.speaker)
+
+
+def test_merge_joins_mutual_nearest_clusters_one_per_voice(b_pack):
+    # voice 0: clusters 0 ("a"), 1 ("b"); voice 1: 2 ("b"), 3 ("a"); voice 0 also has 4, a second "a"
+    cent = np.array([[1, 0, 0], [0, 1, 0], [0.1, 1, 0], [1, 0.1, 0], [1, 0, 0.2]], np.float32)
+    cent /= np.linalg.norm(cent, axis=1, keepdims=True)
+    vc = b_pack.VoiceClusters(cent, np.ones(5, int), np.array([0, 0, 1, 1, 0]), None)
+    group = b_pack.merge_mutual_nearest(vc)
+    assert group[0] == group[3] and group[1] == group[2]
+    assert len({group[0], group[1], group[4]}) == 3          # never two clusters of one voice in a type
+    S = np.zeros((5, 5))
+    S[0, 2] = S[1, 3] = 1.0                                   # a given similarity overrides the centroids
+    swapped = b_pack.merge_mutual_nearest(vc, pair_sim=lambda ia, ib: S[np.ix_(ia, ib)])
+    assert swapped[0] == swapped[2] and swapped[1] == swapped[3] and swapped[0] != swapped[1]
+
+
+def test_majority_word_counts_rows_only(b_pack):
+    labels = np.array(["a", "a", "b", "b", "b"], dtype=object)
+    group = np.array([0, 0, 0, 1, 1])
+    assert b_pack.majority_word(labels, group, np.array([0, 1, 2, 3])) == {0: "a", 1: "b"}
+    assert b_pack.majority_word(labels, group, np.array([2, 3])) == {0: "b", 1: "b"}
