@@ -31,13 +31,18 @@ Each training voice's own k-means (scripts/b_pack.cluster_each_voice, session 15
   vote   - cross-voice label propagation, complete by construction: start from mnn's types; each
            round every cluster takes the type most of its nearest clusters in the 19 other voices
            hold (votes weighted by cosine, its own type one vote of weight 1), so a voice's
-           duplicates of a word end in the type their counterparts hold. ROUNDS rounds.
+           duplicates of a word end in the type their counterparts hold. ROUNDS rounds
+           (--vote-from-family: start from family's types).
   within - like dedup, but a voice's duplicates are found inside the voice: each cluster is joined
            to its nearest cluster of the same voice when their cosine is at least that voice's
            WITHIN_QUANTILE quantile of nearest-neighbour cosines (label-free; the median = 0.95 here;
            a voice says a word nearly the same way every time, so its k-means duplicates of a word are
            each other's nearest: 94 % of the time for words with duplicates), then mnn over the groups;
            --within-all joins every pair of a voice above the threshold instead.
+  family - voices first grouped into families (average linkage on 1 − the voices' mean top-1
+           cluster cosine, cut where two voices are less alike than the mean pair: label-free); inside
+           a family `within` (all pairs, median) then mnn over the family's voices; then the family
+           types' prototypes (count-weighted means) joined across families by mnn, one type per family.
   oracle-noise - the oracle with a share NOISE of the clusters (drawn uniformly, seed 0) moved to the
            type of their most similar cluster of another voice and another majority word: how often
            a linker may be wrong (the realistic way: to an acoustic neighbour) before the map fails.
@@ -78,6 +83,7 @@ ap.add_argument("--agree", type=int, default=6, help="dedup: other voices whose 
 ap.add_argument("--within-quantile", type=float, default=0.5,
                 help="within: a voice's nearest-neighbour cosines above this quantile join")
 ap.add_argument("--within-all", action="store_true", help="within: join every pair above the threshold")
+ap.add_argument("--vote-from-family", action="store_true", help="vote: start from family's types, not mnn's")
 ap.add_argument("--noise", type=float, default=0.1, help="oracle-noise: share of clusters moved")
 ap.add_argument("--no-classify", action="store_true")
 ap.add_argument("--json")
@@ -256,7 +262,7 @@ def merge_vote():
             ib = np.flatnonzero(vc.speaker == b); S = vc.centroids[ia] @ vc.centroids[ib].T; f = S.argmax(1)
             nn_rows.append(ia); nn_cols.append(ib[f]); nn_w.append(np.maximum(S[np.arange(len(ia)), f], 0))
     nn_rows, nn_cols, nn_w = (np.concatenate(x) for x in (nn_rows, nn_cols, nn_w))
-    group = merge_mutual_nearest(vc)
+    group = merge_family() if args.vote_from_family else merge_mutual_nearest(vc)
     for r in range(args.rounds):
         V = sparse.csr_matrix((np.concatenate([nn_w, np.ones(n)]), (np.concatenate([nn_rows, np.arange(n)]),
                                np.concatenate([group[nn_cols], group]))), shape=(n, group.max() + 1))
@@ -268,6 +274,46 @@ def merge_vote():
         if not changed:
             break
     return group
+
+
+def merge_family():
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+    from b_pack import VoiceClusters
+    voices = sorted(set(vc.speaker.tolist())); V = len(voices); n = len(cmaj)
+    Q = np.zeros((V, V))
+    for i, a in enumerate(voices):
+        ia = np.flatnonzero(vc.speaker == a)
+        for j, b in enumerate(voices):
+            if a != b:
+                Q[i, j] = (vc.centroids[ia] @ vc.centroids[vc.speaker == b].T).max(1).mean()
+    Q = (Q + Q.T) / 2; D = 1 - Q; np.fill_diagonal(D, 0)
+    fam_of = fcluster(linkage(squareform(D, checks=False), "average"), D[np.triu_indices(V, 1)].mean(), "distance")
+    fam = np.zeros(vc.speaker.max() + 1, np.int64); fam[voices] = fam_of
+    log(f"family: voice families {[[int(v) for v in np.array(voices)[fam_of == f]] for f in np.unique(fam_of)]}")
+    a_idx, b_idx = [], []
+    for a in voices:   # within-voice duplicates, as `within --within-all`
+        ia = np.flatnonzero(vc.speaker == a); S = vc.centroids[ia] @ vc.centroids[ia].T
+        np.fill_diagonal(S, -np.inf); t = np.quantile(S.max(1), 0.5)
+        i, j = np.nonzero(np.triu(S >= t, 1)); a_idx.append(ia[i]); b_idx.append(ia[j])
+    within = join(np.concatenate(a_idx + [np.arange(n)]), np.concatenate(b_idx + [np.arange(n)]))
+    ids, within = np.unique(within, return_inverse=True)
+    def pooled(labels_of, k):   # count-weighted mean centroid, size and voice of each pooled group
+        c = unit_rows(np.asarray(sparse.csr_matrix((vc.size.astype(float), (labels_of, np.arange(n))), shape=(k, n))
+                                 @ vc.centroids, np.float32))
+        spk = np.zeros(k, np.int64); spk[labels_of] = vc.speaker
+        return c, np.bincount(labels_of, weights=vc.size, minlength=k), spk
+    w_cent, w_size, w_spk = pooled(within, len(ids))
+    fam_type = np.full(len(ids), -1, np.int64)
+    for f in np.unique(fam_of):   # mnn among the family's voices
+        rows = np.flatnonzero(fam[w_spk] == f)
+        g = merge_mutual_nearest(VoiceClusters(w_cent[rows], w_size[rows], w_spk[rows], None))
+        fam_type[rows] = fam_type.max() + 1 + g
+    ftype = fam_type[within]; nf = ftype.max() + 1
+    f_cent, f_size, f_spk = pooled(ftype, nf)
+    log(f"family: {nf} family types; link precision inside families {link_precision(ftype):.3f}")
+    top = merge_mutual_nearest(VoiceClusters(f_cent, f_size, fam[f_spk], None))
+    return top[ftype]
 
 
 def oracle_noise():
@@ -313,7 +359,7 @@ for method in args.methods:
             group = np.unique(cmaj, return_inverse=True)[1]
         else:
             group = {"mnn": lambda: merge_mutual_nearest(vc), "ctx": merge_ctx, "mnn-correct": mnn_correct,
-                     "mnn+in-voice": mnn_in_voice, "graph": merge_graph, "oracle-noise": oracle_noise, "snn": merge_snn, "dedup": merge_dedup, "vote": merge_vote, "within": merge_within}[method]()
+                     "mnn+in-voice": mnn_in_voice, "graph": merge_graph, "oracle-noise": oracle_noise, "snn": merge_snn, "dedup": merge_dedup, "vote": merge_vote, "within": merge_within, "family": merge_family}[method]()
         types = np.full(len(P.labels), -1, np.int64)
         types[P.train] = group[vc.local[P.train]]; types[P.held] = group[held_cluster]
         n = int(group.max()) + 1
