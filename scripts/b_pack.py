@@ -12,14 +12,35 @@ from __future__ import annotations
 
 import collections
 import glob
+import importlib.util
 import json
 import os
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from core.speech.clustering import kmeans
 from core.vectors import unit_rows
+
+
+_T0 = time.time()
+
+
+def log(message: str) -> None:
+    """Print `message` with the seconds since this module was loaded."""
+    print(f"[{time.time() - _T0:6.0f} s] {message}", flush=True)
+
+
+def s13_tools():
+    """Session 13's b_voice_groups.py (a frozen run-folder record) as a module: its classify()
+    (skip-gram over a type stream, selflearn to the text, CSLS on held-out rows) and split_and_purity()."""
+    path = os.path.join(os.path.dirname(__file__), "..", "docs", "runs", "2026-12-06-s13-cpu-b-voice-groups",
+                        "b_voice_groups.py")
+    spec = importlib.util.spec_from_file_location("b_voice_groups", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @dataclass
@@ -98,6 +119,18 @@ def majority_word(labels: np.ndarray, group: np.ndarray, rows: np.ndarray) -> di
     return {g: c.most_common(1)[0][0] for g, c in out.items()}
 
 
+def voice_pair_blocks(vc: VoiceClusters, centroids: np.ndarray | None = None, both_orders: bool = True):
+    """Yield (a, b, ia, ib, S) for every pair of voices a ≠ b: their cluster indices and the cosine
+    block of `centroids` (default the clusters' own). both_orders=False: each pair once, a < b."""
+    C = vc.centroids if centroids is None else centroids
+    voices = sorted(set(vc.speaker.tolist()))
+    index = {v: np.flatnonzero(vc.speaker == v) for v in voices}
+    for a in voices:
+        for b in voices:
+            if a != b and (both_orders or a < b):
+                yield a, b, index[a], index[b], C[index[a]] @ C[index[b]].T
+
+
 def merge_mutual_nearest(vc: VoiceClusters, pair_sim=None) -> np.ndarray:
     """Session 15's merge: greedy union of cross-voice mutual-nearest cluster pairs, most similar
     first, never two clusters of one voice in a merged type. `pair_sim(ia, ib)` (cluster index arrays
@@ -114,14 +147,11 @@ def merge_mutual_nearest(vc: VoiceClusters, pair_sim=None) -> np.ndarray:
         return i
 
     edges = []
-    voices = sorted(set(vc.speaker.tolist()))
-    for ai, a in enumerate(voices):
-        ia = np.flatnonzero(vc.speaker == a)
-        for b in voices[ai + 1:]:
-            ib = np.flatnonzero(vc.speaker == b)
-            S = pair_sim(ia, ib) if pair_sim is not None else vc.centroids[ia] @ vc.centroids[ib].T
-            f, r = S.argmax(1), S.argmax(0)
-            edges += [(float(S[i, f[i]]), int(ia[i]), int(ib[f[i]])) for i in range(len(ia)) if r[f[i]] == i]
+    for _, _, ia, ib, S in voice_pair_blocks(vc, both_orders=False):
+        if pair_sim is not None:
+            S = pair_sim(ia, ib)
+        f, r = S.argmax(1), S.argmax(0)
+        edges += [(float(S[i, f[i]]), int(ia[i]), int(ib[f[i]])) for i in range(len(ia)) if r[f[i]] == i]
     for _, i, j in sorted(edges, reverse=True):
         gi, gj = find(i), find(j)
         if gi != gj and not (members[gi] & members[gj]):

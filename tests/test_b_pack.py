@@ -93,3 +93,15 @@ def test_majority_word_counts_rows_only(b_pack):
     group = np.array([0, 0, 0, 1, 1])
     assert b_pack.majority_word(labels, group, np.array([0, 1, 2, 3])) == {0: "a", 1: "b"}
     assert b_pack.majority_word(labels, group, np.array([2, 3])) == {0: "b", 1: "b"}
+
+
+def test_voice_pair_blocks_cover_every_pair_of_voices(b_pack):
+    cent = np.eye(4, dtype=np.float32)
+    vc = b_pack.VoiceClusters(cent, np.ones(4, int), np.array([0, 0, 1, 2]), None)
+    ordered = [(a, b, ia.tolist(), ib.tolist()) for a, b, ia, ib, _ in b_pack.voice_pair_blocks(vc)]
+    assert [(a, b) for a, b, _, _ in ordered] == [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)]
+    assert ordered[0][2:] == ([0, 1], [2])
+    once = [(a, b) for a, b, *_ in b_pack.voice_pair_blocks(vc, both_orders=False)]
+    assert once == [(0, 1), (0, 2), (1, 2)]
+    doubled = next(b_pack.voice_pair_blocks(vc, centroids=2 * cent))[4]      # another space's centroids
+    assert doubled.shape == (2, 1) and doubled.tolist() == [[0.0], [0.0]]

@@ -55,18 +55,16 @@ held-out segments whose type's training majority word is their own word (what a 
     PYTHONPATH=. .venv/bin/python $D/merge_ceiling.py /tmp/s15p500 TEXT.vec --kmult 20 \
         --cache /tmp/s17_vc20.npz --methods oracle mnn ctx --json $D/OUT.json
 """
-import argparse, importlib.util, json, sys, time
+import argparse, json, sys, time
 import numpy as np, torch
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 sys.path.insert(0, "scripts")
-from b_pack import cluster_each_voice, load_pack, majority_word, merge_mutual_nearest
+from b_pack import (cluster_each_voice, load_pack, log, majority_word, merge_mutual_nearest, s13_tools,
+                    voice_pair_blocks)
 from core.speech.clustering import nearest_centroid
 from core.vectors import load_vectors, unit_rows
-spec = importlib.util.spec_from_file_location("bvg", "docs/runs/2026-12-06-s13-cpu-b-voice-groups/b_voice_groups.py")
-bvg = importlib.util.module_from_spec(spec); spec.loader.exec_module(bvg)
-T0 = time.time()
-def log(m): print(f"[{time.time()-T0:6.0f} s] {m}", flush=True)
+bvg = s13_tools()
 
 ap = argparse.ArgumentParser()
 ap.add_argument("pack"); ap.add_argument("text")
@@ -150,17 +148,17 @@ def merge_ctx():
     return group
 
 
+def nearest_in_other_voices():
+    """For every cluster and every other voice: (the cluster, its nearest cluster there, their cosine)."""
+    rows, cols, sims = [], [], []
+    for _, _, ia, ib, S in voice_pair_blocks(vc):
+        f = S.argmax(1); rows.append(ia); cols.append(ib[f]); sims.append(S[np.arange(len(ia)), f])
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(sims)
+
+
 def merge_graph():
     import igraph as ig, leidenalg as la
-    src, dst, w = [], [], []
-    voices = sorted(set(vc.speaker.tolist()))
-    for a in voices:
-        ia = np.flatnonzero(vc.speaker == a)
-        for b in voices:
-            if b == a: continue
-            ib = np.flatnonzero(vc.speaker == b); S = vc.centroids[ia] @ vc.centroids[ib].T
-            f = S.argmax(1); src.append(ia); dst.append(ib[f]); w.append(S[np.arange(len(ia)), f])
-    src, dst, w = np.concatenate(src), np.concatenate(dst), np.concatenate(w)
+    src, dst, w = nearest_in_other_voices()
     g = ig.Graph(n=len(cmaj), edges=np.stack([src, dst], 1).tolist(), directed=False)
     g.es["weight"] = np.maximum(w, 0).tolist()
     g = g.simplify(combine_edges="sum")   # a mutual pair becomes one edge of double weight
@@ -176,14 +174,9 @@ def merge_graph():
 def merge_snn():
     import igraph as ig, leidenalg as la
     rows, cols = [], []
-    voices = sorted(set(vc.speaker.tolist()))
-    for a in voices:
-        ia = np.flatnonzero(vc.speaker == a)
-        for b in voices:
-            if b == a: continue
-            ib = np.flatnonzero(vc.speaker == b); S = vc.centroids[ia] @ vc.centroids[ib].T
-            top = np.argpartition(-S, args.snn_k - 1, axis=1)[:, :args.snn_k]
-            rows.append(np.repeat(ia, args.snn_k)); cols.append(ib[top].ravel())
+    for _, _, ia, ib, S in voice_pair_blocks(vc):
+        top = np.argpartition(-S, args.snn_k - 1, axis=1)[:, :args.snn_k]
+        rows.append(np.repeat(ia, args.snn_k)); cols.append(ib[top].ravel())
     n = len(cmaj)
     A = sparse.csr_matrix((np.ones(sum(map(len, rows))), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
     W = (A @ A.T + A + A.T).tocoo()
@@ -196,30 +189,33 @@ def merge_snn():
     return np.array(part.membership)
 
 
-def merge_within():
+def within_links(quantile, all_pairs):
+    """Links inside each voice: a cluster to its nearest (or, all_pairs, every cluster) of the same
+    voice whose cosine is at least the voice's `quantile` of nearest-neighbour cosines."""
     a_idx, b_idx = [], []
     for a in sorted(set(vc.speaker.tolist())):
         ia = np.flatnonzero(vc.speaker == a); S = vc.centroids[ia] @ vc.centroids[ia].T
         np.fill_diagonal(S, -np.inf); f = S.argmax(1); top = S[np.arange(len(ia)), f]
-        t = np.quantile(top, args.within_quantile)
-        if args.within_all:   # every pair above the threshold, not only each cluster's nearest
+        t = np.quantile(top, quantile)
+        if all_pairs:
             i, j = np.nonzero(np.triu(S >= t, 1)); a_idx.append(ia[i]); b_idx.append(ia[j])
         else:
             m = top >= t; a_idx.append(ia[m]); b_idx.append(ia[f[m]])
-    return merge_groups_across(a_idx, b_idx, "within")
+    return a_idx, b_idx
+
+
+def merge_within():
+    return merge_groups_across(*within_links(args.within_quantile, args.within_all), "within")
 
 
 def merge_dedup():
-    voices = sorted(set(vc.speaker.tolist())); n = len(cmaj)
+    n = len(cmaj); rows, cols, _ = nearest_in_other_voices()
     a_idx, b_idx = [], []
-    for a in voices:
-        ia = np.flatnonzero(vc.speaker == a); hits = []
-        for b in voices:
-            if b == a: continue
-            ib = np.flatnonzero(vc.speaker == b)
-            hits.append(sparse.csr_matrix((np.ones(len(ia)), (np.arange(len(ia)), ib[(vc.centroids[ia] @ vc.centroids[ib].T).argmax(1)])),
-                                          shape=(len(ia), n)))
-        H = sparse.hstack(hits).tocsr(); agree = (H @ H.T).tocoo()
+    for a in sorted(set(vc.speaker.tolist())):
+        ia = np.flatnonzero(vc.speaker == a); local = np.full(n, -1); local[ia] = np.arange(len(ia))
+        m = vc.speaker[rows] == a   # one row per cluster of a, one entry per other voice (their clusters never collide)
+        H = sparse.csr_matrix((np.ones(m.sum()), (local[rows[m]], cols[m])), shape=(len(ia), n))
+        agree = (H @ H.T).tocoo()
         m = (agree.data >= args.agree) & (agree.row < agree.col)
         a_idx.append(ia[agree.row[m]]); b_idx.append(ia[agree.col[m]])
     return merge_groups_across(a_idx, b_idx, "dedup")
@@ -253,15 +249,7 @@ def merge_groups_across(a_idx, b_idx, name):
 
 
 def merge_vote():
-    voices = sorted(set(vc.speaker.tolist())); n = len(cmaj)
-    nn_rows, nn_cols, nn_w = [], [], []
-    for a in voices:
-        ia = np.flatnonzero(vc.speaker == a)
-        for b in voices:
-            if b == a: continue
-            ib = np.flatnonzero(vc.speaker == b); S = vc.centroids[ia] @ vc.centroids[ib].T; f = S.argmax(1)
-            nn_rows.append(ia); nn_cols.append(ib[f]); nn_w.append(np.maximum(S[np.arange(len(ia)), f], 0))
-    nn_rows, nn_cols, nn_w = (np.concatenate(x) for x in (nn_rows, nn_cols, nn_w))
+    n = len(cmaj); nn_rows, nn_cols, nn_w = nearest_in_other_voices(); nn_w = np.maximum(nn_w, 0)
     group = merge_family() if args.vote_from_family else merge_mutual_nearest(vc)
     for r in range(args.rounds):
         V = sparse.csr_matrix((np.concatenate([nn_w, np.ones(n)]), (np.concatenate([nn_rows, np.arange(n)]),
@@ -281,21 +269,14 @@ def merge_family():
     from scipy.spatial.distance import squareform
     from b_pack import VoiceClusters
     voices = sorted(set(vc.speaker.tolist())); V = len(voices); n = len(cmaj)
-    Q = np.zeros((V, V))
-    for i, a in enumerate(voices):
-        ia = np.flatnonzero(vc.speaker == a)
-        for j, b in enumerate(voices):
-            if a != b:
-                Q[i, j] = (vc.centroids[ia] @ vc.centroids[vc.speaker == b].T).max(1).mean()
+    Q = np.zeros((V, V)); pos = {v: i for i, v in enumerate(voices)}
+    for a, b, _, _, S in voice_pair_blocks(vc):
+        Q[pos[a], pos[b]] = S.max(1).mean()
     Q = (Q + Q.T) / 2; D = 1 - Q; np.fill_diagonal(D, 0)
     fam_of = fcluster(linkage(squareform(D, checks=False), "average"), D[np.triu_indices(V, 1)].mean(), "distance")
     fam = np.zeros(vc.speaker.max() + 1, np.int64); fam[voices] = fam_of
     log(f"family: voice families {[[int(v) for v in np.array(voices)[fam_of == f]] for f in np.unique(fam_of)]}")
-    a_idx, b_idx = [], []
-    for a in voices:   # within-voice duplicates, as `within --within-all`
-        ia = np.flatnonzero(vc.speaker == a); S = vc.centroids[ia] @ vc.centroids[ia].T
-        np.fill_diagonal(S, -np.inf); t = np.quantile(S.max(1), 0.5)
-        i, j = np.nonzero(np.triu(S >= t, 1)); a_idx.append(ia[i]); b_idx.append(ia[j])
+    a_idx, b_idx = within_links(0.5, True)   # within-voice duplicates, as `within --within-all`
     within = join(np.concatenate(a_idx + [np.arange(n)]), np.concatenate(b_idx + [np.arange(n)]))
     ids, within = np.unique(within, return_inverse=True)
     def pooled(labels_of, k):   # count-weighted mean centroid, size and voice of each pooled group

@@ -15,17 +15,15 @@ ran it with --no-classify only (the diagnostics showed nothing to classify).
     PYTHONPATH=. .venv/bin/python $D/selftrain_links.py /tmp/s15p500 TEXT.vec \
         --cache /tmp/s17_vc20.npz --json $D/selftrain_links.json
 """
-import argparse, importlib.util, json, sys, time
+import argparse, json, sys
 import numpy as np, torch
 from scipy import sparse
 sys.path.insert(0, "scripts")
-from b_pack import VoiceClusters, cluster_each_voice, load_pack, majority_word, merge_mutual_nearest
+from b_pack import (VoiceClusters, cluster_each_voice, load_pack, log, majority_word, merge_mutual_nearest,
+                    s13_tools, voice_pair_blocks)
 from core.speech.clustering import kmeans, nearest_centroid
 from core.vectors import load_vectors, unit_rows
-spec = importlib.util.spec_from_file_location("bvg", "docs/runs/2026-12-06-s13-cpu-b-voice-groups/b_voice_groups.py")
-bvg = importlib.util.module_from_spec(spec); spec.loader.exec_module(bvg)
-T0 = time.time()
-def log(m): print(f"[{time.time()-T0:6.0f} s] {m}", flush=True)
+bvg = s13_tools()
 
 ap = argparse.ArgumentParser()
 ap.add_argument("pack"); ap.add_argument("text")
@@ -57,13 +55,9 @@ def centroids(Z):
 def mutual_pairs(C):
     """Cross-voice mutual-nearest centroid pairs (i, j) and their cosines."""
     pairs, sims = [], []
-    voices = sorted(set(vc.speaker.tolist()))
-    for ai, a in enumerate(voices):
-        ia = np.flatnonzero(vc.speaker == a)
-        for b in voices[ai + 1:]:
-            ib = np.flatnonzero(vc.speaker == b); S = C[ia] @ C[ib].T
-            f, r = S.argmax(1), S.argmax(0); m = r[f] == np.arange(len(ia))
-            pairs.append(np.stack([ia[m], ib[f[m]]], 1)); sims.append(S[np.flatnonzero(m), f[m]])
+    for _, _, ia, ib, S in voice_pair_blocks(vc, C, both_orders=False):
+        f, r = S.argmax(1), S.argmax(0); m = r[f] == np.arange(len(ia))
+        pairs.append(np.stack([ia[m], ib[f[m]]], 1)); sims.append(S[np.flatnonzero(m), f[m]])
     return np.concatenate(pairs), np.concatenate(sims)
 
 

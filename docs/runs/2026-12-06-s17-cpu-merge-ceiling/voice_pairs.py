@@ -8,19 +8,16 @@ the label-free mean of that top cosine — whether a linker could tell good voic
 import json, sys
 import numpy as np
 sys.path.insert(0, "scripts")
-from b_pack import cluster_each_voice, load_pack, majority_word
+from b_pack import cluster_each_voice, load_pack, majority_word, voice_pair_blocks
 
 pack_dir, cache, out = sys.argv[1:4]
 P = load_pack(pack_dir); vc = cluster_each_voice(P, 20.0, cache)
 maj = majority_word(P.labels, vc.local, P.train); cmaj = np.array([maj.get(c, "") for c in range(len(vc.size))], dtype=object)
 voices = P.train_speakers; V = len(voices)
 prec, top = np.full((V, V), np.nan), np.full((V, V), np.nan)
-for i, a in enumerate(voices):
-    ia = np.flatnonzero(vc.speaker == a)
-    for j, b in enumerate(voices):
-        if a == b: continue
-        ib = np.flatnonzero(vc.speaker == b); S = vc.centroids[ia] @ vc.centroids[ib].T
-        w = vc.size[ia]; prec[i, j] = (w * (cmaj[ia] == cmaj[ib[S.argmax(1)]])).sum() / w.sum(); top[i, j] = S.max(1).mean()
+pos = {v: i for i, v in enumerate(voices)}
+for a, b, ia, ib, S in voice_pair_blocks(vc):
+    i, j = pos[a], pos[b]; w = vc.size[ia]; prec[i, j] = (w * (cmaj[ia] == cmaj[ib[S.argmax(1)]])).sum() / w.sum(); top[i, j] = S.max(1).mean()
 off = ~np.isnan(prec)
 res = {"voices": [str(P.speakers[v]) for v in voices], "precision": np.round(prec, 3).tolist(),
        "mean_top_cosine": np.round(top, 3).tolist(), "precision_min": float(prec[off].min()),
