@@ -118,6 +118,7 @@ SOURCES: dict[str, tuple[str, list]] = {
        for key, file, method in (("oracle", "merge_ceiling", "oracle"),
                                  ("oracle_noise10", "oracle_noise_0.1", "oracle-noise"),
                                  ("oracle_noise20", "oracle_noise_0.2", "oracle-noise"),
+                                 ("oracle_noise25", "oracle_noise_0.25", "oracle-noise"),
                                  ("oracle_noise30", "oracle_noise_0.3", "oracle-noise"),
                                  ("dedup", "merge_ceiling", "dedup"), ("dedup_rounds3", "dedup_rounds3", "dedup"),
                                  ("graph", "graph_cpm0.1", "graph"), ("vote", "vote_rounds8", "vote"),
