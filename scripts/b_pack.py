@@ -119,16 +119,19 @@ def majority_word(labels: np.ndarray, group: np.ndarray, rows: np.ndarray) -> di
     return {g: c.most_common(1)[0][0] for g, c in out.items()}
 
 
-def voice_pair_blocks(vc: VoiceClusters, centroids: np.ndarray | None = None, both_orders: bool = True):
+def voice_pair_blocks(vc: VoiceClusters, centroids: np.ndarray | None = None, both_orders: bool = True,
+                      similarity=None):
     """Yield (a, b, ia, ib, S) for every pair of voices a ≠ b: their cluster indices and the cosine
-    block of `centroids` (default the clusters' own). both_orders=False: each pair once, a < b."""
+    block of `centroids` (default the clusters' own), or `similarity(ia, ib)` when given.
+    both_orders=False: each pair once, a < b."""
     C = vc.centroids if centroids is None else centroids
     voices = sorted(set(vc.speaker.tolist()))
     index = {v: np.flatnonzero(vc.speaker == v) for v in voices}
     for a in voices:
         for b in voices:
             if a != b and (both_orders or a < b):
-                yield a, b, index[a], index[b], C[index[a]] @ C[index[b]].T
+                ia, ib = index[a], index[b]
+                yield a, b, ia, ib, similarity(ia, ib) if similarity is not None else C[ia] @ C[ib].T
 
 
 def merge_mutual_nearest(vc: VoiceClusters, pair_sim=None) -> np.ndarray:
@@ -147,9 +150,7 @@ def merge_mutual_nearest(vc: VoiceClusters, pair_sim=None) -> np.ndarray:
         return i
 
     edges = []
-    for _, _, ia, ib, S in voice_pair_blocks(vc, both_orders=False):
-        if pair_sim is not None:
-            S = pair_sim(ia, ib)
+    for _, _, ia, ib, S in voice_pair_blocks(vc, both_orders=False, similarity=pair_sim):
         f, r = S.argmax(1), S.argmax(0)
         edges += [(float(S[i, f[i]]), int(ia[i]), int(ib[f[i]])) for i in range(len(ia)) if r[f[i]] == i]
     for _, i, j in sorted(edges, reverse=True):
