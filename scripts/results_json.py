@@ -22,6 +22,7 @@ VOICES = "2026-12-06-s10-h100-voices-se-real"  # trained on the H100, evaluated 
 FUSED = "2026-12-06-s12-cpu-voices-fusion/metrics.json"  # SE + MFCC recognisers fused (w chosen on calibration)
 FUSED_TEST = ["test", "cosine:0.6"]
 SE_500K = "2026-12-06-s11-h200-kjv_500k_se"
+S18 = "2026-12-06-s18-gpu-encoder-merge"  # B at 500k, GPU-sized encoder; voices normalised (session 18)
 SOURCES: dict[str, tuple[str, list]] = {
     # people's voices (issue 15): the recogniser installed in the demo since session 12 — the speech-
     # embedding and MFCC recognisers' cosines fused (0.4 / 0.6) — real test speakers, experiment's scoring
@@ -129,6 +130,22 @@ SOURCES: dict[str, tuple[str, list]] = {
         "2026-12-06-s16-gpu-ssl-b/xvoice_merge_ssl_h100.json",
         ["runs", {"method": method}, "accuracy"])
        for key, method in (("B_ssl_mean", "global k-means (the run's own B types)"), ("B_ssl_mean_voice_merge", "mnn"))},
+    # session 18: B at 500k with the GPU-sized encoder (3 epochs, H100), its voices' clusters merged, and
+    # every voice normalised into one shared space (whitening + generalised Procrustes) before k-means
+    **{f"synthetic_500k_gpu.{key}.classification": (f"{S18}/{file}.json", ["runs", select, "accuracy"])
+       for key, file, select in (
+           ("B_3ep", "merge_ceiling", {"method": "global"}),
+           ("B_3ep_merge_oracle", "merge_ceiling", {"method": "oracle"}),
+           ("B_3ep_merge_within", "merge_ceiling", {"method": "within"}),
+           ("B_voice_norm", "normalised_types_gpu", {"method": "global-norm"}),
+           ("B_voice_norm_k2000_to1000", "frontier_gpu", {"k": 2000, "types": 1000}),
+           ("B_voice_norm_k5000_to2000", "frontier_gpu", {"k": 5000, "types": 2000}),
+           ("B_voice_norm_k5000_to1500", "frontier_gpu", {"k": 5000, "types": 1500}),
+           ("B_voice_norm_k5000_to1000", "frontier_gpu", {"k": 5000, "types": 1000}),
+           ("B_voice_norm_oracle", "type_count_ceiling", {"top": 0}),
+           ("B_voice_norm_oracle_top1000", "type_count_ceiling", {"top": 1000}))},
+    **{f"synthetic_500k_cpu.{key}.classification": (f"{S18}/normalised_types_cpu.json", ["runs", {"method": m}, "accuracy"])
+       for key, m in (("B_voice_norm", "global-norm"), ("B_voice_norm_mnn", "mnn-norm"))},
 }
 
 

@@ -1,0 +1,155 @@
+"""Configuration B's types after normalising each voice into one shared space (issue 18, session 18).
+SYNTHETIC speech. Speaker ids are metadata every recording has; word labels only score.
+
+Every voice (training and held-out alike, each from its own segments only): centred and ZCA-whitened
+with its own mean and covariance, then rotated into a space shared by all voices by generalised
+Procrustes on its own k-means clusters (scripts/b_pack.cluster_each_voice, kmult 20): each round a
+voice's rotation maps its clusters onto the mean of their mutual-nearest partners in every other
+training voice. Held-out voices are rotated onto the training voices' space the same way (training
+voices fixed), so nothing of a held-out voice but its own audio is used.
+
+Methods (types of the training stream; held-out segments take their nearest type in the shared space):
+  global-norm - one k-means (the run's K, 25 iterations, seed 0) over all normalised training
+                segments: B's pipeline with the voices normalised first;
+  mnn-norm    - session 15's mutual-nearest merge of the voices' normalised clusters.
+Classification exactly as B's (skip-gram, selflearn to the text, CSLS; scripts/b_pack.s13_tools).
+
+    PYTHONPATH=. .venv/bin/python $R/normalised_types.py PACK TEXT.vec --cache CACHE.npz --json OUT.json
+"""
+import argparse, json, sys, time
+import numpy as np, torch
+from scipy import sparse
+sys.path.insert(0, "scripts")
+from b_pack import VoiceClusters, cluster_each_voice, load_pack, log, majority_word, merge_mutual_nearest, s13_tools
+from core.speech.clustering import kmeans, nearest_centroid
+from core.vectors import load_vectors, unit_rows
+
+ap = argparse.ArgumentParser()
+ap.add_argument("pack"); ap.add_argument("text")
+ap.add_argument("--cache", required=True)
+ap.add_argument("--rounds", type=int, default=15)
+ap.add_argument("--methods", nargs="+", default=["global-norm", "mnn-norm"])
+ap.add_argument("--no-classify", action="store_true")
+ap.add_argument("--json")
+ap.add_argument("--save", help="write the shared-space embeddings (float16 .npy) here")
+args = ap.parse_args()
+torch.set_num_threads(2)
+bvg = s13_tools()
+P = load_pack(args.pack); text = load_vectors(args.text)
+vc = cluster_each_voice(P, 20.0, args.cache)
+K = int(P.speech_config["clusters"])
+train_voices = P.train_speakers
+held_voices = sorted(set(P.speaker[P.held].tolist()))
+
+
+def whitening(rows):
+    """Mean and ZCA whitening matrix of the segments `rows`."""
+    X = P.emb[rows].astype(np.float64); mu = X.mean(0)
+    e, U = np.linalg.eigh(np.cov(X - mu, rowvar=False))
+    return mu, U @ np.diag(1 / np.sqrt(np.maximum(e, 1e-6 * e.max()))) @ U.T
+
+
+def procrustes(A, B):
+    """Orthogonal R minimising |B R - A|."""
+    U, _, Vt = np.linalg.svd(B.T @ A)
+    return U @ Vt
+
+
+def mutual(A, B):
+    S = A @ B.T; f, r = S.argmax(1), S.argmax(0)
+    i = np.flatnonzero(r[f] == np.arange(len(A)))
+    return i, f[i]
+
+
+def partner_mean(A, others):
+    """Each row of A: the mean of its mutual-nearest rows in every matrix of `others` (NaN-free rows only)."""
+    T, n = np.zeros_like(A), np.zeros(len(A))
+    for B in others:
+        i, j = mutual(A, B); T[i] += B[j]; n[i] += 1
+    k = n > 0
+    return k, T[k] / n[k, None]
+
+
+t0 = time.time()
+white = {}                                       # voice -> (mu, Z)
+cl = {}                                          # voice -> whitened unit cluster centroids
+for v in train_voices:
+    white[v] = whitening(P.train[P.speaker[P.train] == v])
+    mu, Z = white[v]; cl[v] = unit_rows(((vc.centroids[vc.speaker == v] - mu) @ Z))
+rot = {v: np.eye(P.emb.shape[1]) for v in train_voices}
+for r in range(args.rounds):
+    cur = {v: cl[v] @ rot[v] for v in train_voices}
+    for v in train_voices:
+        k, T = partner_mean(cur[v], [cur[u] for u in train_voices if u != v])
+        rot[v] = procrustes(T, cl[v][k])
+log(f"training voices whitened and rotated ({args.rounds} GPA rounds)")
+shared = [cl[v] @ rot[v] for v in train_voices]
+for h in held_voices:                            # a held-out voice: its own audio only
+    rows = P.held[P.speaker[P.held] == h]
+    white[h] = whitening(rows); mu, Z = white[h]
+    ks = max(20, int(round(20.0 * K * len(rows) / len(P.train))))
+    c, _ = kmeans(P.emb[rows], ks, 25, 0, "torch")
+    ch = unit_rows((unit_rows(np.asarray(c)) - mu) @ Z); R = np.eye(ch.shape[1])
+    for r in range(args.rounds):
+        k, T = partner_mean(ch @ R, shared); R = procrustes(T, ch[k])
+    rot[h] = R
+E = np.zeros_like(P.emb)
+for v in train_voices + held_voices:
+    rows = np.flatnonzero(P.speaker == v); mu, Z = white[v]
+    E[rows] = unit_rows(((P.emb[rows] - mu) @ Z @ rot[v]).astype(np.float32))
+log(f"all voices in the shared space ({time.time() - t0:.0f} s)")
+if args.save:
+    np.save(args.save, E.astype(np.float16))
+
+
+def inverse_purity(types, words):
+    """Share of tokens that lie in their word's largest type (1 = no word split at all)."""
+    _, wi = np.unique(words, return_inverse=True)
+    M = sparse.coo_matrix((np.ones(len(wi)), (wi, types)), shape=(wi.max() + 1, types.max() + 1)).tocsr()
+    return float(M.max(1).toarray().sum() / len(wi))
+
+
+def pair_precision(centroids):
+    """Mean over ordered training-voice pairs of the count-weighted nearest-cluster same-word share."""
+    cm = majority_word(P.labels, vc.local, P.train); cm = np.array([cm.get(c, "") for c in range(len(vc.size))], dtype=object)
+    vals = []
+    for a in train_voices:
+        ia = np.flatnonzero(vc.speaker == a)
+        for b in train_voices:
+            if a != b:
+                ib = np.flatnonzero(vc.speaker == b); nn = (centroids[ia] @ centroids[ib].T).argmax(1)
+                vals.append((vc.size[ia] * (cm[ia] == cm[ib[nn]])).sum() / vc.size[ia].sum())
+    return {"pair_precision_mean": float(np.mean(vals)), "pair_precision_min": float(np.min(vals))}
+
+
+norm_cent = unit_rows(np.concatenate([cl[v] @ rot[v] for v in train_voices]).astype(np.float32))
+# cluster rows of vc are grouped by voice in train_voices order (cluster_each_voice appends voice by voice)
+assert all((vc.speaker[np.flatnonzero(vc.speaker == v)] == v).all() for v in train_voices)
+out = {"pack": args.pack, "rounds": args.rounds, "pair_precision_before": pair_precision(vc.centroids),
+       "pair_precision_after": pair_precision(norm_cent), "runs": []}
+log(f"voice-pair precision {out['pair_precision_before']} -> {out['pair_precision_after']}")
+for method in args.methods:
+    t1 = time.time()
+    if method == "global-norm":
+        cent, a = kmeans(E[P.train], K, int(P.speech_config.get("kmeans_iters", 25)), 0, "torch")
+        types = np.full(len(P.labels), -1, np.int64); types[P.train] = a
+        types[P.held] = nearest_centroid(E[P.held], np.asarray(cent)); n = K
+    elif method == "mnn-norm":
+        group = merge_mutual_nearest(VoiceClusters(norm_cent, vc.size, vc.speaker, vc.local))
+        types = np.full(len(P.labels), -1, np.int64); types[P.train] = group[vc.local[P.train]]
+        types[P.held] = group[nearest_centroid(E[P.held], norm_cent)]; n = int(group.max()) + 1
+    rec = {"method": method, "types": n}
+    tmaj = majority_word(P.labels, types, P.train)
+    rec["held_out_ceiling"] = float(np.mean([tmaj.get(t) == w for t, w in zip(types[P.held], P.labels[P.held])]))
+    med, mean, pur = bvg.split_and_purity(P.labels, types, P.train)
+    rec.update({"types_per_frequent_word_median": med, "mean": mean, "purity": pur,
+                "inverse_purity": inverse_purity(types[P.train], P.labels[P.train])})
+    log(f"{method}: {rec}")
+    if not args.no_classify:
+        rec.update(bvg.classify(types, n, P.train, P.held, P.utt, P.speech_config, text, P.labels))
+    rec["seconds"] = round(time.time() - t1, 1)
+    log(f"{method}: {rec}")
+    out["runs"].append(rec)
+    if args.json:
+        json.dump(out, open(args.json, "w"), indent=2)
+log("finished")
