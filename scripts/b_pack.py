@@ -11,6 +11,7 @@ read packs their own way; analyses from session 17 on read them here.
 from __future__ import annotations
 
 import collections
+import functools
 import glob
 import importlib.util
 import json
@@ -19,6 +20,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from scipy import sparse
 
 from core.speech.clustering import kmeans
 from core.vectors import unit_rows
@@ -32,6 +35,7 @@ def log(message: str) -> None:
     print(f"[{time.time() - _T0:6.0f} s] {message}", flush=True)
 
 
+@functools.lru_cache(maxsize=None)
 def s13_tools():
     """Session 13's b_voice_groups.py (a frozen run-folder record) as a module: its classify()
     (skip-gram over a type stream, selflearn to the text, CSLS on held-out rows) and split_and_purity()."""
@@ -159,3 +163,34 @@ def merge_mutual_nearest(vc: VoiceClusters, pair_sim=None) -> np.ndarray:
             parent[gj] = gi
             members[gi] |= members.pop(gj)
     return np.unique([find(i) for i in range(n)], return_inverse=True)[1]
+
+
+def inverse_purity(types: np.ndarray, words: np.ndarray) -> float:
+    """Share of tokens that lie in their word's largest type (1 = no word split at all)."""
+    _, wi = np.unique(words, return_inverse=True)
+    M = sparse.coo_matrix((np.ones(len(wi)), (wi, types)), shape=(wi.max() + 1, types.max() + 1)).tocsr()
+    return float(M.max(1).toarray().sum() / len(wi))
+
+
+def type_measures(pack: BPack, types: np.ndarray) -> dict:
+    """How well segment `types` (-1 = none) stand for words: held-out ceiling (share of held-out
+    segments whose type's training majority word is their own), purity and inverse purity over the
+    training segments (labels score only)."""
+    tmaj = majority_word(pack.labels, types, pack.train)
+    return {"held_out_ceiling": float(np.mean([tmaj.get(t) == w for t, w in zip(types[pack.held], pack.labels[pack.held])])),
+            "purity": s13_tools().split_and_purity(pack.labels, types, pack.train)[2],
+            "inverse_purity": inverse_purity(types[pack.train], pack.labels[pack.train])}
+
+
+def procrustes(target: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """The orthogonal R minimising |source R - target| over matched rows."""
+    U, _, Vt = np.linalg.svd(source.T @ target)
+    return U @ Vt
+
+
+def mutual_nearest(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows i of `a` and j of `b` that are each other's most similar (dot product): (i, j)."""
+    S = a @ b.T
+    f, r = S.argmax(1), S.argmax(0)
+    i = np.flatnonzero(r[f] == np.arange(len(a)))
+    return i, f[i]

@@ -142,6 +142,7 @@ SOURCES: dict[str, tuple[str, list]] = {
            ("B_voice_norm_k5000_to2000", "frontier_gpu", {"k": 5000, "types": 2000}),
            ("B_voice_norm_k5000_to1500", "frontier_gpu", {"k": 5000, "types": 1500}),
            ("B_voice_norm_k5000_to1000", "frontier_gpu", {"k": 5000, "types": 1000}),
+           ("B_voice_norm_type_adapted", "type_adapted_norm", {"round": 3}),
            ("B_voice_norm_oracle", "type_count_ceiling", {"top": 0}),
            ("B_voice_norm_oracle_top1000", "type_count_ceiling", {"top": 1000}))},
     **{f"synthetic_500k_cpu.{key}.classification": (f"{S18}/normalised_types_cpu.json", ["runs", {"method": m}, "accuracy"])

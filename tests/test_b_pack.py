@@ -105,3 +105,32 @@ def test_voice_pair_blocks_cover_every_pair_of_voices(b_pack):
     assert once == [(0, 1), (0, 2), (1, 2)]
     doubled = next(b_pack.voice_pair_blocks(vc, centroids=2 * cent))[4]      # another space's centroids
     assert doubled.shape == (2, 1) and doubled.tolist() == [[0.0], [0.0]]
+
+
+def test_inverse_purity_counts_tokens_in_their_words_largest_type(b_pack):
+    words = np.array(["a", "a", "a", "b", "b", "c"], dtype=object)
+    types = np.array([0, 0, 1, 1, 2, 2])
+    # a: 2 of 3 in type 0; b: 1 of 2; c: 1 of 1
+    assert b_pack.inverse_purity(types, words) == pytest.approx(4 / 6)
+    assert b_pack.inverse_purity(np.zeros(6, np.int64), words) == 1.0
+
+
+def test_procrustes_recovers_a_rotation_and_mutual_nearest_pairs(b_pack):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((40, 5))
+    q, _ = np.linalg.qr(rng.standard_normal((5, 5)))
+    b = a @ q.T                       # b R = a for R = q
+    assert np.allclose(b @ b_pack.procrustes(a, b), a, atol=1e-8)
+    i, j = b_pack.mutual_nearest(np.eye(3), np.eye(3)[[2, 0, 1]])
+    assert i.tolist() == [0, 1, 2] and j.tolist() == [1, 2, 0]
+
+
+def test_type_measures_on_a_pack(b_pack, tmp_path):
+    write_pack(tmp_path)
+    P = b_pack.load_pack(str(tmp_path))
+    perfect = np.where(P.labels == "a", 0, 1)
+    m = b_pack.type_measures(P, perfect)
+    assert m == {"held_out_ceiling": 1.0, "purity": 1.0, "inverse_purity": 1.0}
+    lumped = np.zeros(len(P.labels), np.int64)
+    m = b_pack.type_measures(P, lumped)
+    assert m["inverse_purity"] == 1.0 and m["purity"] == pytest.approx(0.5, abs=0.02) and m["held_out_ceiling"] == 0.5

@@ -18,9 +18,9 @@ Classification exactly as B's (skip-gram, selflearn to the text, CSLS; scripts/b
 """
 import argparse, json, sys, time
 import numpy as np, torch
-from scipy import sparse
 sys.path.insert(0, "scripts")
-from b_pack import VoiceClusters, cluster_each_voice, load_pack, log, majority_word, merge_mutual_nearest, s13_tools
+from b_pack import (VoiceClusters, cluster_each_voice, load_pack, log, majority_word, merge_mutual_nearest,
+                    mutual_nearest as mutual, procrustes, s13_tools, type_measures)
 from core.speech.clustering import kmeans, nearest_centroid
 from core.vectors import load_vectors, unit_rows
 
@@ -47,18 +47,6 @@ def whitening(rows):
     X = P.emb[rows].astype(np.float64); mu = X.mean(0)
     e, U = np.linalg.eigh(np.cov(X - mu, rowvar=False))
     return mu, U @ np.diag(1 / np.sqrt(np.maximum(e, 1e-6 * e.max()))) @ U.T
-
-
-def procrustes(A, B):
-    """Orthogonal R minimising |B R - A|."""
-    U, _, Vt = np.linalg.svd(B.T @ A)
-    return U @ Vt
-
-
-def mutual(A, B):
-    S = A @ B.T; f, r = S.argmax(1), S.argmax(0)
-    i = np.flatnonzero(r[f] == np.arange(len(A)))
-    return i, f[i]
 
 
 def partner_mean(A, others):
@@ -102,13 +90,6 @@ if args.save:
     np.save(args.save, E.astype(np.float16))
 
 
-def inverse_purity(types, words):
-    """Share of tokens that lie in their word's largest type (1 = no word split at all)."""
-    _, wi = np.unique(words, return_inverse=True)
-    M = sparse.coo_matrix((np.ones(len(wi)), (wi, types)), shape=(wi.max() + 1, types.max() + 1)).tocsr()
-    return float(M.max(1).toarray().sum() / len(wi))
-
-
 def pair_precision(centroids):
     """Mean over ordered training-voice pairs of the count-weighted nearest-cluster same-word share."""
     cm = majority_word(P.labels, vc.local, P.train); cm = np.array([cm.get(c, "") for c in range(len(vc.size))], dtype=object)
@@ -138,12 +119,8 @@ for method in args.methods:
         group = merge_mutual_nearest(VoiceClusters(norm_cent, vc.size, vc.speaker, vc.local))
         types = np.full(len(P.labels), -1, np.int64); types[P.train] = group[vc.local[P.train]]
         types[P.held] = group[nearest_centroid(E[P.held], norm_cent)]; n = int(group.max()) + 1
-    rec = {"method": method, "types": n}
-    tmaj = majority_word(P.labels, types, P.train)
-    rec["held_out_ceiling"] = float(np.mean([tmaj.get(t) == w for t, w in zip(types[P.held], P.labels[P.held])]))
-    med, mean, pur = bvg.split_and_purity(P.labels, types, P.train)
-    rec.update({"types_per_frequent_word_median": med, "mean": mean, "purity": pur,
-                "inverse_purity": inverse_purity(types[P.train], P.labels[P.train])})
+    med, mean, _ = bvg.split_and_purity(P.labels, types, P.train)
+    rec = {"method": method, "types": n, **type_measures(P, types), "types_per_frequent_word_median": med, "mean": mean}
     log(f"{method}: {rec}")
     if not args.no_classify:
         rec.update(bvg.classify(types, n, P.train, P.held, P.utt, P.speech_config, text, P.labels))

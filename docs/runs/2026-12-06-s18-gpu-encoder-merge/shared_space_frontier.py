@@ -12,10 +12,9 @@ selflearn, CSLS), written K:N.
 """
 import argparse, json, os, sys, time
 import numpy as np, torch
-from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 sys.path.insert(0, "scripts")
-from b_pack import load_pack, log, majority_word, s13_tools
+from b_pack import load_pack, log, s13_tools, type_measures
 from core.speech.clustering import kmeans, nearest_centroid
 from core.vectors import load_vectors
 
@@ -32,13 +31,6 @@ torch.set_num_threads(2)
 bvg = s13_tools()
 P = load_pack(args.pack); E = np.load(args.emb).astype(np.float32); text = load_vectors(args.text)
 want = {tuple(map(int, s.split(":"))) for s in args.classify}
-
-
-def inverse_purity(types, words):
-    """Share of tokens that lie in their word's largest type (1 = no word split at all)."""
-    _, wi = np.unique(words, return_inverse=True)
-    M = sparse.coo_matrix((np.ones(len(wi)), (wi, types)), shape=(wi.max() + 1, types.max() + 1)).tocsr()
-    return float(M.max(1).toarray().sum() / len(wi))
 
 
 out = {"pack": args.pack, "emb": args.emb, "runs": []}
@@ -60,11 +52,7 @@ for K in args.k:
             group = np.unique(group, return_inverse=True)[1]
             types = np.full(len(P.labels), -1, np.int64); types[P.train] = group[a]; types[P.held] = group[held]
             m = int(group.max()) + 1
-            tmaj = majority_word(P.labels, types, P.train)
-            rec = {"k": K, "linkage": method, "types": m,
-                   "held_out_ceiling": float(np.mean([tmaj.get(t) == w for t, w in zip(types[P.held], P.labels[P.held])])),
-                   "purity": bvg.split_and_purity(P.labels, types, P.train)[2],
-                   "inverse_purity": inverse_purity(types[P.train], P.labels[P.train])}
+            rec = {"k": K, "linkage": method, "types": m, **type_measures(P, types)}
             if (K, n) in want and method == args.linkage[0]:
                 rec.update(bvg.classify(types, m, P.train, P.held, P.utt, P.speech_config, text, P.labels))
             log(rec); out["runs"].append(rec)

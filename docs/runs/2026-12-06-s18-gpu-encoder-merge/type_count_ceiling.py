@@ -11,9 +11,8 @@ TOP = all gives the plain ORACLE of these clusters. Classification as B's (scrip
 """
 import argparse, json, sys
 import numpy as np, torch
-from scipy import sparse
 sys.path.insert(0, "scripts")
-from b_pack import load_pack, log, majority_word, s13_tools
+from b_pack import load_pack, log, majority_word, s13_tools, type_measures
 from core.speech.clustering import nearest_centroid
 from core.vectors import load_vectors, unit_rows
 
@@ -37,12 +36,6 @@ tokens = np.bincount(joined, weights=size, minlength=J)
 jc = unit_rows(np.stack([(size[joined == j, None] * cent[joined == j]).sum(0) for j in range(J)]).astype(np.float32))
 
 
-def inverse_purity(types, words):
-    _, wi = np.unique(words, return_inverse=True)
-    M = sparse.coo_matrix((np.ones(len(wi)), (wi, types)), shape=(wi.max() + 1, types.max() + 1)).tocsr()
-    return float(M.max(1).toarray().sum() / len(wi))
-
-
 out = {"pack": args.pack, "kmeans": args.kmeans, "k": K, "joined_types": int(J), "runs": []}
 for top in args.top:
     keep = np.argsort(-tokens)[: top or J]
@@ -52,11 +45,7 @@ for top in args.top:
         to[rest] = to[keep][(jc[rest] @ jc[keep].T).argmax(1)]
     group = to[joined]
     types = np.full(len(P.labels), -1, np.int64); types[P.train] = group[a]; types[P.held] = group[held]
-    tmaj = majority_word(P.labels, types, P.train)
-    rec = {"top": int(top), "types": int(group.max()) + 1,
-           "held_out_ceiling": float(np.mean([tmaj.get(t) == w for t, w in zip(types[P.held], P.labels[P.held])])),
-           "purity": bvg.split_and_purity(P.labels, types, P.train)[2],
-           "inverse_purity": inverse_purity(types[P.train], P.labels[P.train])}
+    rec = {"top": int(top), "types": int(group.max()) + 1, **type_measures(P, types)}
     log(rec)
     rec.update(bvg.classify(types, rec["types"], P.train, P.held, P.utt, P.speech_config, text, P.labels))
     log(rec); out["runs"].append(rec)

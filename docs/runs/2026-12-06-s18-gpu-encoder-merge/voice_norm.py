@@ -20,7 +20,7 @@ word — as voice_pairs.py (session 17), but after a label-free transform of eac
 import argparse, json, sys
 import numpy as np
 sys.path.insert(0, "scripts")
-from b_pack import cluster_each_voice, load_pack, log, majority_word
+from b_pack import cluster_each_voice, load_pack, log, majority_word, mutual_nearest as mutual, procrustes
 
 ap = argparse.ArgumentParser()
 ap.add_argument("pack"); ap.add_argument("cache"); ap.add_argument("out")
@@ -46,18 +46,6 @@ def whitened(v):
     C = (w[:, None] * X).T @ X / w.sum()
     e, U = np.linalg.eigh(C)
     return unit(X @ U @ np.diag(1 / np.sqrt(np.maximum(e, 1e-6 * e.max()))) @ U.T)
-
-
-def procrustes(A, B):
-    """Orthogonal W minimising |B W - A| over matched rows."""
-    U, _, Vt = np.linalg.svd(B.T @ A)
-    return U @ Vt
-
-
-def mutual(A, B):
-    S = A @ B.T; f, r = S.argmax(1), S.argmax(0)
-    i = np.flatnonzero(r[f] == np.arange(len(A)))
-    return i, f[i]
 
 
 def precision(space, pair_map=None):
