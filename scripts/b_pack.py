@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-
 from scipy import sparse
 
 from core.speech.clustering import kmeans
