@@ -147,6 +147,8 @@ SOURCES: dict[str, tuple[str, list]] = {
            ("B_voice_norm_oracle_top1000", "type_count_ceiling", {"top": 1000}))},
     **{f"synthetic_500k_cpu.{key}.classification": (f"{S18}/normalised_types_cpu.json", ["runs", {"method": m}, "accuracy"])
        for key, m in (("B_voice_norm", "global-norm"), ("B_voice_norm_mnn", "mnn-norm"))},
+    "synthetic_500k_cpu.B_voice_norm_k2000_to1000.classification": (f"{S18}/frontier_cpu.json",
+                                                                     ["runs", {"k": 2000, "types": 1000}, "accuracy"]),
 }
 
 
