@@ -193,3 +193,33 @@ def mutual_nearest(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray
     f, r = S.argmax(1), S.argmax(0)
     i = np.flatnonzero(r[f] == np.arange(len(a)))
     return i, f[i]
+
+
+def zca_whitening(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and ZCA whitening matrix of the rows `x` (eigenvalues floored at 1e-6 of the largest)."""
+    x = x.astype(np.float64)
+    mu = x.mean(0)
+    e, U = np.linalg.eigh(np.cov(x - mu, rowvar=False))
+    return mu, U @ np.diag(1 / np.sqrt(np.maximum(e, 1e-6 * e.max()))) @ U.T
+
+
+def partner_mean(a: np.ndarray, others: list) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of `a` with a mutual-nearest row in at least one matrix of `others` (mask), and for each
+    the mean of those partners: the target a voice is rotated onto in generalised Procrustes."""
+    T, n = np.zeros_like(a), np.zeros(len(a))
+    for b in others:
+        i, j = mutual_nearest(a, b)
+        T[i] += b[j]
+        n[i] += 1
+    k = n > 0
+    return k, T[k] / n[k, None]
+
+
+def rotate_onto(points: np.ndarray, shared: list, rounds: int) -> np.ndarray:
+    """Orthogonal R for one voice's (whitened) cluster rows `points` onto fixed voices `shared`:
+    each round R maps the rows onto the mean of their mutual-nearest partners there."""
+    R = np.eye(points.shape[1])
+    for _ in range(rounds):
+        k, T = partner_mean(points @ R, shared)
+        R = procrustes(T, points[k])
+    return R

@@ -134,3 +134,16 @@ def test_type_measures_on_a_pack(b_pack, tmp_path):
     lumped = np.zeros(len(P.labels), np.int64)
     m = b_pack.type_measures(P, lumped)
     assert m["inverse_purity"] == 1.0 and m["purity"] == pytest.approx(0.5, abs=0.02) and m["held_out_ceiling"] == 0.5
+
+
+def test_zca_whitening_and_rotate_onto(b_pack):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((500, 4)) @ np.diag([3.0, 1.0, 0.5, 2.0]) + 5.0
+    mu, Z = b_pack.zca_whitening(x)
+    assert np.allclose(np.cov((x - mu) @ Z, rowvar=False), np.eye(4), atol=1e-6)
+    shared = [rng.standard_normal((30, 4))]
+    from scipy.linalg import expm
+    skew = rng.standard_normal((4, 4))
+    q = expm(0.05 * (skew - skew.T))   # a small rotation: GPA starts from voices already roughly aligned
+    R = b_pack.rotate_onto(shared[0] @ q.T, shared, rounds=3)   # a rotated copy of the shared voice
+    assert np.allclose(shared[0] @ q.T @ R, shared[0], atol=1e-8)

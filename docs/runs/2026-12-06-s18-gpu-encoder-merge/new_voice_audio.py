@@ -13,7 +13,7 @@ training majority word is their own), against the same with all of the voice's s
 import argparse, json, sys
 import numpy as np, torch
 sys.path.insert(0, "scripts")
-from b_pack import cluster_each_voice, load_pack, log, majority_word, mutual_nearest, procrustes
+from b_pack import cluster_each_voice, load_pack, log, majority_word, rotate_onto, zca_whitening
 from core.speech.clustering import kmeans, nearest_centroid
 from core.vectors import unit_rows
 
@@ -40,16 +40,9 @@ for h in sorted(set(P.speaker[P.held].tolist())):
     rows = P.held[P.speaker[P.held] == h]
     for n in args.n:
         fit = rows if n == 0 or n >= len(rows) else rng.choice(rows, n, replace=False)
-        X = P.emb[fit].astype(np.float64); mu = X.mean(0)
-        e, U = np.linalg.eigh(np.cov(X - mu, rowvar=False))
-        Z = U @ np.diag(1 / np.sqrt(np.maximum(e, 1e-6 * e.max()))) @ U.T
+        mu, Z = zca_whitening(P.emb[fit])
         c, _ = kmeans(P.emb[fit], max(20, len(fit) // 10), 25, 0, "torch")
-        ch = unit_rows((unit_rows(np.asarray(c)) - mu) @ Z); R = np.eye(ch.shape[1])
-        for _ in range(args.rounds):
-            T, cnt = np.zeros_like(ch), np.zeros(len(ch))
-            for B in shared:
-                i, j = mutual_nearest(ch @ R, B); T[i] += B[j]; cnt[i] += 1
-            k = cnt > 0; R = procrustes(T[k] / cnt[k, None], ch[k])
+        R = rotate_onto(unit_rows((unit_rows(np.asarray(c)) - mu) @ Z), shared, args.rounds)
         Eh = unit_rows(((P.emb[rows] - mu) @ Z @ R).astype(np.float32))
         got = nearest_centroid(Eh, cent)
         rec = {"voice": str(P.speakers[h]), "n": int(len(fit)),

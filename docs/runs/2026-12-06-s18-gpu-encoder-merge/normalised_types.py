@@ -20,7 +20,7 @@ import argparse, json, sys, time
 import numpy as np, torch
 sys.path.insert(0, "scripts")
 from b_pack import (VoiceClusters, cluster_each_voice, load_pack, log, majority_word, merge_mutual_nearest,
-                    mutual_nearest as mutual, procrustes, s13_tools, type_measures)
+                    partner_mean, procrustes, rotate_onto, s13_tools, type_measures, zca_whitening)
 from core.speech.clustering import kmeans, nearest_centroid
 from core.vectors import load_vectors, unit_rows
 
@@ -42,27 +42,11 @@ train_voices = P.train_speakers
 held_voices = sorted(set(P.speaker[P.held].tolist()))
 
 
-def whitening(rows):
-    """Mean and ZCA whitening matrix of the segments `rows`."""
-    X = P.emb[rows].astype(np.float64); mu = X.mean(0)
-    e, U = np.linalg.eigh(np.cov(X - mu, rowvar=False))
-    return mu, U @ np.diag(1 / np.sqrt(np.maximum(e, 1e-6 * e.max()))) @ U.T
-
-
-def partner_mean(A, others):
-    """Each row of A: the mean of its mutual-nearest rows in every matrix of `others` (NaN-free rows only)."""
-    T, n = np.zeros_like(A), np.zeros(len(A))
-    for B in others:
-        i, j = mutual(A, B); T[i] += B[j]; n[i] += 1
-    k = n > 0
-    return k, T[k] / n[k, None]
-
-
 t0 = time.time()
 white = {}                                       # voice -> (mu, Z)
 cl = {}                                          # voice -> whitened unit cluster centroids
 for v in train_voices:
-    white[v] = whitening(P.train[P.speaker[P.train] == v])
+    white[v] = zca_whitening(P.emb[P.train[P.speaker[P.train] == v]])
     mu, Z = white[v]; cl[v] = unit_rows(((vc.centroids[vc.speaker == v] - mu) @ Z))
 rot = {v: np.eye(P.emb.shape[1]) for v in train_voices}
 for r in range(args.rounds):
@@ -74,13 +58,10 @@ log(f"training voices whitened and rotated ({args.rounds} GPA rounds)")
 shared = [cl[v] @ rot[v] for v in train_voices]
 for h in held_voices:                            # a held-out voice: its own audio only
     rows = P.held[P.speaker[P.held] == h]
-    white[h] = whitening(rows); mu, Z = white[h]
+    white[h] = zca_whitening(P.emb[rows]); mu, Z = white[h]
     ks = max(20, int(round(20.0 * K * len(rows) / len(P.train))))
     c, _ = kmeans(P.emb[rows], ks, 25, 0, "torch")
-    ch = unit_rows((unit_rows(np.asarray(c)) - mu) @ Z); R = np.eye(ch.shape[1])
-    for r in range(args.rounds):
-        k, T = partner_mean(ch @ R, shared); R = procrustes(T, ch[k])
-    rot[h] = R
+    rot[h] = rotate_onto(unit_rows((unit_rows(np.asarray(c)) - mu) @ Z), shared, args.rounds)
 E = np.zeros_like(P.emb)
 for v in train_voices + held_voices:
     rows = np.flatnonzero(P.speaker == v); mu, Z = white[v]
@@ -104,8 +85,9 @@ def pair_precision(centroids):
 
 
 norm_cent = unit_rows(np.concatenate([cl[v] @ rot[v] for v in train_voices]).astype(np.float32))
-# cluster rows of vc are grouped by voice in train_voices order (cluster_each_voice appends voice by voice)
-assert all((vc.speaker[np.flatnonzero(vc.speaker == v)] == v).all() for v in train_voices)
+# norm_cent stacks the voices in train_voices order: vc's rows must be grouped the same way
+# (cluster_each_voice appends voice by voice, in sorted order)
+assert np.array_equal(vc.speaker, np.concatenate([vc.speaker[vc.speaker == v] for v in train_voices]))
 out = {"pack": args.pack, "rounds": args.rounds, "pair_precision_before": pair_precision(vc.centroids),
        "pair_precision_after": pair_precision(norm_cent), "runs": []}
 log(f"voice-pair precision {out['pair_precision_before']} -> {out['pair_precision_after']}")
