@@ -23,6 +23,7 @@ FUSED = "2026-12-06-s12-cpu-voices-fusion/metrics.json"  # SE + MFCC recognisers
 FUSED_TEST = ["test", "cosine:0.6"]
 SE_500K = "2026-12-06-s11-h200-kjv_500k_se"
 S18 = "2026-12-06-s18-gpu-encoder-merge"  # B at 500k, GPU-sized encoder; voices normalised (session 18)
+S19 = "2026-12-07-s19-normalised-pairs"  # B at 500k: the shared space's types as training pairs (sessions 19-20)
 SOURCES: dict[str, tuple[str, list]] = {
     # people's voices (issue 15): the recogniser installed in the demo since session 12 — the speech-
     # embedding and MFCC recognisers' cosines fused (0.4 / 0.6) — real test speakers, experiment's scoring
@@ -149,6 +150,11 @@ SOURCES: dict[str, tuple[str, list]] = {
        for key, m in (("B_voice_norm", "global-norm"), ("B_voice_norm_mnn", "mnn-norm"))},
     "synthetic_500k_cpu.B_voice_norm_k2000_to1000.classification": (f"{S18}/frontier_cpu.json",
                                                                      ["runs", {"k": 2000, "types": 1000}, "accuracy"]),
+    # sessions 19-20: a head trained on the shared space's types (CPU stand-in for the pair round); the
+    # input row is session 18's K 2,000 -> 1,000 point with unit rows before k-means
+    **{f"synthetic_500k_gpu.{key}.classification": (f"{S19}/refine_head.json",
+                                                    ["runs", {"embedding": emb, "types": 1000}, "accuracy"])
+       for key, emb in (("B_voice_norm_k2000_to1000_unit", "input"), ("B_voice_norm_head", "refined"))},
 }
 
 

@@ -4,19 +4,22 @@ session 19). SYNTHETIC speech; word labels only score the groups, never choose t
 Session 18 normalised every voice into one shared space (normalised_types.py --save) and joined a
 K-means of it by average linkage. Here those types become training groups: a segment keeps its type
 only if it lies in the inner share of its type (cosine to the type's mean, per type) and the type
-spans at least two training voices. Held-out voices never get a group. Writes groups.npz (int32 per
+spans at least two training voices. Held-out voices never get a group. Writes groups.npz (int16 per
 segment, -1 outside a group) for run_with_groups.py on the GPU, and prints what the groups are worth
 against the labels (coverage, purity, cross-voice group-mate precision: the share of group-mate pairs
 from different voices that are the same word).
 
+KMEANS.npz: a K-means of E's training rows (cent, a); made (K 5,000) when the file does not exist yet.
+
     PYTHONPATH=. .venv/bin/python $R/make_groups.py PACK E.npy KMEANS.npz --cut 2000 --inner 0.5 --out G.npz --json G.json
 """
-import argparse, json, sys
+import argparse, json, os, sys
 import numpy as np
 from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 sys.path.insert(0, "scripts")
 from b_pack import load_pack, log
+from core.speech.clustering import kmeans
 
 
 def cross_voice_precision(group, word, voice):
@@ -40,7 +43,11 @@ ap.add_argument("--json")
 args = ap.parse_args()
 P = load_pack(args.pack); E = np.load(args.emb).astype(np.float32)
 E /= np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-8)
-z = np.load(args.kmeans); cent, a = z["cent"], z["a"]
+if os.path.exists(args.kmeans):
+    z = np.load(args.kmeans); cent, a = z["cent"], z["a"]
+else:   # K 5,000 as session 18's cached one (shared_space_frontier.py --kcache), 25 iterations, seed 0
+    cent, a = kmeans(E[P.train], 5000, 25, 0, "torch"); cent, a = np.asarray(cent), np.asarray(a)
+    np.savez(args.kmeans, cent=cent, a=a)
 unit = cent / np.linalg.norm(cent, axis=1, keepdims=True)
 Z = linkage(unit, "average", metric="cosine")
 tr, spk, words = P.train, P.speaker[P.train], P.labels[P.train]
