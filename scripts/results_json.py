@@ -155,6 +155,14 @@ SOURCES: dict[str, tuple[str, list]] = {
     **{f"synthetic_500k_gpu.{key}.classification": (f"{S19}/refine_head.json",
                                                     ["runs", {"embedding": emb, "types": 1000}, "accuracy"])
        for key, emb in (("B_voice_norm_k2000_to1000_unit", "input"), ("B_voice_norm_head", "refined"))},
+    # session 20: the encoder's pair round trained on those groups instead of DTW-mined pairs ("group_pairs"),
+    # against this session's rebuild of session 15's CPU run ("rebuilt"); the same measures for each pack
+    **{f"synthetic_500k_{dev}.{key}.classification": (f"{S19}/{file}_{dev}_{run}.json", ["runs", select, "accuracy"])
+       for dev, run, stem in (("cpu", "base", "B_rebuilt"), ("cpu", "groups", "B_group_pairs"),
+                              ("gpu", "groups", "B_group_pairs"))
+       for key, file, select in ((stem, "merge_ceiling", {"method": "global"}),
+                                 (f"{stem}_merge_oracle", "merge_ceiling", {"method": "oracle"}),
+                                 (f"{stem}_voice_norm_k2000_to1000", "frontier", {"k": 2000, "types": 1000}))},
 }
 
 
