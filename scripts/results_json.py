@@ -163,6 +163,9 @@ SOURCES: dict[str, tuple[str, list]] = {
        for key, file, select in ((stem, "merge_ceiling", {"method": "global"}),
                                  (f"{stem}_merge_oracle", "merge_ceiling", {"method": "oracle"}),
                                  (f"{stem}_voice_norm_k2000_to1000", "frontier", {"k": 2000, "types": 1000}))},
+    # a second pair round on groups from the first round's encoder (CPU; no frontier run)
+    **{f"synthetic_500k_cpu.{key}.classification": (f"{S19}/merge_ceiling_cpu_r2.json", ["runs", {"method": m}, "accuracy"])
+       for key, m in (("B_group_pairs_r2", "global"), ("B_group_pairs_r2_merge_oracle", "oracle"))},
 }
 
 
