@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+from scipy.cluster.hierarchy import fcluster, linkage
 
 from core.speech.clustering import kmeans
 from core.vectors import unit_rows
@@ -179,6 +180,14 @@ def type_measures(pack: BPack, types: np.ndarray) -> dict:
     return {"held_out_ceiling": float(np.mean([tmaj.get(t) == w for t, w in zip(types[pack.held], pack.labels[pack.held])])),
             "purity": s13_tools().split_and_purity(pack.labels, types, pack.train)[2],
             "inverse_purity": inverse_purity(types[pack.train], pack.labels[pack.train])}
+
+
+def agglomerate_centroids(centroids: np.ndarray, cuts: list[int]) -> dict[int, np.ndarray]:
+    """Average linkage (cosine) of the k-means `centroids`, cut at each number of types in `cuts`:
+    {cut: the type 0 … m-1 of every centroid} (session 18's joining of the shared-space clusters)."""
+    unit = centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
+    Z = linkage(unit, "average", metric="cosine")
+    return {n: np.unique(fcluster(Z, n, "maxclust") - 1, return_inverse=True)[1] for n in cuts}
 
 
 def procrustes(target: np.ndarray, source: np.ndarray) -> np.ndarray:

@@ -147,3 +147,14 @@ def test_zca_whitening_and_rotate_onto(b_pack):
     q = expm(0.05 * (skew - skew.T))   # a small rotation: GPA starts from voices already roughly aligned
     R = b_pack.rotate_onto(shared[0] @ q.T, shared, rounds=3)   # a rotated copy of the shared voice
     assert np.allclose(shared[0] @ q.T @ R, shared[0], atol=1e-8)
+
+
+def test_agglomerate_centroids_joins_the_nearest_directions_first(b_pack):
+    # three tight bundles of directions, far apart: cut at 3 gives the bundles, at 1 everything
+    base = np.eye(3)
+    cent = np.vstack([base[i] + 0.01 * np.array(off) for i in range(3) for off in ([0, 0, 0], [1, 1, 1])])
+    cuts = b_pack.agglomerate_centroids(cent * 5.0, [6, 3, 1])
+    assert sorted(cuts) == [1, 3, 6]
+    assert len(set(cuts[6])) == 6 and set(cuts[1]) == {0}
+    assert cuts[3][0] == cuts[3][1] and cuts[3][2] == cuts[3][3] and cuts[3][4] == cuts[3][5]
+    assert len({cuts[3][0], cuts[3][2], cuts[3][4]}) == 3

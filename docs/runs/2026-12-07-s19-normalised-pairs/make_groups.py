@@ -16,9 +16,8 @@ KMEANS.npz: a K-means of E's training rows (cent, a); made (K 5,000) when the fi
 import argparse, json, os, sys
 import numpy as np
 from scipy import sparse
-from scipy.cluster.hierarchy import fcluster, linkage
 sys.path.insert(0, "scripts")
-from b_pack import load_pack, log
+from b_pack import agglomerate_centroids, load_pack, log
 from core.speech.clustering import kmeans
 
 
@@ -48,12 +47,11 @@ if os.path.exists(args.kmeans):
 else:   # K 5,000 as session 18's cached one (shared_space_frontier.py --kcache), 25 iterations, seed 0
     cent, a = kmeans(E[P.train], 5000, 25, 0, "torch"); cent, a = np.asarray(cent), np.asarray(a)
     np.savez(args.kmeans, cent=cent, a=a)
-unit = cent / np.linalg.norm(cent, axis=1, keepdims=True)
-Z = linkage(unit, "average", metric="cosine")
+joined = agglomerate_centroids(cent, args.cut)
 tr, spk, words = P.train, P.speaker[P.train], P.labels[P.train]
 rows = []
 for cut in args.cut:
-    t = np.unique(fcluster(Z, cut, "maxclust") - 1, return_inverse=True)[1][a]
+    t = joined[cut][a]
     m = int(t.max()) + 1
     assert m < 2 ** 15, "groups are written as int16"
     mean = np.zeros((m, E.shape[1])); np.add.at(mean, t, E[tr]); mean /= np.linalg.norm(mean, axis=1, keepdims=True)

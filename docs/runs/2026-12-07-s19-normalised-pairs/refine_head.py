@@ -13,9 +13,8 @@ two sit side by side. --classify K:N as in shared_space_frontier.py.
 """
 import argparse, json, sys
 import numpy as np, torch
-from scipy.cluster.hierarchy import fcluster, linkage
 sys.path.insert(0, "scripts")
-from b_pack import load_pack, log, s13_tools, type_measures
+from b_pack import agglomerate_centroids, load_pack, log, s13_tools, type_measures
 from core.speech.clustering import kmeans, nearest_centroid
 from core.vectors import load_vectors
 
@@ -60,10 +59,9 @@ def frontier(P, E, ks, cuts, want, text, tag):
     for K in ks:
         cent, a = kmeans(E[P.train], K, 25, 0, "torch"); cent, a = np.asarray(cent), np.asarray(a)
         held = nearest_centroid(E[P.held], cent)
-        unit = cent / np.linalg.norm(cent, axis=1, keepdims=True)
-        Z = linkage(unit, "average", metric="cosine")
-        for n in [K] + [c for c in cuts if c < K]:
-            group = np.arange(K) if n == K else np.unique(fcluster(Z, n, "maxclust") - 1, return_inverse=True)[1]
+        joined = agglomerate_centroids(cent, [c for c in cuts if c < K])
+        for n in [K, *joined]:
+            group = np.arange(K) if n == K else joined[n]
             types = np.full(len(P.labels), -1, np.int64); types[P.train] = group[a]; types[P.held] = group[held]
             m = int(group.max()) + 1
             rec = {"embedding": tag, "k": K, "types": m, **type_measures(P, types)}
