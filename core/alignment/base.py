@@ -69,6 +69,12 @@ class AlignConfig:
     # restart r of selflearn starts from the robust start over this fraction of the `init_vocab`
     # top words (cycling); from the second cycle on, a seeded random half of that start's pairs
     start_vocab_fractions: tuple = (1.0, 0.5, 0.75)
+    # selflearn: one more run, first, from an entropic Gromov-Wasserstein start (core.alignment.gromov)
+    # between the top gw_source_words / gw_target_words of the two spaces; the criterion picks
+    gw_start: bool = False
+    gw_source_words: int = 1_000
+    gw_target_words: int = 2_000
+    gw_epsilon: float = 0.01
     # optional final step for every method alike (AAAI-2018 framework, core.alignment.multistep):
     # whitening, orthogonal mapping, source re-weighting by S^multistep_reweight, de-whitening
     multistep: bool = False
@@ -92,7 +98,8 @@ class AlignConfig:
         if self.method not in METHODS:
             raise WordbridgeError(f"unknown alignment method {self.method!r}; choose one of {', '.join(METHODS)}")
         positive = ["csls_knn", "criterion_words", "adv_batch_size", "dis_most_frequent", "dis_hidden_dim",
-                    "dis_steps", "refine_max_rank", "init_vocab", "selflearn_vocab", "adv_epoch_size"]
+                    "dis_steps", "refine_max_rank", "init_vocab", "selflearn_vocab", "adv_epoch_size", "gw_source_words",
+                    "gw_target_words"]
         for name in positive:
             if getattr(self, name) < 1:
                 raise WordbridgeError(f"{name} must be at least 1 (got {getattr(self, name)})")
@@ -101,6 +108,8 @@ class AlignConfig:
         if not self.start_vocab_fractions or not all(0 < f <= 1 for f in self.start_vocab_fractions):
             raise WordbridgeError(f"start_vocab_fractions must be fractions in (0, 1] "
                                   f"(got {self.start_vocab_fractions})")
+        if not self.gw_epsilon > 0:
+            raise WordbridgeError(f"gw_epsilon must be above 0 (got {self.gw_epsilon})")
         if self.multistep_reweight < 0:
             raise WordbridgeError(f"multistep_reweight must be at least 0 (got {self.multistep_reweight})")
         if not 0 < self.keep_prob_start <= 1:

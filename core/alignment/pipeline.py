@@ -7,7 +7,8 @@ Methods:
   criterion wins.
 * ``selflearn``: the robust start from similarity distributions, stochastic self-learning, then
   Procrustes refinement; `restarts` runs (default 3) from different start dictionaries, the best
-  by the criterion wins.
+  by the criterion wins. With `gw_start`, one more run goes first from a Gromov–Wasserstein start
+  (`core.alignment.gromov`; what finds configuration B's map on voice-split speech types).
 * ``supervised``: Procrustes on a seed dictionary (optionally refined).
 * ``semisupervised``: seed dictionary + self-learning (seed pairs kept), then refinement.
 * ``auto`` (default): the paper's adversarial pipeline guarded by the criterion. The robust method
@@ -31,7 +32,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from core.alignment import adversarial, multistep, procrustes, selflearn
+from core.alignment import adversarial, gromov, multistep, procrustes, selflearn
 from core.alignment.base import AlignConfig, AlignmentResult, RunLog, random_orthogonal, seed_everything
 from core.alignment.mapping import Mapping, preprocess_pair
 from core.embeddings import Embeddings
@@ -178,16 +179,22 @@ def _run_adversarial(x, y, cfg, log, _seeds):
 
 def _run_selflearn(x, y, cfg, log, _seeds, start=None):
     restarts, best = [], None
-    n = cfg.n_restarts("selflearn")
+    n = cfg.n_restarts("selflearn") + int(cfg.gw_start)
     for r in range(n):
         seed = cfg.seed + 1000 * r
-        log.stage(f"robust start {r + 1}/{n}" if n > 1 else "robust start")
-        init_pairs = selflearn.restart_start(x, y, cfg, log, r, first=start)
+        # with gw_start, run 1 starts from Gromov-Wasserstein and the robust restarts follow
+        robust_r = r - int(cfg.gw_start)
+        log.stage(f"start {r + 1}/{n}" if n > 1 else "robust start")
+        if robust_r < 0:
+            init_pairs = gromov.gromov_start(x, y, cfg, log)
+        else:
+            init_pairs = selflearn.restart_start(x, y, cfg, log, robust_r, first=start)
         log.stage(f"self-learning {r + 1}/{n}" if n > 1 else "self-learning")
         w_sl, hist = selflearn.self_learning(x, y, init_pairs, cfg, log, seed)
         log.stage(f"refinement {r + 1}/{n}" if n > 1 else "refinement")
         w, crit, hist_ref = procrustes.refine(x, y, w_sl, cfg, log)
-        restarts.append({"restart": r + 1, "seed": seed, "start_pairs": int(len(init_pairs)), "criterion": crit})
+        restarts.append({"restart": r + 1, "seed": seed, "start": "gromov" if robust_r < 0 else "robust",
+                         "start_pairs": int(len(init_pairs)), "criterion": crit})
         log(f"selflearn run {r + 1}/{n}: criterion {crit:.4f}")
         if best is None or crit > best["criterion"]:
             best = {"w": w, "criterion": crit, "history": hist + hist_ref, "method_used": "selflearn"}

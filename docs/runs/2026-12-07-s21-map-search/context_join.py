@@ -25,6 +25,7 @@ from core.vectors import load_vectors
 ap = argparse.ArgumentParser()
 ap.add_argument("pack"); ap.add_argument("text")
 ap.add_argument("--cuts", type=int, nargs="+", required=True, help="types after each round")
+ap.add_argument("--emb", help="segment embeddings for the sound part (e.g. the voices' shared space, normalised_types.py --save); default the pack's encoder")
 ap.add_argument("--acoustic-weight", type=float, default=0.5)
 ap.add_argument("--no-voice-regression", action="store_true", help="align the raw skip-gram space at the end")
 ap.add_argument("--save", help="write the joined types (one per segment, -1 none) to this .npy")
@@ -33,6 +34,7 @@ args = ap.parse_args()
 torch.set_num_threads(2)
 bvg = s13_tools()
 P = load_pack(args.pack); text = load_vectors(args.text)
+ACOUSTIC = np.load(args.emb).astype(np.float32) if args.emb else P.emb
 unit = lambda a: a / (np.linalg.norm(a, axis=1, keepdims=True) + 1e-9)
 vidx = {s: i for i, s in enumerate(P.train_speakers)}
 
@@ -42,7 +44,7 @@ def typed_space(types):
     n = int(types.max()) + 1
     space, rank = bvg.skipgram_space(types, n, P.train, P.utt, P.speech_config)
     tr = P.train[types[P.train] >= 0]; row = rank[types[tr]]
-    cent = np.zeros((n, P.emb.shape[1])); np.add.at(cent, row, P.emb[tr])
+    cent = np.zeros((n, ACOUSTIC.shape[1])); np.add.at(cent, row, ACOUSTIC[tr])
     share = np.zeros((n, len(vidx))); np.add.at(share, (row, np.array([vidx[s] for s in P.speaker[tr]])), 1.0)
     share /= np.maximum(share.sum(1, keepdims=True), 1)
     X = np.hstack([share, np.ones((n, 1))]); v = space.vectors.astype(float)
@@ -71,7 +73,7 @@ def classify(types):
 
 
 types = P.global_type.copy()
-out = {"pack": args.pack, "acoustic_weight": args.acoustic_weight, "rounds": []}
+out = {"pack": args.pack, "emb": args.emb, "acoustic_weight": args.acoustic_weight, "rounds": []}
 out["rounds"].append({"types": int(types.max()) + 1, **type_measures(P, types)})
 log(out["rounds"][-1])
 for cut in args.cuts:

@@ -1,0 +1,73 @@
+"""A start dictionary from entropic Gromov–Wasserstein transport (no mapping, no labels).
+
+Gromov–Wasserstein (GW) matches two point clouds by their *internal* distances only: a coupling T
+between the top words of each space is good when words it pairs are at similar distances to the
+other words it pairs (Mémoli 2011). With an entropic term it is solved by projected mirror descent
+(Peyré, Cuturi & Solomon, ICML 2016, Prop. 2 with step 1/ε): repeat T ← Sinkhorn(L ⊗ T, ε), where
+for the square loss L ⊗ T = c(x) 1ᵀ + 1 c(y)ᵀ − 2 Cx T Cyᵀ. Alvarez-Melis & Jaakkola (EMNLP 2018)
+used it to align word embedding spaces without supervision; here it only *starts* self-learning.
+
+Why it is here: on configuration B's speech types (issue 18, session 21) the robust start of
+similarity distributions lands in a wrong optimum even where the unsupervised criterion prefers
+the right map; self-learning from the GW pairs finds it (docs/RESULTS.md). Cost: a few dense
+n × m products per outer step; ~1 min for 1,000 × 2,000 words on a 2-core CPU, seconds on a GPU.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from core.alignment.base import AlignConfig, RunLog
+
+
+def sinkhorn_log(cost: torch.Tensor, eps: float, iters: int, tol: float = 1e-9) -> torch.Tensor:
+    """Entropic optimal transport with uniform marginals, in the log domain (stable for small ε)."""
+    n, m = cost.shape
+    log_a = torch.full((n,), -torch.log(torch.tensor(float(n), dtype=cost.dtype)), dtype=cost.dtype,
+                       device=cost.device)
+    log_b = torch.full((m,), -torch.log(torch.tensor(float(m), dtype=cost.dtype)), dtype=cost.dtype,
+                       device=cost.device)
+    f = torch.zeros(n, dtype=cost.dtype, device=cost.device)
+    g = torch.zeros(m, dtype=cost.dtype, device=cost.device)
+    k = -cost / eps
+    for _ in range(iters):
+        f = eps * (log_a - torch.logsumexp(k + g[None, :] / eps, dim=1))
+        g_new = eps * (log_b - torch.logsumexp(k + f[:, None] / eps, dim=0))
+        done = torch.max(torch.abs(g_new - g)) < tol
+        g = g_new
+        if done:
+            break
+    return torch.exp(k + f[:, None] / eps + g[None, :] / eps)
+
+
+def gw_coupling(cx: torch.Tensor, cy: torch.Tensor, eps: float, outer: int = 200, inner: int = 1000,
+                tol: float = 1e-9, check=None) -> torch.Tensor:
+    """Entropic GW coupling [n, m] of distance matrices `cx` [n, n] and `cy` [m, m] (square loss,
+    uniform marginals). `check()` is called every outer step (a Cancel)."""
+    cx, cy = cx.double(), cy.double()
+    n, m = len(cx), len(cy)
+    p = torch.full((n,), 1.0 / n, dtype=cx.dtype, device=cx.device)
+    q = torch.full((m,), 1.0 / m, dtype=cx.dtype, device=cx.device)
+    const = (cx ** 2 @ p)[:, None] + (cy ** 2 @ q)[None, :]
+    t = p[:, None] * q[None, :]
+    for _ in range(outer):
+        if check is not None:
+            check()
+        t_new = sinkhorn_log(const - 2.0 * cx @ t @ cy.T, eps, inner)
+        if torch.linalg.norm(t_new - t) < tol:
+            return t_new
+        t = t_new
+    return t
+
+
+def gromov_start(x: torch.Tensor, y: torch.Tensor, cfg: AlignConfig, log: RunLog) -> torch.Tensor:
+    """Start pairs [n, 2] (source row, target row): each of the top `gw_source_words` source words
+    paired with the target word (among the top `gw_target_words`) its GW coupling row favours.
+    `x`, `y`: preprocessed spaces (unit rows, frequency order)."""
+    n, m = min(cfg.gw_source_words, len(x)), min(cfg.gw_target_words, len(y))
+    xs, ys = x[:n].double(), y[:m].double()
+    coupling = gw_coupling(1.0 - xs @ xs.T, 1.0 - ys @ ys.T, cfg.gw_epsilon, check=log.check)
+    best = coupling.argmax(dim=1)
+    log(f"Gromov–Wasserstein start: {n} × {m} words, ε {cfg.gw_epsilon:g}, "
+        f"{len(torch.unique(best))} distinct target words")
+    return torch.stack([torch.arange(n, device=x.device), best.to(x.device)], 1)
