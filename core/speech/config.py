@@ -74,6 +74,12 @@ class SpeechConfig:
     clusters: int = 1000
     kmeans_iters: int = 25
     kmeans_backend: str = "auto"  # auto (faiss if installed, else torch) | faiss | torch
+    # k-means configurations (B, VAD, F) only — core.speech.type_join: join the clusters into this
+    # many types by sound and voice-free context (0: keep the clusters), and take the voices out of
+    # the final skip-gram space (each type's voice shares regressed out of its vector)
+    join_types: int = 0
+    join_acoustic_weight: float = 0.5
+    regress_voices: bool = False
     # --- pseudo-token skip-gram (step iii): word2vec's settings, the same as the text side's
     # (`text-space` defaults), so that the two spaces differ only in their input ---
     sg_window: int = 5
@@ -111,6 +117,11 @@ class SpeechConfig:
             raise WordbridgeError(f"speech config: device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
         if self.ac_epochs < 0 or self.sg_epochs < 0 or self.num_workers < 0 or self.ac_pair_rounds < 0:
             raise WordbridgeError("speech config: epochs, ac_pair_rounds and num_workers cannot be negative")
+        if not 0 <= self.join_types < self.clusters:
+            raise WordbridgeError(f"speech config: join_types must be 0 (off) or fewer than clusters "
+                                  f"({self.clusters}), not {self.join_types}")
+        if not 0.0 <= self.join_acoustic_weight <= 1.0:
+            raise WordbridgeError(f"speech config: join_acoustic_weight must be in [0, 1], not {self.join_acoustic_weight}")
 
     @property
     def uses_labels(self) -> bool:

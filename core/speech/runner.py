@@ -161,6 +161,8 @@ def _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vector
     else:
         type_space, sg_loop = _train_skipgram(cfg, store, type_of, train_idx, names, counts, run_dir,
                                               progress, ctx, log)
+        if cfg.regress_voices and not cfg.uses_labels:
+            type_space = _regress_voices(type_space, type_of, train_idx, store, log)
         timings["skipgram_s"] = round(sg_loop.seconds, 3) if sg_loop else None
     barrier(ctx)  # every rank has read the partial folder before rank 0 renames it into place
     if not ctx.is_main:
@@ -292,11 +294,27 @@ def _encode_and_group(cfg, store, frames, encoder, train_idx, device, run_dir, p
         grouping = clustering.group_by_kmeans(seg_emb, train_idx, k, cfg.kmeans_iters, cfg.seed,
                                               cfg.kmeans_backend, device, progress)
         log(f"k-means: {len(grouping.names)} non-empty clusters of {k}")
+        if cfg.join_types and cfg.learner == "unit-skipgram":
+            grouping = _join_types(cfg, store, seg_emb, grouping, train_idx, run_dir, progress, log)
     tensors = {"embedding": torch.from_numpy(seg_emb), "type_of": torch.from_numpy(grouping.type_of)}
     if grouping.centroids is not None:
         tensors["centroids"] = torch.from_numpy(np.ascontiguousarray(grouping.centroids))
     save_safetensors(run_dir / SEGMENTS_FILE, tensors)
     write_json(run_dir / GROUPING_FILE, {"names": grouping.names, "counts": grouping.counts.tolist()})
+
+
+def _join_types(cfg, store, seg_emb, grouping, train_idx, run_dir, progress, log):
+    """The k-means clusters joined into `cfg.join_types` types by sound and voice-free context
+    (core.speech.type_join); the context is a skip-gram space over the clusters' own stream."""
+    from core.speech.type_join import join_grouping
+
+    progress.set_stage("joining types")
+    space, _ = _train_skipgram(cfg, store, grouping.type_of, train_idx, grouping.names, grouping.counts, run_dir,
+                               progress, None, log)
+    joined = join_grouping(grouping, seg_emb, train_idx, np.asarray(store.speakers), space.vectors,
+                           cfg.join_types, cfg.join_acoustic_weight)
+    log(f"types joined by sound and context: {len(grouping.names)} clusters → {len(joined.names)} types")
+    return joined
 
 
 def _read_grouping(run_dir: Path):
@@ -322,6 +340,17 @@ def _train_skipgram(cfg, store, type_of, train_idx, names, counts, run_dir, prog
                              cfg.sg_subsample, cfg.sg_epochs, cfg.seed, backend=backend, device=cfg.device,
                              batch_size=cfg.sg_batch_size, progress=progress)
     return emb, None
+
+
+def _regress_voices(type_space, type_of, train_idx, store, log):
+    """The skip-gram type space with each type's voice shares regressed out (core.speech.type_join)."""
+    from core.speech.type_join import regress_out_voices, voice_shares
+
+    members = train_idx[type_of[train_idx] >= 0]
+    shares = voice_shares(type_of[members], np.asarray(store.speakers)[members], len(type_space))
+    log(f"voices regressed out of the type space ({shares.shape[1]} training voices)")
+    return Embeddings(type_space.words, regress_out_voices(type_space.vectors, shares), type_space.counts,
+                      modality="speech")
 
 
 def _metrics(cfg, store, seg_emb, type_of, names, centroids, train_idx, held_idx, label_ids, type_space,
