@@ -31,7 +31,7 @@ def rotated_permuted_cloud(n=150, d=10, seed=0):
 
 def test_gw_start_pairs_a_shuffled_rotation_from_distances_alone():
     x, y, where = rotated_permuted_cloud()
-    pairs = gromov_start(x, y, AlignConfig(gw_source_words=150, gw_target_words=150), RunLog())
+    pairs = gromov_start(x, y, AlignConfig(gw_source_words=150, gw_target_words=150), RunLog(), 0.01)
     assert pairs.shape == (150, 2)
     assert torch.equal(pairs[:, 0], torch.arange(150))
     assert float((pairs[:, 1] == where).float().mean()) > 0.9
@@ -47,22 +47,25 @@ def test_gw_coupling_is_a_transport_plan_with_uniform_marginals():
     assert torch.allclose(t.sum(0), torch.full((40,), 1 / 40, dtype=t.dtype), atol=1e-6)
 
 
-def test_selflearn_runs_the_gw_start_first_and_keeps_the_best_by_the_criterion():
+def test_selflearn_runs_one_gw_start_per_entropy_first_and_keeps_the_best_by_the_criterion():
     n = 400
     src = structured_space(n, 16, seed=0)
     tgt, _ = noisy_rotation(src, noise=0.05, seed=1)
     cfg = sized_config(n, method="selflearn", restarts=1, gw_start=True, gw_source_words=200,
-                       gw_target_words=200, max_selflearn_iterations=15, n_refinement=1)
+                       gw_target_words=200, gw_epsilons=(0.02, 0.05), max_selflearn_iterations=15, n_refinement=1,
+                       restart_agreement=0.0)
     result = align(src, tgt, cfg)
-    assert [r["start"] for r in result.restarts] == ["gromov", "robust"]
+    assert [r["start"] for r in result.restarts] == ["gromov ε 0.02", "gromov ε 0.05", "robust"]
     assert result.criterion == pytest.approx(max(r["criterion"] for r in result.restarts))
-    assert any("Gromov–Wasserstein start: 200 × 200 words" in line for line in result.log)
+    assert any("Gromov–Wasserstein start: 200 × 200 words, ε 0.05" in line for line in result.log)
     assert float((result.dictionary[:, 0] == result.dictionary[:, 1]).mean()) > 0.95
 
 
 def test_gw_settings_are_checked():
-    with pytest.raises(WordbridgeError, match="gw_epsilon must be above 0"):
-        AlignConfig(gw_epsilon=0).validate()
+    with pytest.raises(WordbridgeError, match=r"gw_epsilons must be entropies above 0 \(got \(0.01, 0\)\)"):
+        AlignConfig(gw_epsilons=(0.01, 0)).validate()
+    with pytest.raises(WordbridgeError, match="gw_epsilons must be entropies above 0"):
+        AlignConfig(gw_epsilons=()).validate()
     with pytest.raises(WordbridgeError, match="gw_source_words must be at least 1"):
         AlignConfig(gw_source_words=0).validate()
 
@@ -77,4 +80,4 @@ def test_gw_start_stops_when_cancelled():
 
     x, y, _ = rotated_permuted_cloud(n=50)
     with pytest.raises(Cancelled):
-        gromov_start(x, y, AlignConfig(gw_source_words=50, gw_target_words=50), RunLog(Stop()))
+        gromov_start(x, y, AlignConfig(gw_source_words=50, gw_target_words=50), RunLog(Stop()), 0.01)

@@ -18,7 +18,8 @@ RESULTS = {"synthetic_500k.A.classification": 81.33, "mboshi.dev.word_top1": 30.
            "mboshi.dev.word_top10": 48.48, "mboshi.dev.most_frequent_top1": 5.21,
            "mboshi.zrc.token_f": 7.88, "mboshi.zrc.ned": 79.31, "synthetic_500k.VAD.classification": 1.25,
            "synthetic_120k.B.classification": 0.02, "synthetic_120k.VAD.classification": 0.04,
-           "synthetic_120k.F.classification": 0.03}
+           "synthetic_120k.F.classification": 0.03, "synthetic_500k_default.B.classification": 0.02,
+           "synthetic_500k.B.classification": 10.3, "synthetic_500k.B.fr_p1_pivot": 4.56}
 
 
 @pytest.fixture
@@ -55,8 +56,18 @@ def test_kmeans_configurations_not_expected_to_align(results, grouping, ours, pa
     assert any("synthetic_500k_cpu.B_voice_merge.classification" in s and "session 15" in s for s in syn.sources)
     assert any(f"synthetic_120k.{grouping}.classification" in s and "Session 8" in s for s in syn.sources)
     # 500k: read from the results file, "not measured" where it has no key
-    assert ("500k tokens: 1.25 %, chance 0.019 %" if grouping == "VAD" else "500k tokens: not measured") in syn.summary
-    assert any(f"synthetic_500k.{grouping}.classification" in s for s in syn.sources)
+    at_500k = {"VAD": "500k tokens: 1.25 %, chance 0.019 %", "B": "500k tokens: 0.02 %, chance 0.019 %",
+               "F": "500k tokens: not measured"}[grouping]
+    assert at_500k in syn.summary
+    default_key = "synthetic_500k_default.B" if grouping == "B" else f"synthetic_500k.{grouping}"
+    assert any(f"{default_key}.classification" in s for s in syn.sources)
+    # B: what does align (session 21), read from its own keys
+    if grouping == "B":
+        assert "What does align, not yet what Train does" in syn.summary
+        assert "classified 10.3 % at 500k tokens (4.6 % French P@1" in syn.summary
+        assert any("synthetic_500k.B.classification" in s and "session 21" in s for s in syn.sources)
+    else:
+        assert "What does align" not in syn.summary
     # what does work: labels for part of the words, configuration A
     assert "label some words" in syn.advice and "configuration A" in syn.advice
     real = expectation(grouping, synthetic=False, results_path=results)

@@ -69,12 +69,13 @@ class AlignConfig:
     # restart r of selflearn starts from the robust start over this fraction of the `init_vocab`
     # top words (cycling); from the second cycle on, a seeded random half of that start's pairs
     start_vocab_fractions: tuple = (1.0, 0.5, 0.75)
-    # selflearn: one more run, first, from an entropic Gromov-Wasserstein start (core.alignment.gromov)
-    # between the top gw_source_words / gw_target_words of the two spaces; the criterion picks
+    # selflearn: more runs, first, each from an entropic Gromov-Wasserstein start (core.alignment.gromov)
+    # between the top gw_source_words / gw_target_words of the two spaces, one per entropy in
+    # gw_epsilons; the criterion picks among all runs
     gw_start: bool = False
     gw_source_words: int = 1_000
     gw_target_words: int = 2_000
-    gw_epsilon: float = 0.01
+    gw_epsilons: tuple = (0.005, 0.01)
     # optional final step for every method alike (AAAI-2018 framework, core.alignment.multistep):
     # whitening, orthogonal mapping, source re-weighting by S^multistep_reweight, de-whitening
     multistep: bool = False
@@ -108,8 +109,8 @@ class AlignConfig:
         if not self.start_vocab_fractions or not all(0 < f <= 1 for f in self.start_vocab_fractions):
             raise WordbridgeError(f"start_vocab_fractions must be fractions in (0, 1] "
                                   f"(got {self.start_vocab_fractions})")
-        if not self.gw_epsilon > 0:
-            raise WordbridgeError(f"gw_epsilon must be above 0 (got {self.gw_epsilon})")
+        if not self.gw_epsilons or not all(isinstance(e, (int, float)) and e > 0 for e in self.gw_epsilons):
+            raise WordbridgeError(f"gw_epsilons must be entropies above 0 (got {self.gw_epsilons})")
         if self.multistep_reweight < 0:
             raise WordbridgeError(f"multistep_reweight must be at least 0 (got {self.multistep_reweight})")
         if not 0 < self.keep_prob_start <= 1:

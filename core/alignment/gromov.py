@@ -9,8 +9,11 @@ used it to align word embedding spaces without supervision; here it only *starts
 
 Why it is here: on configuration B's speech types (issue 18, session 21) the robust start of
 similarity distributions lands in a wrong optimum even where the unsupervised criterion prefers
-the right map; self-learning from the GW pairs finds it (docs/RESULTS.md). Cost: a few dense
-n × m products per outer step; ~1 min for 1,000 × 2,000 words on a 2-core CPU, seconds on a GPU.
+the right map; self-learning from the GW pairs finds it (docs/RESULTS.md). Which ε finds it
+varies with the space (0.005 on one B space where 0.01 landed in a worse optimum, 0.01 on others),
+so the pipeline runs one start per ε in `AlignConfig.gw_epsilons` and the criterion picks. Cost: a
+few dense n × m products per outer step; 1–5 min for 1,000 × 2,000 words on a 2-core CPU (smaller ε
+takes longer), seconds on a GPU.
 """
 
 from __future__ import annotations
@@ -20,15 +23,14 @@ import torch
 from core.alignment.base import AlignConfig, RunLog
 
 
-def sinkhorn_log(cost: torch.Tensor, eps: float, iters: int, tol: float = 1e-9) -> torch.Tensor:
-    """Entropic optimal transport with uniform marginals, in the log domain (stable for small ε)."""
+def sinkhorn_log(cost: torch.Tensor, eps: float, iters: int, tol: float = 1e-9,
+                 g: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Entropic optimal transport with uniform marginals, in the log domain (stable for small ε).
+    Returns (plan, g); `g`, the column potential of a previous call, warm-starts the iterations."""
     n, m = cost.shape
-    log_a = torch.full((n,), -torch.log(torch.tensor(float(n), dtype=cost.dtype)), dtype=cost.dtype,
-                       device=cost.device)
-    log_b = torch.full((m,), -torch.log(torch.tensor(float(m), dtype=cost.dtype)), dtype=cost.dtype,
-                       device=cost.device)
-    f = torch.zeros(n, dtype=cost.dtype, device=cost.device)
-    g = torch.zeros(m, dtype=cost.dtype, device=cost.device)
+    log_a = -torch.log(torch.tensor(float(n), dtype=cost.dtype, device=cost.device))
+    log_b = -torch.log(torch.tensor(float(m), dtype=cost.dtype, device=cost.device))
+    g = torch.zeros(m, dtype=cost.dtype, device=cost.device) if g is None else g
     k = -cost / eps
     for _ in range(iters):
         f = eps * (log_a - torch.logsumexp(k + g[None, :] / eps, dim=1))
@@ -37,7 +39,7 @@ def sinkhorn_log(cost: torch.Tensor, eps: float, iters: int, tol: float = 1e-9) 
         g = g_new
         if done:
             break
-    return torch.exp(k + f[:, None] / eps + g[None, :] / eps)
+    return torch.exp(k + f[:, None] / eps + g[None, :] / eps), g
 
 
 def gw_coupling(cx: torch.Tensor, cy: torch.Tensor, eps: float, outer: int = 200, inner: int = 1000,
@@ -49,25 +51,25 @@ def gw_coupling(cx: torch.Tensor, cy: torch.Tensor, eps: float, outer: int = 200
     p = torch.full((n,), 1.0 / n, dtype=cx.dtype, device=cx.device)
     q = torch.full((m,), 1.0 / m, dtype=cx.dtype, device=cx.device)
     const = (cx ** 2 @ p)[:, None] + (cy ** 2 @ q)[None, :]
-    t = p[:, None] * q[None, :]
+    t, g = p[:, None] * q[None, :], None
     for _ in range(outer):
         if check is not None:
             check()
-        t_new = sinkhorn_log(const - 2.0 * cx @ t @ cy.T, eps, inner)
+        # consecutive costs differ little, so the last potentials start the next Sinkhorn well
+        t_new, g = sinkhorn_log(const - 2.0 * cx @ t @ cy.T, eps, inner, g=g)
         if torch.linalg.norm(t_new - t) < tol:
             return t_new
         t = t_new
     return t
 
 
-def gromov_start(x: torch.Tensor, y: torch.Tensor, cfg: AlignConfig, log: RunLog) -> torch.Tensor:
+def gromov_start(x: torch.Tensor, y: torch.Tensor, cfg: AlignConfig, log: RunLog, eps: float) -> torch.Tensor:
     """Start pairs [n, 2] (source row, target row): each of the top `gw_source_words` source words
-    paired with the target word (among the top `gw_target_words`) its GW coupling row favours.
-    `x`, `y`: preprocessed spaces (unit rows, frequency order)."""
+    paired with the target word (among the top `gw_target_words`) its GW coupling row (entropy `eps`)
+    favours. `x`, `y`: preprocessed spaces (unit rows, frequency order)."""
     n, m = min(cfg.gw_source_words, len(x)), min(cfg.gw_target_words, len(y))
     xs, ys = x[:n].double(), y[:m].double()
-    coupling = gw_coupling(1.0 - xs @ xs.T, 1.0 - ys @ ys.T, cfg.gw_epsilon, check=log.check)
+    coupling = gw_coupling(1.0 - xs @ xs.T, 1.0 - ys @ ys.T, eps, check=log.check)
     best = coupling.argmax(dim=1)
-    log(f"Gromov–Wasserstein start: {n} × {m} words, ε {cfg.gw_epsilon:g}, "
-        f"{len(torch.unique(best))} distinct target words")
+    log(f"Gromov–Wasserstein start: {n} × {m} words, ε {eps:g}, {len(torch.unique(best))} distinct target words")
     return torch.stack([torch.arange(n, device=x.device), best.to(x.device)], 1)

@@ -179,21 +179,22 @@ def _run_adversarial(x, y, cfg, log, _seeds):
 
 def _run_selflearn(x, y, cfg, log, _seeds, start=None):
     restarts, best = [], None
-    n = cfg.n_restarts("selflearn") + int(cfg.gw_start)
+    gw = list(cfg.gw_epsilons) if cfg.gw_start else []
+    n = cfg.n_restarts("selflearn") + len(gw)
     for r in range(n):
         seed = cfg.seed + 1000 * r
-        # with gw_start, run 1 starts from Gromov-Wasserstein and the robust restarts follow
-        robust_r = r - int(cfg.gw_start)
+        # with gw_start, the first runs start from Gromov-Wasserstein (one per entropy), then the robust ones
+        robust_r = r - len(gw)
         log.stage(f"start {r + 1}/{n}" if n > 1 else "robust start")
         if robust_r < 0:
-            init_pairs = gromov.gromov_start(x, y, cfg, log)
+            init_pairs = gromov.gromov_start(x, y, cfg, log, gw[r])
         else:
             init_pairs = selflearn.restart_start(x, y, cfg, log, robust_r, first=start)
         log.stage(f"self-learning {r + 1}/{n}" if n > 1 else "self-learning")
         w_sl, hist = selflearn.self_learning(x, y, init_pairs, cfg, log, seed)
         log.stage(f"refinement {r + 1}/{n}" if n > 1 else "refinement")
         w, crit, hist_ref = procrustes.refine(x, y, w_sl, cfg, log)
-        restarts.append({"restart": r + 1, "seed": seed, "start": "gromov" if robust_r < 0 else "robust",
+        restarts.append({"restart": r + 1, "seed": seed, "start": f"gromov ε {gw[r]:g}" if robust_r < 0 else "robust",
                          "start_pairs": int(len(init_pairs)), "criterion": crit})
         log(f"selflearn run {r + 1}/{n}: criterion {crit:.4f}")
         if best is None or crit > best["criterion"]:

@@ -8,7 +8,9 @@ this script strings them together on a B pack. SYNTHETIC speech; word labels onl
    Held-out segments keep their k-means cluster, so they take that cluster's joined type.
 2. per --sg-seeds: skip-gram over the joined stream, voices regressed out, then selflearn to the
    English text space with and without the GW start (the criterion picks among the runs either way),
-   and with the GW start to the French text space for translation (FreeDict gold).
+   and with the GW start to the French text space for translation (FreeDict gold); also through the
+   English text space as a pivot: the English text space aligned to the French one (selflearn, no
+   labels, once), the speech map composed with it.
 Classification: a held-out segment's type → CSLS top-1 English word = its label (segments whose word
 the text space has). Translation P@k: any gold French translation in the CSLS top k.
 
@@ -67,6 +69,16 @@ out = {"pack": args.pack, "cut": args.cut, "own_types": type_measures(P, own), "
        "join_seconds": round(time.time() - t0, 1), "runs": []}
 log(f"joined {len(rank)} → {int(types.max()) + 1} types: {out['joined_types']}")
 held_en = P.held[np.array([P.labels[i] in en.index for i in P.held])]
+if fr is not None:
+    t = time.time()
+    en_fr = align(en, fr, AlignConfig(**base))
+    targets = {w: {g for g in gold.get(w, ()) if g in fr.index} for w in set(P.labels[P.held].tolist())}
+    held_fr = np.array([i for i in P.held if targets.get(P.labels[i])])
+    words_fr = [w for w in en.words[:5000] if any(g in fr.index for g in gold.get(w, ()))]
+    top_tt = topk(Embeddings(words_fr, en.vectors[[en.index[w] for w in words_fr]]), fr, en_fr, 1)[:, 0]
+    out["text_en_to_fr"] = {"criterion": float(en_fr.criterion), "words": len(words_fr), "seconds": round(time.time() - t, 1),
+                            "p@1": float(np.mean([fr.words[j] in gold[w] for w, j in zip(words_fr, top_tt)]))}
+    log(f"EN text → FR text: P@1 {out['text_en_to_fr']['p@1']:.4f} over {len(words_fr)} words (criterion {en_fr.criterion:.4f})")
 for seed in args.sg_seeds:
     space, rank, tr, rows = voice_free_space(types, seed)
     rec = {"sg_seed": seed}
@@ -79,11 +91,20 @@ for seed in args.sg_seeds:
                       "classification": float(np.mean(pred == P.labels[held_en])), "seconds": round(time.time() - t, 1)}
         log(f"seed {seed} EN {label}: {rec[label]['classification']:.4f} (criterion {res.criterion:.4f})")
     if fr is not None:
+        # pivot: the speech types mapped into the English text space, then by the English → French map
+        en_pre = res.mapping.map_source(space.vectors)  # `res`: the GW-started English map above
+        pivot = Embeddings(space.words, (en_pre @ en_fr.mapping.W.T).astype(np.float32))
+        _, top = topk_csls(torch.from_numpy(unit_rows(pivot.vectors)),
+                           torch.from_numpy(unit_rows(en_fr.mapping.map_target(fr.vectors).astype(np.float32))), 5, 10,
+                           device="cpu")
+        top = top.numpy()
+        hits = [[any(fr.words[j] in targets[P.labels[i]] for j in top[rank[types[i]], :k]) for i in held_fr] for k in (1, 5)]
+        rec["translation_fr_pivot"] = {"p@1": float(np.mean(hits[0])), "p@5": float(np.mean(hits[1])),
+                                       "segments": int(len(held_fr))}
+        log(f"seed {seed} FR via English text: P@1 {rec['translation_fr_pivot']['p@1']:.4f} P@5 {rec['translation_fr_pivot']['p@5']:.4f}")
         t = time.time()
         res = align(space, fr, AlignConfig(**base, gw_start=True))
         top = topk(space, fr, res, 5)
-        targets = {w: {g for g in gold.get(w, ()) if g in fr.index} for w in set(P.labels[P.held].tolist())}
-        held_fr = np.array([i for i in P.held if targets.get(P.labels[i])])
         hits = [[any(fr.words[j] in targets[P.labels[i]] for j in top[rank[types[i]], :k]) for i in held_fr] for k in (1, 5)]
         rec["translation_fr_gw_start"] = {"criterion": float(res.criterion), "restarts": res.restarts,
                                           "p@1": float(np.mean(hits[0])), "p@5": float(np.mean(hits[1])),
