@@ -24,6 +24,7 @@ FUSED_TEST = ["test", "cosine:0.6"]
 SE_500K = "2026-12-06-s11-h200-kjv_500k_se"
 S18 = "2026-12-06-s18-gpu-encoder-merge"  # B at 500k, GPU-sized encoder; voices normalised (session 18)
 S19 = "2026-12-07-s19-normalised-pairs"  # B at 500k: the shared space's types as training pairs (sessions 19-20)
+S21 = "2026-12-07-s21-map-search"  # B at 500k aligns: joined types, voices regressed out, GW start (session 21)
 SOURCES: dict[str, tuple[str, list]] = {
     # people's voices (issue 15): the recogniser installed in the demo since session 12 — the speech-
     # embedding and MFCC recognisers' cosines fused (0.4 / 0.6) — real test speakers, experiment's scoring
@@ -59,13 +60,45 @@ SOURCES: dict[str, tuple[str, list]] = {
     **{f"synthetic_120k.{c}.classification": ("2026-12-02-s8-kjv_120k_bvf-merged",
                                               ["summary", {"task": "classification", "configuration": c},
                                                "accuracy_csls", "mean"]) for c in ("B", "VAD", "F")},
-    # the same at 500k tokens (issue 18): unit-skipgram, seed 0, session 13 on an H100
-    **{f"synthetic_500k.{c}.classification": ("2026-12-06-s13-h100-kjv_500k_bvad",
-                                              ["summary", {"task": "classification", "configuration": c},
-                                               "accuracy_csls", "mean"]) for c in ("B", "VAD")},
-    "synthetic_500k.B.fr_p1": ("2026-12-06-s13-h100-kjv_500k_bvad",
+    # the same at 500k tokens (issue 18): unit-skipgram, seed 0, session 13 on an H100 — B with the default
+    # settings is kept as synthetic_500k_default.B (session 21's B below is synthetic_500k.B)
+    "synthetic_500k.VAD.classification": ("2026-12-06-s13-h100-kjv_500k_bvad",
+                                          ["summary", {"task": "classification", "configuration": "VAD"},
+                                           "accuracy_csls", "mean"]),
+    "synthetic_500k_default.B.classification": ("2026-12-06-s13-h100-kjv_500k_bvad",
+                                                ["summary", {"task": "classification", "configuration": "B"},
+                                                 "accuracy_csls", "mean"]),
+    "synthetic_500k_default.B.fr_p1": ("2026-12-06-s13-h100-kjv_500k_bvad",
+                                       ["summary", {"task": "translation", "text": "fr_lsg", "configuration": "B"},
+                                        "p@1_csls", "mean"]),
+    # session 21: B through the experiment command with join_types, regress_voices and gw_start, on the CPU
+    # encoder trained on the shared space's groups (session 20's checkpoints); the experiment's evaluation
+    "synthetic_500k.B.classification": (f"{S21}/cpu_joined_s21",
+                                        ["summary", {"task": "classification", "configuration": "B"},
+                                         "accuracy_csls", "mean"]),
+    "synthetic_500k.B.fr_p1": (f"{S21}/cpu_joined_s21",
                                ["summary", {"task": "translation", "text": "fr_lsg", "configuration": "B"},
                                 "p@1_csls", "mean"]),
+    # the same steps strung together by b_label_free.py on both groups-trained packs, mean of skip-gram seeds
+    # 0-2: English classification with and without the GW start, French P@1 through the English text space
+    **{f"synthetic_500k_{pack}.B_joined_{key}": (f"{S21}/b_label_free_summary.json", [pack, field, "mean"])
+       for pack in ("cpu", "gpu")
+       for key, field in (("gw.classification", "classification_gw"),
+                          ("selflearn_only.classification", "classification_selflearn_only"),
+                          ("gw.fr_p1_pivot", "fr_p1_pivot"), ("gw.fr_p1_direct", "fr_p1_direct"))},
+    "synthetic_500k.B.fr_p1_pivot": (f"{S21}/b_label_free_summary.json", ["cpu", "fr_p1_pivot", "mean"]),
+    # session 21's diagnosis (GPU groups pack unless named): a map fitted with labels on each type inventory,
+    # held-out classification; and the first GW-started run (POT's solver, skip-gram seed 0)
+    "synthetic_500k_gpu.B_own_supervised_map.classification": (f"{S21}/map_search_gpu_groups.json",
+                                                               ["runs", {"types": "own"}, "supervised", "accuracy"]),
+    "synthetic_500k_cpu.B_rebuilt_supervised_map.classification": (f"{S21}/map_search_cpu_base.json",
+                                                                   ["runs", {"types": "own"}, "supervised", "accuracy"]),
+    "synthetic_500k_gpu.B_own_voice_regressed_supervised_map.classification": (
+        f"{S21}/criterion_probe_gpu_groups.json", ["voice_regressed", "supervised", "accuracy"]),
+    "synthetic_500k_gpu.B_joined_supervised_map.classification": (f"{S21}/context_join_gpu_1000.json",
+                                                                  ["classification", "supervised", "accuracy"]),
+    "synthetic_500k_gpu.B_joined_gw_pot.classification": (f"{S21}/gw_start_gpu_1000.json",
+                                                          ["runs", {"sg_seed": 0}, "selflearn_gw_start", "accuracy"]),
     # Mboshi start to end (issue 16), session 12 on the 2-core CPU: the speech space trained 10 epochs
     # (corpus and text spaces from session 9); dev word segments ranked by calibrated type exemplars,
     # the lexicon after 0 and 100 confirmed pairs
