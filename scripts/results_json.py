@@ -80,12 +80,17 @@ SOURCES: dict[str, tuple[str, list]] = {
                                ["summary", {"task": "translation", "text": "fr_lsg", "configuration": "B"},
                                 "p@1_csls", "mean"]),
     # the same steps strung together by b_label_free.py on both groups-trained packs, mean of skip-gram seeds
-    # 0-2: English classification with and without the GW start, French P@1 through the English text space
-    **{f"synthetic_500k_{pack}.B_joined_{key}": (f"{S21}/b_label_free_summary.json", [pack, field, "mean"])
+    # 0-2: English classification with the GW start and French P@1 through the English text space (current
+    # code: one GW run per entropy 0.005, 0.01), and from the first runs (one entropy, 0.01): the same, plus
+    # selflearn without the GW start and the direct French map
+    **{f"synthetic_500k_{pack}.B_joined_{key}": (f"{S21}/b_label_free_summary.json", [entry, field, "mean"])
        for pack in ("cpu", "gpu")
-       for key, field in (("gw.classification", "classification_gw"),
-                          ("selflearn_only.classification", "classification_selflearn_only"),
-                          ("gw.fr_p1_pivot", "fr_p1_pivot"), ("gw.fr_p1_direct", "fr_p1_direct"))},
+       for key, entry, field in (("gw.classification", pack, "classification_gw"),
+                                 ("gw.fr_p1_pivot", pack, "fr_p1_pivot"),
+                                 ("gw_eps0.01.classification", f"{pack}_eps0.01", "classification_gw"),
+                                 ("gw_eps0.01.fr_p1_pivot", f"{pack}_eps0.01", "fr_p1_pivot"),
+                                 ("gw_eps0.01.fr_p1_direct", f"{pack}_eps0.01", "fr_p1_direct"),
+                                 ("selflearn_only.classification", f"{pack}_eps0.01", "classification_selflearn_only"))},
     "synthetic_500k.B.fr_p1_pivot": (f"{S21}/b_label_free_summary.json", ["cpu", "fr_p1_pivot", "mean"]),
     # session 21's diagnosis (GPU groups pack unless named): a map fitted with labels on each type inventory,
     # held-out classification; and the first GW-started run (POT's solver, skip-gram seed 0)

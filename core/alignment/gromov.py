@@ -12,8 +12,9 @@ similarity distributions lands in a wrong optimum even where the unsupervised cr
 the right map; self-learning from the GW pairs finds it (docs/RESULTS.md). Which ε finds it
 varies with the space (0.005 on one B space where 0.01 landed in a worse optimum, 0.01 on others),
 so the pipeline runs one start per ε in `AlignConfig.gw_epsilons` and the criterion picks. Cost: a
-few dense n × m products per outer step; 1–5 min for 1,000 × 2,000 words on a 2-core CPU (smaller ε
-takes longer), seconds on a GPU.
+few dense n × m products per outer step; for 1,000 × 2,000 words about 1–6 min per ε on the 2-core
+build CPU while other work ran (smaller ε takes longer; session 21's logs). scripts/bench_gromov.py
+times it on the CPU and a GPU side by side; not yet run on a GPU.
 """
 
 from __future__ import annotations

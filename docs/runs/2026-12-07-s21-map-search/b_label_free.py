@@ -33,6 +33,8 @@ ap.add_argument("pack"); ap.add_argument("text")
 ap.add_argument("--fr", nargs=2, metavar=("FR_VEC", "DICT"))
 ap.add_argument("--cut", type=int, default=1000)
 ap.add_argument("--sg-seeds", type=int, nargs="+", default=[0])
+ap.add_argument("--only-gw", action="store_true",
+                help="skip what does not depend on the GW start: selflearn alone, and the direct French map")
 ap.add_argument("--json")
 args = ap.parse_args()
 torch.set_num_threads(2)
@@ -82,7 +84,7 @@ if fr is not None:
 for seed in args.sg_seeds:
     space, rank, tr, rows = voice_free_space(types, seed)
     rec = {"sg_seed": seed}
-    for label, gw in (("selflearn", False), ("selflearn_gw_start", True)):
+    for label, gw in ((("selflearn", False),) if not args.only_gw else ()) + (("selflearn_gw_start", True),):
         t = time.time()
         res = align(space, en, AlignConfig(**base, gw_start=gw))
         top = topk(space, en, res, 1)[:, 0]
@@ -102,6 +104,7 @@ for seed in args.sg_seeds:
         rec["translation_fr_pivot"] = {"p@1": float(np.mean(hits[0])), "p@5": float(np.mean(hits[1])),
                                        "segments": int(len(held_fr))}
         log(f"seed {seed} FR via English text: P@1 {rec['translation_fr_pivot']['p@1']:.4f} P@5 {rec['translation_fr_pivot']['p@5']:.4f}")
+    if fr is not None and not args.only_gw:
         t = time.time()
         res = align(space, fr, AlignConfig(**base, gw_start=True))
         top = topk(space, fr, res, 5)

@@ -21,6 +21,8 @@ for pack, suffix in (("gpu", ""), ("cpu", ""), ("gpu_eps0.01", "_eps0.01"), ("cp
                              ("classification_selflearn_only", "selflearn", "classification"),
                              ("fr_p1_pivot", "translation_fr_pivot", "p@1"), ("fr_p5_pivot", "translation_fr_pivot", "p@5"),
                              ("fr_p1_direct", "translation_fr_gw_start", "p@1")):
+        if not all(key in r for r in runs):  # --only-gw runs skip what does not depend on the GW start
+            continue
         v = get(key, field)
         row[name] = {"mean": float(np.mean(v)), "std": float(np.std(v)), "values": v}
     out[pack] = row
