@@ -7,8 +7,9 @@ Methods:
   criterion wins.
 * ``selflearn``: the robust start from similarity distributions, stochastic self-learning, then
   Procrustes refinement; `restarts` runs (default 3) from different start dictionaries, the best
-  by the criterion wins. With `gw_start`, one more run goes first from a Gromov–Wasserstein start
-  (`core.alignment.gromov`; what finds configuration B's map on voice-split speech types).
+  by the criterion wins. With `gw_start`, runs from Gromov–Wasserstein starts go first, one per
+  entropy in `gw_epsilons` (`core.alignment.gromov`; what finds configuration B's map on its joined,
+  voice-regressed speech types).
 * ``supervised``: Procrustes on a seed dictionary (optionally refined).
 * ``semisupervised``: seed dictionary + self-learning (seed pairs kept), then refinement.
 * ``auto`` (default): the paper's adversarial pipeline guarded by the criterion. The robust method
