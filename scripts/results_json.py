@@ -79,6 +79,10 @@ SOURCES: dict[str, tuple[str, list]] = {
     "synthetic_500k.B.fr_p1": (f"{S21}/cpu_joined_s21",
                                ["summary", {"task": "translation", "text": "fr_lsg", "configuration": "B"},
                                 "p@1_csls", "mean"]),
+    # the same settings on the encoder the runner makes by itself (DTW-mined pairs; session 20's rebuild)
+    "synthetic_500k_cpu.B_rebuilt_joined_gw.classification": (f"{S21}/cpu_joined_base_s21",
+                                                              ["summary", {"task": "classification", "configuration": "B"},
+                                                               "accuracy_csls", "mean"]),
     # the same steps strung together by b_label_free.py on both groups-trained packs, mean of skip-gram seeds
     # 0-2: English classification with the GW start and French P@1 through the English text space (current
     # code: one GW run per entropy 0.005, 0.01), and from the first runs (one entropy, 0.01): the same, plus
