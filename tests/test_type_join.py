@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.speech.type_join import join_types, regress_out_voices, type_centroids, voice_shares
+from core.speech.type_join import join_types, regress_out_voices, voice_shares
 
 
 def word_by_voice_space(seed=0):
@@ -42,8 +42,11 @@ def test_regressing_out_the_voices_brings_one_words_types_together():
 
 
 def test_type_centroids_are_unit_means_and_empty_types_stay_zero():
+    # the join's acoustic centroids: core.speech.type_space.label_centroids
+    from core.speech.type_space import label_centroids
+
     emb = np.array([[1.0, 0], [3.0, 0], [0, 2.0]])
-    c = type_centroids(emb, np.array([0, 0, 2]), 3)
+    c = label_centroids(emb, np.array([0, 0, 2]), np.arange(3), 3)
     np.testing.assert_allclose(c, [[1, 0], [0, 0], [0, 1]])
 
 

@@ -112,13 +112,21 @@ def group_by_kmeans(emb: np.ndarray, members: np.ndarray, k: int, iters: int, se
     # unit centroids: the final assignment is by cosine, as for new clips later
     centroids = unit_rows(centroids)
     assign = nearest_centroid(normed, centroids)
-    counts = np.bincount(assign[members], minlength=k)
+    type_of, counts, order = frequency_order(assign, members, k)
+    return Grouping(type_of, [f"#{i}" for i in range(len(order))], counts, centroids[order])
+
+
+def frequency_order(assign: np.ndarray, members: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Groups 0..k-1 of every segment (`assign`, -1 = none) renumbered by their count among `members`,
+    most frequent first, empty groups dropped: (type of every segment, -1 = none; counts in the new
+    order; the old group of each new type)."""
+    counts = np.bincount(assign[members][assign[members] >= 0], minlength=k)
     order = np.argsort(-counts, kind="stable")
     order = order[counts[order] > 0]
     rank = np.full(k, -1, dtype=np.int64)
     rank[order] = np.arange(len(order))
-    return Grouping(rank[assign], [f"#{i}" for i in range(len(order))], counts[order].astype(np.int64),
-                    centroids[order])
+    type_of = np.where(assign >= 0, rank[np.maximum(assign, 0)], -1).astype(np.int64)
+    return type_of, counts[order].astype(np.int64), order
 
 
 def nearest_centroid(x: np.ndarray, centroids: np.ndarray, chunk: int = 65536) -> np.ndarray:

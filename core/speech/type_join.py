@@ -24,9 +24,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-
-def _unit(a: np.ndarray) -> np.ndarray:
-    return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+from core.vectors import unit_rows
 
 
 def voice_shares(type_rows: np.ndarray, speakers: np.ndarray, n_types: int) -> np.ndarray:
@@ -45,13 +43,6 @@ def regress_out_voices(vectors: np.ndarray, shares: np.ndarray) -> np.ndarray:
     return (vectors - design @ coef).astype(np.float32)
 
 
-def type_centroids(embeddings: np.ndarray, type_rows: np.ndarray, n_types: int) -> np.ndarray:
-    """Unit mean embedding of each type's training tokens (a type with none keeps a zero row)."""
-    sums = np.zeros((n_types, embeddings.shape[1]))
-    np.add.at(sums, np.asarray(type_rows), embeddings)
-    return _unit(sums)
-
-
 def join_types(acoustic: np.ndarray, context: np.ndarray, n_out: int, acoustic_weight: float = 0.5) -> np.ndarray:
     """Group of each type [n] (0..n_out-1) by average linkage on 1 − (w·cos(acoustic) + (1 − w)·cos(context)).
 
@@ -65,7 +56,7 @@ def join_types(acoustic: np.ndarray, context: np.ndarray, n_out: int, acoustic_w
         raise ValueError(f"cannot join {n} types into {n_out}")
     if not 0.0 <= acoustic_weight <= 1.0:
         raise ValueError(f"acoustic_weight must be in [0, 1] (got {acoustic_weight})")
-    a, c = _unit(np.asarray(acoustic, np.float64)), _unit(np.asarray(context, np.float64))
+    a, c = unit_rows(acoustic, np.float64), unit_rows(context, np.float64)
     dist = np.clip(1.0 - (acoustic_weight * (a @ a.T) + (1.0 - acoustic_weight) * (c @ c.T)), 0.0, None)
     np.fill_diagonal(dist, 0.0)
     dist = (dist + dist.T) / 2  # exact symmetry for squareform
@@ -81,21 +72,15 @@ def join_grouping(grouping, embeddings: np.ndarray, members: np.ndarray, speaker
     segment's speaker. Every segment keeps its cluster's joined type; the joined types are again in
     frequency order (over `members`), and their centroids are the unit means of their training
     encodings (what places a new clip)."""
-    from core.speech.clustering import Grouping
-    from core.vectors import unit_rows
+    from core.speech.clustering import Grouping, frequency_order
+    from core.speech.type_space import label_centroids
 
     members = members[grouping.type_of[members] >= 0]
-    rows = grouping.type_of[members]
     n = len(grouping.names)
-    normed = unit_rows(np.asarray(embeddings, np.float32))
-    context = regress_out_voices(context_vectors, voice_shares(rows, np.asarray(speakers)[members], n))
-    group = join_types(type_centroids(normed[members], rows, n), context, n_out, acoustic_weight)
+    context = regress_out_voices(context_vectors,
+                                 voice_shares(grouping.type_of[members], np.asarray(speakers)[members], n))
+    group = join_types(label_centroids(embeddings, grouping.type_of, members, n), context, n_out, acoustic_weight)
     joined = np.where(grouping.type_of >= 0, group[np.maximum(grouping.type_of, 0)], -1)
-    counts = np.bincount(joined[members], minlength=int(group.max()) + 1)
-    order = np.argsort(-counts, kind="stable")
-    order = order[counts[order] > 0]
-    rank = np.full(len(counts), -1, dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    type_of = np.where(joined >= 0, rank[np.maximum(joined, 0)], -1).astype(np.int64)
-    centroids = type_centroids(normed[members], type_of[members], len(order)).astype(np.float32)
-    return Grouping(type_of, [f"#{i}" for i in range(len(order))], counts[order].astype(np.int64), centroids)
+    type_of, counts, _ = frequency_order(joined, members, int(group.max()) + 1)
+    centroids = label_centroids(embeddings, type_of, members, len(counts))
+    return Grouping(type_of, [f"#{i}" for i in range(len(counts))], counts, centroids)

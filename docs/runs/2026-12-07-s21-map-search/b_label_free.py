@@ -25,7 +25,8 @@ from core.alignment.pipeline import align
 from core.embeddings import Embeddings
 from core.pipeline.speech_eval import gold_dictionary
 from core.retrieval import topk_csls
-from core.speech.type_join import join_types, regress_out_voices, type_centroids, voice_shares
+from core.speech.type_join import join_types, regress_out_voices, voice_shares
+from core.speech.type_space import label_centroids
 from core.vectors import load_vectors, unit_rows
 
 ap = argparse.ArgumentParser()
@@ -65,7 +66,9 @@ def topk(space, text, res, k):
 t0 = time.time()
 own = P.global_type
 space, rank, tr, rows = voice_free_space(own, 0)
-group_of_row = join_types(type_centroids(P.emb[tr], rows, len(rank)), space.vectors, args.cut)
+# the types' unit mean encodings (session 21's runs used type_join.type_centroids, since replaced by this
+# equivalent, which averages in float32 instead of float64)
+group_of_row = join_types(label_centroids(P.emb[tr], rows, np.arange(len(tr)), len(rank)), space.vectors, args.cut)
 types = np.where(own >= 0, group_of_row[rank[np.maximum(own, 0)]], -1)
 out = {"pack": args.pack, "cut": args.cut, "own_types": type_measures(P, own), "joined_types": type_measures(P, types),
        "join_seconds": round(time.time() - t0, 1), "runs": []}
