@@ -5,7 +5,7 @@ core.mapping_history.align_keeping_previous (the replaced map is kept: Train ▸
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QMessageBox, QSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QMessageBox, QSpinBox,
                                QVBoxLayout)
 
 from app.training_dialog import job_from_form
@@ -65,6 +65,15 @@ class AlignDialog(QDialog):
         self.normalize.addItems(list(NORMALIZE_CHOICES))
         self.normalize.setToolTip("Normalisation of both spaces before aligning (VecMap: unit, center, unit). "
                                   f"Default: {defaults.normalize}.")
+        self.gw_start = QCheckBox("Gromov–Wasserstein start (selflearn)")
+        voice_free = bool(speech is not None and speech.provenance.get("voice_free"))
+        self.gw_start.setChecked(voice_free)
+        self.gw_start.setToolTip(
+            "Selflearn first runs from starts that match the two spaces' distance structures (entropic "
+            "Gromov–Wasserstein, one per entropy), then from its usual similarity-distribution starts; the "
+            "criterion keeps the best. Without it, speech spaces trained without word labels did not align "
+            "(synthetic voices, 500k tokens). Adds about a second on a GPU, minutes on a CPU. Default: on for a "
+            "speech space trained with voice-free word types; with method default it aligns by selflearn.")
         self.device = QComboBox()
         self.device.addItems(["auto", "cpu", "cuda"])
         self.device.setToolTip("auto: the GPU when torch sees one, else the CPU. Default: auto.")
@@ -80,6 +89,7 @@ class AlignDialog(QDialog):
         form.addRow("Restarts", self.restarts)
         form.addRow("CSLS neighbours", self.knn)
         form.addRow("Normalisation", self.normalize)
+        form.addRow(self.gw_start)
         form.addRow("Device", self.device)
         form.addRow(self.current)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Cancel)
@@ -131,9 +141,13 @@ class AlignDialog(QDialog):
 
             if not torch.cuda.is_available():
                 raise WordbridgeError("device cuda chosen but torch sees no CUDA GPU here (choose auto or cpu)")
-        return {"text_id": text_id, "method": self.method.currentText(), "seed": self.seed.value(),
+        method = self.method.currentText()
+        if method == "default" and self.gw_start.isChecked():
+            method = "selflearn"  # the GW start is a selflearn start; adversarial training would ignore it
+        return {"text_id": text_id, "method": method, "seed": self.seed.value(),
                 "restarts": self.restarts.value() or None, "csls_knn": self.knn.value(),
-                "normalize": self.normalize.currentText(), "device": self.device.currentText()}
+                "normalize": self.normalize.currentText(), "device": self.device.currentText(),
+                "gw_start": self.gw_start.isChecked()}
 
     def confirm_replace(self) -> bool:
         """Ask before an existing map is replaced (True when there is none)."""

@@ -18,7 +18,7 @@ NUMERIC_MODULES = frozenset({
     "test_alignment_restarts", "test_classify", "test_classify_ranking", "test_refine_pairs",
     "test_retrieval", "test_text_space", "test_projection", "test_evaluation", "test_vectors",
     "test_skipgram", "test_speech_pair_mining", "test_speech_metrics", "test_speech_types",
-    "test_alignment_gromov", "test_type_join",
+    "test_alignment_gromov", "test_type_join", "test_voice_space",
 })
 
 

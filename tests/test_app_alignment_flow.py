@@ -146,3 +146,21 @@ def test_refine_whose_criterion_drops_asks_and_no_puts_the_old_map_back(qtbot, s
     qtbot.waitUntil(lambda: bool(asked), timeout=5000)
     assert np.array_equal(project.mapping(MAP).W, before)
     assert "put back" in window.lexicon.criterion.text()
+
+
+def test_align_form_starts_from_gromov_wasserstein_for_a_voice_free_speech_space(qtbot, window):
+    project = window.session.project
+    dialog = window.align_dialog()
+    assert not dialog.gw_start.isChecked() and dialog.gw_start.toolTip()
+    dialog.method.setCurrentText("default")
+    request = dialog.request()
+    assert request["gw_start"] is False and request["method"] == "default"
+    # as train_project_speech_space records a space trained with voice-free word types
+    project._update_manifest(lambda m: next(s for s in m.spaces if s.kind == "speech").provenance.update(voice_free=True))
+    dialog = window.align_dialog()
+    assert dialog.gw_start.isChecked()
+    dialog.method.setCurrentText("default")
+    request = dialog.request()
+    assert request["gw_start"] is True and request["method"] == "selflearn"  # GW starts are selflearn starts
+    dialog.method.setCurrentText("adversarial")
+    assert dialog.request()["method"] == "adversarial"  # a method chosen by hand is kept

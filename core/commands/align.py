@@ -77,6 +77,10 @@ def register(sub) -> None:
     p.add_argument("--keep-prob", type=float, default=d.keep_prob_start, help="initial keep probability of self-learning")
     p.add_argument("--stall-iterations", type=int, default=d.stall_iterations, help="iterations without improvement before the keep probability doubles")
     p.add_argument("--max-selflearn-iterations", type=int, default=d.max_selflearn_iterations, help="cap on self-learning iterations")
+    p.add_argument("--gw-start", action="store_true",
+                   help="selflearn and auto: runs from Gromov-Wasserstein starts first (one per entropy "
+                        f"{', '.join(str(e) for e in d.gw_epsilons)}), the criterion keeps the best; what made speech "
+                        "spaces trained without word labels align")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -99,7 +103,8 @@ def config_from_args(args) -> AlignConfig:
         dis_most_frequent=args.dis_most_frequent, dis_hidden_dim=args.dis_hidden_dim, dis_steps=args.dis_steps,
         map_lr=args.map_lr, dis_lr=args.dis_lr, map_beta=args.map_beta, init_vocab=args.init_vocab,
         selflearn_vocab=args.selflearn_vocab, keep_prob_start=args.keep_prob,
-        stall_iterations=args.stall_iterations, max_selflearn_iterations=args.max_selflearn_iterations)
+        stall_iterations=args.stall_iterations, max_selflearn_iterations=args.max_selflearn_iterations,
+        gw_start=args.gw_start)
 
 
 def seed_pairs_for(path, src, tgt):

@@ -8,7 +8,8 @@ from core.cli import add_command
 from core.errors import WordbridgeError
 from core.progress import Progress, TqdmListener, sigint_cancels
 from core.speech.config import (CPU_SIZES, CPU_SIZES_OF, DEFAULT_CPU_TIME, GROUPINGS,
-                                UNIT_SKIPGRAM_CPU_SIZES, SpeechConfig, preset, read_config_dict)
+                                UNIT_SKIPGRAM_CPU_SIZES, SpeechConfig, preset, read_config_dict,
+                                voice_free_settings)
 
 DEFAULTS = SpeechConfig()
 LEARNER_PRESETS = {"speech2vec": "paper", "unit-skipgram": "unit-skipgram"}
@@ -66,6 +67,10 @@ def register(sub) -> None:
                    help="DataLoader workers cutting batches on the CPU (0: cut on the device)")
     p.add_argument("--max-frames", type=int, default=_dflt(DEFAULTS.max_frames), help="segments are cut to this many frames")
     p.add_argument("--seed", type=int, default=_dflt(DEFAULTS.seed), help="random seed")
+    p.add_argument("--voice-free", action="store_true",
+                   help="unit-skipgram, configurations B / VAD / F: voice-free word types (voice_groups, join_types "
+                        "K/2, regress_voices); what made B align on synthetic voices at 500k tokens (align with "
+                        "--gw-start too)")
     p.add_argument("--resume", action="store_true",
                    help="require an existing run in RUN_DIR to continue (a rerun continues anyway)")
     p.add_argument("--text-vec", default=None, metavar="TEXT.vec",
@@ -107,6 +112,10 @@ def config_and_cpu_sizing(args) -> tuple[SpeechConfig, dict, dict]:
         if not (key in from_file and isinstance(value, _Default)):
             base[key] = _plain(value)
     base["learner"] = args.learner
+    if getattr(args, "voice_free", False):
+        if args.learner != "unit-skipgram" or base["grouping"] == "A":
+            raise WordbridgeError("--voice-free is for the unit-skipgram learner in configurations B, VAD and F")
+        base.update(voice_free_settings(base["clusters"]))
     cfg = SpeechConfig.from_dict(base)
     sized: dict = {}
     cpu_sizes = CPU_SIZES_OF.get(args.learner, {})
@@ -189,6 +198,9 @@ def run_train(args) -> int:
     if cfg.grouping != "A":  # how well B / VAD / F are expected to work, from our measurements
         from core.speech.expectations import expectation
         print(expectation(cfg.grouping, synthetic=bool(store.header.get("synthetic"))).line(), flush=True)
+        if cfg.grouping == "B" and cfg.learner == "unit-skipgram" and not cfg.join_types:
+            print("note: without --voice-free (or its settings in --config-file) configuration B stayed at chance "
+                  "on synthetic voices; add --voice-free, and align with --gw-start", flush=True)
     if sized:
         print(cpu_sized_note(sized, args.learner), flush=True)
     text = None

@@ -24,6 +24,7 @@ from core.errors import InputFileError, WordbridgeError
 
 LEARNERS = ("speech2vec", "unit-skipgram")
 GROUPINGS = ("A", "B", "VAD", "F")
+VOICE_GROUP_CLUSTERS = 5000  # the k-means of the voices' shared space that voice_groups cuts (session 19)
 
 
 @dataclass
@@ -66,6 +67,10 @@ class SpeechConfig:
     # (core/speech/pair_mining.py); auto: labels for grouping A, pairs otherwise
     ac_positives: str = "auto"
     ac_pair_rounds: int = 2
+    # pairs only — core.speech.voice_space: after the DTW rounds, one round on groups from the voices'
+    # shared space (whitened, rotated together), cut at this many groups (0: off); that round trains
+    # from the view-trained weights, so the DTW rounds only shape the space the groups come from
+    voice_groups: int = 0
     aug_time_mask: float = 0.2  # largest masked fraction of frames
     aug_stretch: float = 0.2  # frame rate perturbed by a factor in [1-x, 1+x]
     aug_noise: float = 0.1  # std of additive Gaussian noise (features are CMVN-normalised)
@@ -117,6 +122,9 @@ class SpeechConfig:
             raise WordbridgeError(f"speech config: device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
         if self.ac_epochs < 0 or self.sg_epochs < 0 or self.num_workers < 0 or self.ac_pair_rounds < 0:
             raise WordbridgeError("speech config: epochs, ac_pair_rounds and num_workers cannot be negative")
+        if not 0 <= self.voice_groups < VOICE_GROUP_CLUSTERS:
+            raise WordbridgeError(f"speech config: voice_groups must be 0 (off) or fewer than "
+                                  f"{VOICE_GROUP_CLUSTERS} (the shared space's k-means), not {self.voice_groups}")
         if not 0 <= self.join_types < self.clusters:
             raise WordbridgeError(f"speech config: join_types must be 0 (off) or fewer than clusters "
                                   f"({self.clusters}), not {self.join_types}")
@@ -224,6 +232,17 @@ def preset(name: str, **overrides) -> SpeechConfig:
     if name not in PRESETS:
         raise WordbridgeError(f"unknown speech preset {name!r} (choose {', '.join(PRESETS)})")
     return SpeechConfig(**{**PRESETS[name], **{k: v for k, v in overrides.items() if v is not None}})
+
+
+def voice_free_settings(clusters: int) -> dict:
+    """The settings that make configuration B align without word labels (issue 18, sessions 20–22,
+    SYNTHETIC voices at 500k tokens: 47.0 % classification on an H100, docs/RESULTS.md session 22):
+    the encoder's kept round on groups from the voices' shared space (voice_groups), the `clusters`
+    joined into half as many types by sound and voice-free context (join_types), and the voices
+    regressed out of the type space (regress_voices). Align with `AlignConfig.gw_start` as well."""
+    if clusters < 2:
+        raise WordbridgeError(f"voice-free word types need at least 2 clusters, not {clusters}")
+    return {"voice_groups": 2000, "join_types": clusters // 2, "regress_voices": True}
 
 
 def config_field_names() -> list[str]:

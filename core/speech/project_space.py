@@ -160,7 +160,10 @@ def train_project_speech_space(project, store_path: str | Path, cfg, space_id: s
                               "over (deletes it), train with its settings to continue it, or choose another "
                               "space name") from None
     provenance = {"store": str(Path(store_path).resolve()), "run": str(run_dir),
-                  "learner": cfg.learner, "configuration": cfg.grouping, "seed": cfg.seed}
+                  "learner": cfg.learner, "configuration": cfg.grouping, "seed": cfg.seed,
+                  # the voice-free settings (core.speech.config.voice_free_settings): Align then starts
+                  # from Gromov–Wasserstein by default
+                  "voice_free": bool(cfg.join_types and cfg.regress_voices and not cfg.uses_labels)}
     settings = {"speech": cfg.to_dict(), "store": provenance["store"], "space": space_id}
     with project.recorded_run("train-speech", settings, run_dir=run_dir) as run:
         metrics = train_speech_space(store, cfg, run_dir, progress, store_path=provenance["store"])

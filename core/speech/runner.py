@@ -231,38 +231,46 @@ def _train_encoder(cfg, store, frames, train_idx, label_ids, run_dir, progress, 
 def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, progress, ctx, stop_after_steps,
                           log, result):
     """`cfg.ac_pair_rounds` rounds: mine DTW-verified cross-speaker pairs with the encoder so far,
-    then train it further with group-mates as positives (core/speech/pair_mining.py). Each round
-    has its own checkpoint folder, so a killed run resumes inside the round it was in."""
+    then train it further with group-mates as positives (core/speech/pair_mining.py); then, with
+    `cfg.voice_groups`, one round on groups from the voices' shared space (core/speech/voice_space).
+    Each round has its own checkpoint folder, so a killed run resumes inside the round it was in."""
     from core.speech import pair_mining
     from core.speech.acoustic import ContrastiveTask
-    from core.speech.speech2vec import embed_segments
 
     speakers, missing = pair_mining.pairing_groups(store.speakers, store.utterance_ids)
     if missing:
         log(f"{missing} of {store.n_segments} segments have no speaker id: their pairs are mined across "
             "recordings and their frames normalised per recording")
     dtw_frames = pair_mining.speaker_normalised(frames, speakers)
+
+    def dtw_pairs(seg_emb):
+        return pair_mining.mine_pair_groups(seg_emb, dtw_frames, train_idx, speakers, store.n_segments)
+
+    rounds = [(f"acoustic-pairs-{n}", f"pair round {n}", cfg.seed + n, dtw_pairs)
+              for n in range(1, cfg.ac_pair_rounds + 1)]
+    view_weights = None
+    if cfg.voice_groups:
+        # the DTW rounds only make the space the groups come from: the encoder that is kept trains
+        # from the view-trained weights on the groups alone (session 20's recipe, RESULTS session 22)
+        view_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        rounds.append(("acoustic-voice-groups", "voice-groups round", cfg.seed + 1,
+                       lambda seg_emb: _voice_groups(cfg, seg_emb, train_idx, speakers, store.n_segments)))
     seconds, samples, steps, history = result.seconds, result.samples, result.steps, list(result.history)
-    for round_no in range(1, cfg.ac_pair_rounds + 1):
-        settings = _loop_settings(cfg, f"acoustic-pairs-{round_no}", cfg.ac_epochs, "adam", cfg.ac_lr,
-                                  stop_after_steps)
+    for name, title, seed, make_groups in rounds:
+        settings = _loop_settings(cfg, name, cfg.ac_epochs, "adam", cfg.ac_lr, stop_after_steps)
         ckpt_dir = run_dir / "checkpoints" / settings.name
         pseudo = None  # a round finished before a resume only reloads its weights: no need to mine again
         if not checkpoint_finished(ckpt_dir):
-            progress.set_stage(f"mining pairs, round {round_no}")
-            model.eval()
-            seg_emb = embed_segments(model.encode, frames, train_idx, batch_size=4096,
-                                     device=next(model.parameters()).device)
-            model.train()
-            pseudo, summary = pair_mining.mine_pair_groups(seg_emb, dtw_frames, train_idx, speakers,
-                                                           store.n_segments)
-            log(f"pair round {round_no}: {summary['candidates']} cross-speaker candidate pairs, {summary['kept']} "
-                f"kept by DTW cost, {summary['groups']} groups over {summary['grouped_segments']} segments")
+            progress.set_stage(f"{title}: finding groups")
+            pseudo, summary = make_groups(_embed_training(model, frames, train_idx))
+            log(f"{title}: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in summary.items()))
             if summary["grouped_segments"] < 2:
-                log(f"pair round {round_no}: too few pairs to train on; the encoder stays as it is")
+                log(f"{title}: too few grouped segments to train on; the encoder stays as it is")
                 break
-        pair_task = ContrastiveTask(model, frames, train_idx, task.aug, cfg.batch_size, cfg.bucket_batches,
-                                    cfg.seed + round_no, labels=pseudo)
+            if name == "acoustic-voice-groups":
+                model.load_state_dict(view_weights)
+        pair_task = ContrastiveTask(model, frames, train_idx, task.aug, cfg.batch_size, cfg.bucket_batches, seed,
+                                    labels=pseudo)
         result = train(pair_task, settings, ckpt_dir, progress, ctx, log)
         # one loss curve: each round's steps continue after the previous rounds'
         history += [[step + steps, epoch, loss] for step, epoch, loss in result.history]
@@ -273,6 +281,24 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
             log(f"{settings.name} trained: step {result.steps}, loss {result.final_loss:.4f}")
     result.seconds, result.samples, result.steps, result.history = seconds, samples, steps, history
     return result
+
+
+def _embed_training(model, frames, train_idx) -> np.ndarray:
+    from core.speech.speech2vec import embed_segments
+
+    model.eval()
+    seg_emb = embed_segments(model.encode, frames, train_idx, batch_size=4096, device=next(model.parameters()).device)
+    model.train()
+    return seg_emb
+
+
+def _voice_groups(cfg, seg_emb, train_idx, speakers, n_segments):
+    from core.speech.voice_space import VoiceGroupSettings, voice_groups
+
+    # per-voice clusters for the rotations: 20 × K split by the voices' shares (session 18's kmult 20)
+    settings = VoiceGroupSettings(n_groups=cfg.voice_groups, voice_clusters_total=20 * cfg.clusters,
+                                  seed=cfg.seed, backend=cfg.kmeans_backend, device=str(resolve_device(cfg.device)))
+    return voice_groups(seg_emb, train_idx, speakers, n_segments, settings)
 
 
 def _encode_and_group(cfg, store, frames, encoder, train_idx, device, run_dir, progress, log):
@@ -308,6 +334,9 @@ def _join_types(cfg, store, seg_emb, grouping, train_idx, run_dir, progress, log
     (core.speech.type_join); the context is a skip-gram space over the clusters' own stream."""
     from core.speech.type_join import join_grouping
 
+    if cfg.join_types >= len(grouping.names):  # a small store: k-means found fewer clusters than that
+        log(f"types not joined: k-means found {len(grouping.names)} clusters, not more than join_types {cfg.join_types}")
+        return grouping
     progress.set_stage("joining types")
     space, _ = _train_skipgram(cfg, store, grouping.type_of, train_idx, grouping.names, grouping.counts, run_dir,
                                progress, None, log)
