@@ -25,6 +25,7 @@ SE_500K = "2026-12-06-s11-h200-kjv_500k_se"
 S18 = "2026-12-06-s18-gpu-encoder-merge"  # B at 500k, GPU-sized encoder; voices normalised (session 18)
 S19 = "2026-12-07-s19-normalised-pairs"  # B at 500k: the shared space's types as training pairs (sessions 19-20)
 S21 = "2026-12-07-s21-map-search"  # B at 500k aligns: joined types, voices regressed out, GW start (session 21)
+S22 = "2026-12-07-s22-voice-groups"  # B at 500k aligns from the runner alone: voice groups (session 22)
 SOURCES: dict[str, tuple[str, list]] = {
     # people's voices (issue 15): the recogniser installed in the demo since session 12 — the speech-
     # embedding and MFCC recognisers' cosines fused (0.4 / 0.6) — real test speakers, experiment's scoring
@@ -71,14 +72,31 @@ SOURCES: dict[str, tuple[str, list]] = {
     "synthetic_500k_default.B.fr_p1": ("2026-12-06-s13-h100-kjv_500k_bvad",
                                        ["summary", {"task": "translation", "text": "fr_lsg", "configuration": "B"},
                                         "p@1_csls", "mean"]),
-    # session 21: B through the experiment command with join_types, regress_voices and gw_start, on the CPU
-    # encoder trained on the shared space's groups (session 20's checkpoints); the experiment's evaluation
-    "synthetic_500k.B.classification": (f"{S21}/cpu_joined_s21",
+    # session 22: B through the experiment command with the voice-free settings (voice_groups, join_types,
+    # regress_voices, gw_start), every stage made by the runner: the GPU-sized encoder on an H100 (the
+    # headline), the CPU-sized one on the 2-core CPU; and VAD with the same settings (H100)
+    "synthetic_500k.B.classification": (f"{S22}/gpu_b_s22",
                                         ["summary", {"task": "classification", "configuration": "B"},
                                          "accuracy_csls", "mean"]),
-    "synthetic_500k.B.fr_p1": (f"{S21}/cpu_joined_s21",
+    "synthetic_500k.B.fr_p1": (f"{S22}/gpu_b_s22",
                                ["summary", {"task": "translation", "text": "fr_lsg", "configuration": "B"},
                                 "p@1_csls", "mean"]),
+    "synthetic_500k_cpu.B_voice_free.classification": (f"{S22}/cpu_b_s22",
+                                                       ["summary", {"task": "classification", "configuration": "B"},
+                                                        "accuracy_csls", "mean"]),
+    "synthetic_500k_cpu.B_voice_free.fr_p1": (f"{S22}/cpu_b_s22",
+                                              ["summary", {"task": "translation", "text": "fr_lsg",
+                                                           "configuration": "B"}, "p@1_csls", "mean"]),
+    "synthetic_500k_gpu.VAD_voice_free.classification": (f"{S22}/gpu_vad_s22",
+                                                         ["summary", {"task": "classification", "configuration": "VAD"},
+                                                          "accuracy_csls", "mean"]),
+    # session 21: the same experiment command (join_types, regress_voices, gw_start) on the CPU encoder trained
+    # on the shared space's groups by run-folder scripts (session 20's checkpoints)
+    "synthetic_500k_cpu.B_s20_encoder_joined_gw.classification": (
+        f"{S21}/cpu_joined_s21", ["summary", {"task": "classification", "configuration": "B"}, "accuracy_csls", "mean"]),
+    "synthetic_500k_cpu.B_s20_encoder_joined_gw.fr_p1": (
+        f"{S21}/cpu_joined_s21", ["summary", {"task": "translation", "text": "fr_lsg", "configuration": "B"},
+                                  "p@1_csls", "mean"]),
     # the same settings on the encoder the runner makes by itself (DTW-mined pairs; session 20's rebuild)
     "synthetic_500k_cpu.B_rebuilt_joined_gw.classification": (f"{S21}/cpu_joined_base_s21",
                                                               ["summary", {"task": "classification", "configuration": "B"},
