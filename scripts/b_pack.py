@@ -24,6 +24,8 @@ from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from core.speech.clustering import kmeans
+# the same maths the product's voice normalisation uses (session 22 moved it into core)
+from core.speech.voice_space.normalise import orthogonal_procrustes as procrustes, zca_whitening  # noqa: F401
 from core.vectors import unit_rows
 
 
@@ -190,26 +192,12 @@ def agglomerate_centroids(centroids: np.ndarray, cuts: list[int]) -> dict[int, n
     return {n: np.unique(fcluster(Z, n, "maxclust") - 1, return_inverse=True)[1] for n in cuts}
 
 
-def procrustes(target: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """The orthogonal R minimising |source R - target| over matched rows."""
-    U, _, Vt = np.linalg.svd(source.T @ target)
-    return U @ Vt
-
-
 def mutual_nearest(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows i of `a` and j of `b` that are each other's most similar (dot product): (i, j)."""
     S = a @ b.T
     f, r = S.argmax(1), S.argmax(0)
     i = np.flatnonzero(r[f] == np.arange(len(a)))
     return i, f[i]
-
-
-def zca_whitening(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and ZCA whitening matrix of the rows `x` (eigenvalues floored at 1e-6 of the largest)."""
-    x = x.astype(np.float64)
-    mu = x.mean(0)
-    e, U = np.linalg.eigh(np.cov(x - mu, rowvar=False))
-    return mu, U @ np.diag(1 / np.sqrt(np.maximum(e, 1e-6 * e.max()))) @ U.T
 
 
 def partner_mean(a: np.ndarray, others: list) -> tuple[np.ndarray, np.ndarray]:

@@ -47,18 +47,26 @@ def test_gw_coupling_is_a_transport_plan_with_uniform_marginals():
     assert torch.allclose(t.sum(0), torch.full((40,), 1 / 40, dtype=t.dtype), atol=1e-6)
 
 
-def test_selflearn_runs_one_gw_start_per_entropy_first_and_keeps_the_best_by_the_criterion():
+def test_selflearn_runs_one_gw_start_per_entropy_and_target_size_first_and_keeps_the_best_by_the_criterion():
     n = 400
     src = structured_space(n, 16, seed=0)
     tgt, _ = noisy_rotation(src, noise=0.05, seed=1)
-    cfg = sized_config(n, method="selflearn", restarts=1, gw_start=True, gw_source_words=200,
-                       gw_target_words=200, gw_epsilons=(0.02, 0.05), max_selflearn_iterations=15, n_refinement=1,
-                       restart_agreement=0.0)
+    cfg = sized_config(n, method="selflearn", restarts=2, gw_start=True, gw_source_words=200,
+                       gw_target_words=(200, 300), gw_epsilons=(0.02, 0.05), max_selflearn_iterations=15,
+                       n_refinement=1, restart_agreement=1.0)  # every run "agrees": only robust runs may stop
     result = align(src, tgt, cfg)
-    assert [r["start"] for r in result.restarts] == ["gromov ε 0.02", "gromov ε 0.05", "robust"]
+    assert [r["start"] for r in result.restarts] == ["gromov ε 0.02, 200 words", "gromov ε 0.05, 200 words",
+                                                     "gromov ε 0.02, 300 words", "gromov ε 0.05, 300 words",
+                                                     "robust"]
     assert result.criterion == pytest.approx(max(r["criterion"] for r in result.restarts))
-    assert any("Gromov–Wasserstein start: 200 × 200 words, ε 0.05" in line for line in result.log)
+    assert any("Gromov–Wasserstein start: 200 × 300 words, ε 0.05" in line for line in result.log)
     assert float((result.dictionary[:, 0] == result.dictionary[:, 1]).mean()) > 0.95
+
+
+def test_gw_starts_take_one_target_size_or_several():
+    assert AlignConfig(gw_epsilons=(0.005, 0.01)).gw_starts() == [(0.005, 2000), (0.01, 2000), (0.005, 3000),
+                                                                  (0.01, 3000)]
+    assert AlignConfig(gw_target_words=1500, gw_epsilons=(0.01,)).gw_starts() == [(0.01, 1500)]
 
 
 def test_gw_settings_are_checked():
@@ -68,6 +76,10 @@ def test_gw_settings_are_checked():
         AlignConfig(gw_epsilons=()).validate()
     with pytest.raises(WordbridgeError, match="gw_source_words must be at least 1"):
         AlignConfig(gw_source_words=0).validate()
+    with pytest.raises(WordbridgeError, match=r"gw_target_words must be word counts of at least 1 \(got \(2000, 0\)\)"):
+        AlignConfig(gw_target_words=(2000, 0)).validate()
+    with pytest.raises(WordbridgeError, match="gw_target_words must be word counts of at least 1"):
+        AlignConfig(gw_target_words=()).validate()
 
 
 def test_gw_start_stops_when_cancelled():

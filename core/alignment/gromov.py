@@ -11,7 +11,9 @@ Why it is here: on configuration B's speech types (issue 18, session 21) the rob
 similarity distributions lands in a wrong optimum even where the unsupervised criterion prefers
 the right map; self-learning from the GW pairs finds it (docs/RESULTS.md). Which ε finds it
 varies with the space (0.005 on one B space where 0.01 landed in a worse optimum, 0.01 on others),
-so the pipeline runs one start per ε in `AlignConfig.gw_epsilons` and the criterion picks. Cost: a
+and so does how many target words it should see (only 3,000 words, not 2,000, found the map of
+session 22's CPU-encoder space), so the pipeline runs one start per ε in `AlignConfig.gw_epsilons`
+and target size in `gw_target_words`, and the criterion picks. Cost: a
 few dense n × m products per outer step; for 1,000 × 2,000 words about 1–6 min per ε on the 2-core
 build CPU while other work ran (smaller ε takes longer; session 21's logs), and on the GPU machine
 (scripts/bench_gromov.py, synthetic spaces) 0.75 / 1.7 s on an H100 against 6.2 / 9.6 s on its
@@ -65,11 +67,14 @@ def gw_coupling(cx: torch.Tensor, cy: torch.Tensor, eps: float, outer: int = 200
     return t
 
 
-def gromov_start(x: torch.Tensor, y: torch.Tensor, cfg: AlignConfig, log: RunLog, eps: float) -> torch.Tensor:
+def gromov_start(x: torch.Tensor, y: torch.Tensor, cfg: AlignConfig, log: RunLog, eps: float,
+                 n_target: int | None = None) -> torch.Tensor:
     """Start pairs [n, 2] (source row, target row): each of the top `gw_source_words` source words
-    paired with the target word (among the top `gw_target_words`) its GW coupling row (entropy `eps`)
-    favours. `x`, `y`: preprocessed spaces (unit rows, frequency order)."""
-    n, m = min(cfg.gw_source_words, len(x)), min(cfg.gw_target_words, len(y))
+    paired with the target word (among the top `n_target`, default the first of `gw_target_words`)
+    its GW coupling row (entropy `eps`) favours. `x`, `y`: preprocessed spaces (unit rows, frequency
+    order)."""
+    n_target = n_target or cfg.gw_starts()[0][1]
+    n, m = min(cfg.gw_source_words, len(x)), min(n_target, len(y))
     xs, ys = x[:n].double(), y[:m].double()
     coupling = gw_coupling(1.0 - xs @ xs.T, 1.0 - ys @ ys.T, eps, check=log.check)
     best = coupling.argmax(dim=1)

@@ -8,7 +8,7 @@ Methods:
 * ``selflearn``: the robust start from similarity distributions, stochastic self-learning, then
   Procrustes refinement; `restarts` runs (default 3) from different start dictionaries, the best
   by the criterion wins. With `gw_start`, runs from Gromov–Wasserstein starts go first, one per
-  entropy in `gw_epsilons` (`core.alignment.gromov`; what finds configuration B's map on its joined,
+  entropy in `gw_epsilons` and target size in `gw_target_words` (`core.alignment.gromov`; what finds configuration B's map on its joined,
   voice-regressed speech types).
 * ``supervised``: Procrustes on a seed dictionary (optionally refined).
 * ``semisupervised``: seed dictionary + self-learning (seed pairs kept), then refinement.
@@ -180,29 +180,33 @@ def _run_adversarial(x, y, cfg, log, _seeds):
 
 def _run_selflearn(x, y, cfg, log, _seeds, start=None):
     restarts, best = [], None
-    gw = list(cfg.gw_epsilons) if cfg.gw_start else []
+    gw = cfg.gw_starts() if cfg.gw_start else []
     n = cfg.n_restarts("selflearn") + len(gw)
     for r in range(n):
         seed = cfg.seed + 1000 * r
-        # with gw_start, the first runs start from Gromov-Wasserstein (one per entropy), then the robust ones
+        # with gw_start, the first runs start from Gromov-Wasserstein (one per entropy and target size),
+        # then the robust ones
         robust_r = r - len(gw)
         log.stage(f"start {r + 1}/{n}" if n > 1 else "robust start")
         if robust_r < 0:
-            init_pairs = gromov.gromov_start(x, y, cfg, log, gw[r])
+            init_pairs = gromov.gromov_start(x, y, cfg, log, *gw[r])
         else:
             init_pairs = selflearn.restart_start(x, y, cfg, log, robust_r, first=start)
         log.stage(f"self-learning {r + 1}/{n}" if n > 1 else "self-learning")
         w_sl, hist = selflearn.self_learning(x, y, init_pairs, cfg, log, seed)
         log.stage(f"refinement {r + 1}/{n}" if n > 1 else "refinement")
         w, crit, hist_ref = procrustes.refine(x, y, w_sl, cfg, log)
-        restarts.append({"restart": r + 1, "seed": seed, "start": f"gromov ε {gw[r]:g}" if robust_r < 0 else "robust",
+        restarts.append({"restart": r + 1, "seed": seed,
+                         "start": f"gromov ε {gw[r][0]:g}, {gw[r][1]} words" if robust_r < 0 else "robust",
                          "start_pairs": int(len(init_pairs)), "criterion": crit})
         log(f"selflearn run {r + 1}/{n}: criterion {crit:.4f}")
         if best is None or crit > best["criterion"]:
             best = {"w": w, "criterion": crit, "history": hist + hist_ref, "method_used": "selflearn"}
         same = [q["restart"] for q in restarts[:-1]
                 if cfg.restart_agreement > 0 and abs(q["criterion"] - crit) <= cfg.restart_agreement]
-        if same and r + 1 < n:
+        # GW starts all run (two of them may agree and a later one still find the map): only the
+        # robust restarts stop early
+        if same and r + 1 < n and robust_r >= 0:
             log(f"selflearn: runs {same[0]} and {r + 1} reached the same optimum (criteria within "
                 f"{cfg.restart_agreement:g}); the remaining {n - r - 1} restart(s) are skipped")
             break
