@@ -45,3 +45,20 @@ def test_a_trained_unit_skipgram_space_stores_what_its_calibration_chose(tmp_pat
     # the held-out speaker's segments are no exemplars (nor calibration segments)
     assert summary["of"] + summary["held_out_segments"] <= 60 * 5
     assert np.isfinite(np.asarray(weights["assign_centroids"])).all()
+
+
+def test_a_space_trained_with_voice_free_word_types_says_so_in_its_provenance(tmp_path):
+    """Align's Gromov–Wasserstein start defaults on for such a space (app/align_dialog.py reads this)."""
+    from core.speech.config import voice_free_settings
+
+    store = tmp_path / "toy"
+    write_store(store, make_toy_corpus(n_types=6, n_utterances=40, words_per_utterance=5, mean_frames=12))
+    project = Project.create(tmp_path / "p", "voice-free", synthetic_speech=True,
+                             synthetic_speech_note="toy frames, not speech")
+    base = dict(grouping="B", ac_hidden=16, ac_dim=8, ac_epochs=1, sg_epochs=1, batch_size=64, device="cpu", dim=8,
+                ac_pair_rounds=1, clusters=8, kmeans_backend="torch")
+    train_project_speech_space(project, store, preset("unit-skipgram", **base, **voice_free_settings(8)), "vf", "en")
+    train_project_speech_space(project, store, preset("unit-skipgram", **base), "plain", "en")
+    spaces = {s.id: s for s in Project.open(tmp_path / "p").manifest.spaces}
+    assert spaces["vf"].provenance["voice_free"] is True and spaces["plain"].provenance["voice_free"] is False
+    assert spaces["vf"].n_words <= 4  # 8 clusters joined into 4 types
