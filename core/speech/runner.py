@@ -246,17 +246,19 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
     def dtw_pairs(seg_emb):
         return pair_mining.mine_pair_groups(seg_emb, dtw_frames, train_idx, speakers, store.n_segments)
 
-    rounds = [(f"acoustic-pairs-{n}", f"pair round {n}", cfg.seed + n, dtw_pairs)
+    # (checkpoint name, log title, data seed, how the groups are found, weights the round starts from:
+    # None = the encoder so far)
+    rounds = [(f"acoustic-pairs-{n}", f"pair round {n}", cfg.seed + n, dtw_pairs, None)
               for n in range(1, cfg.ac_pair_rounds + 1)]
-    view_weights = None
     if cfg.voice_groups:
         # the DTW rounds only make the space the groups come from: the encoder that is kept trains
         # from the view-trained weights on the groups alone (session 20's recipe, RESULTS session 22)
         view_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
         rounds.append(("acoustic-voice-groups", "voice-groups round", cfg.seed + 1,
-                       lambda seg_emb: _voice_groups(cfg, seg_emb, train_idx, speakers, store.n_segments)))
+                       lambda seg_emb: _voice_groups(cfg, seg_emb, train_idx, speakers, store.n_segments),
+                       view_weights))
     seconds, samples, steps, history = result.seconds, result.samples, result.steps, list(result.history)
-    for name, title, seed, make_groups in rounds:
+    for name, title, seed, make_groups, start_weights in rounds:
         settings = _loop_settings(cfg, name, cfg.ac_epochs, "adam", cfg.ac_lr, stop_after_steps)
         ckpt_dir = run_dir / "checkpoints" / settings.name
         pseudo = None  # a round finished before a resume only reloads its weights: no need to mine again
@@ -267,8 +269,8 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
             if summary["grouped_segments"] < 2:
                 log(f"{title}: too few grouped segments to train on; the encoder stays as it is")
                 break
-            if name == "acoustic-voice-groups":
-                model.load_state_dict(view_weights)
+            if start_weights is not None:
+                model.load_state_dict(start_weights)
         pair_task = ContrastiveTask(model, frames, train_idx, task.aug, cfg.batch_size, cfg.bucket_batches, seed,
                                     labels=pseudo)
         result = train(pair_task, settings, ckpt_dir, progress, ctx, log)
