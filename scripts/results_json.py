@@ -87,6 +87,14 @@ SOURCES: dict[str, tuple[str, list]] = {
     "synthetic_500k_cpu.B_voice_free.fr_p1": (f"{S22}/cpu_b_s22",
                                               ["summary", {"task": "translation", "text": "fr_lsg",
                                                            "configuration": "B"}, "p@1_csls", "mean"]),
+    # the CPU run's first evaluation, with GW starts over 2,000 target words only (before gw_target_words
+    # took 3,000 as well), and B at 120k tokens with the voice-free settings (H100)
+    "synthetic_500k_cpu.B_voice_free_2000_words.classification": (
+        f"{S22}/cpu_b_s22/first_eval_2000_words",
+        ["summary", {"task": "classification", "configuration": "B"}, "accuracy_csls", "mean"]),
+    "synthetic_120k_gpu.B_voice_free.classification": (f"{S22}/gpu_b120k_s22",
+                                                       ["summary", {"task": "classification", "configuration": "B"},
+                                                        "accuracy_csls", "mean"]),
     "synthetic_500k_gpu.VAD_voice_free.classification": (f"{S22}/gpu_vad_s22",
                                                          ["summary", {"task": "classification", "configuration": "VAD"},
                                                           "accuracy_csls", "mean"]),
