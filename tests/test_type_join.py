@@ -91,12 +91,58 @@ def test_a_b_run_joins_its_clusters_and_regresses_the_voices_out(tmp_path):
     assert metrics["types"] == 6
     space = load_type_space(tmp_path / "run")
     assert len(space.embeddings) == 6 and space.assign_centroids.shape[0] == 6
+    # every k-means cluster is a prototype of its joined type: its own centroid lands on that type
+    assert space.prototypes.shape[1:] == (6, space.assign_centroids.shape[1]) and space.prototypes.shape[0] >= 2
+    seg = load_safetensors(tmp_path / "run" / SEGMENTS_FILE)
+    np.testing.assert_array_equal(seg["prototypes"], space.prototypes)
+    protos = space.prototypes.reshape(-1, space.prototypes.shape[2])
+    real = np.linalg.norm(protos, axis=1) > 0
+    assert int(real.sum()) == 12  # the 12 clusters, each once
+    owner = np.tile(np.arange(6), space.prototypes.shape[0])[real]
+    placed = space.type_similarities(protos[real]).argmax(1)
+    np.testing.assert_array_equal(placed, owner)
     np.testing.assert_allclose(np.linalg.norm(space.assign_centroids, axis=1), 1.0, atol=1e-5)
     type_of = load_safetensors(tmp_path / "run" / SEGMENTS_FILE)["type_of"]
     assert type_of.min() == 0 and type_of.max() == 5
     # frequency order, as every type space has
     counts = np.bincount(type_of, minlength=6)
     assert list(counts) == sorted(counts, reverse=True)
+    # the evaluation and a stored encoder place segments the same way (their k-means cluster's type)
+    from core.pipeline.speech_eval import segment_vectors
+    from core.speech.encode import pack_type_space
+    from core.features import FeatureConfig
+
+    vectors, types, _ = segment_vectors(tmp_path / "run", np.arange(len(type_of)))
+    agree = (vectors == types.vectors[type_of]).all(1).mean()
+    assert agree >= 0.95
+    weights, _ = pack_type_space(space, FeatureConfig(n_mfcc=store.dim))
+    assert weights["assign_prototypes"].dtype == np.float16 and weights["assign_prototypes"].shape == space.prototypes.shape
+
+
+def test_cluster_prototypes_keep_each_joined_types_clusters_most_frequent_first():
+    from core.speech.type_join import cluster_prototypes
+
+    centroids = np.array([[1.0, 0], [0, 2.0], [0.6, 0.8], [-1.0, 0], [0, -1.0]])
+    protos = cluster_prototypes(centroids, np.array([1, 0, 1, 0, 1]), max_per_type=2)
+    assert protos.shape == (2, 2, 2)
+    np.testing.assert_allclose(protos[:, 0], [[0, 1], [-1, 0]])      # type 0: clusters 1 and 3
+    np.testing.assert_allclose(protos[:, 1], [[1, 0], [0.6, 0.8]])   # type 1: 0 and 2 (4 is over the cap)
+    short = cluster_prototypes(centroids[:3], np.array([0, 0, 1]))
+    np.testing.assert_allclose(short[1, 1], [0, 0])  # one cluster only: a zero row, never the nearest
+
+
+def test_a_clip_of_a_joined_type_is_placed_by_its_nearest_cluster():
+    """Two clusters joined into one type, far apart: the type's mean centroid lies between them and
+    loses a clip near one cluster to a third type; its nearest prototype does not."""
+    from core.voices.prototypes import stack, type_similarities
+    from core.speech.type_join import cluster_prototypes
+
+    clusters = np.array([[1.0, 0, 0], [0, 1.0, 0], [0.8, 0.6, 0]])  # type 0 = clusters 0, 1; type 1 = cluster 2
+    type_of_cluster = np.array([0, 0, 1])
+    mean = np.array([[0.7071, 0.7071, 0], [0.8, 0.6, 0]])
+    clip = np.array([[0.97, 0.1, 0.2]])  # right by cluster 0
+    assert type_similarities(clip, mean).argmax() == 1  # the mean centroid misplaces it
+    assert type_similarities(clip, stack(mean, cluster_prototypes(clusters, type_of_cluster))).argmax() == 0
 
 
 def test_join_settings_are_checked():

@@ -10,7 +10,8 @@ overlaps no word is unlabelled and left out (counted as `unlabelled`).
 
 Embedding a test segment: Speech2Vec — its encoder output (the type space is the mean of those
 encodings, so the vector lives in that space). unit-skipgram — its acoustic embedding → the
-nearest type centroid (cosine) → that type's skip-gram vector. The learners store every
+nearest type centroid (cosine; for joined types, the nearest of their clusters' centroids) → that
+type's skip-gram vector. The learners store every
 segment's encoding in `segments.safetensors`; a new clip gets the same vector through
 `core.speech.type_space.SpeechTypeSpace.encode`.
 
@@ -84,8 +85,12 @@ def segment_vectors(run_dir: Path, rows: np.ndarray) -> tuple[np.ndarray, Embedd
     enc = load_safetensors(run_dir / SEGMENTS_FILE, torch=True)["embedding"].numpy()[rows]
     if info["learner"] == "speech2vec":
         return enc.astype(np.float32), types, info
-    centroids = load_safetensors(run_dir / ASSIGN_FILE, torch=True)["assign_centroids"].numpy()
-    nearest = (unit_rows(enc) @ centroids.T).argmax(1)
+    from core.voices.prototypes import stack, type_similarities
+
+    arrays = load_safetensors(run_dir / ASSIGN_FILE, torch=True)
+    # joined types: the nearest of their clusters' prototypes places a segment (core.speech.type_space)
+    prototypes = arrays["assign_prototypes"].numpy() if "assign_prototypes" in arrays else None
+    nearest = type_similarities(unit_rows(enc), stack(arrays["assign_centroids"].numpy(), prototypes)).argmax(1)
     return types.vectors[nearest], types, info
 
 

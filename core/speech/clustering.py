@@ -26,6 +26,10 @@ class Grouping:
     names: list[str]
     counts: np.ndarray  # int64 [n_types]
     centroids: np.ndarray | None = None  # [n_types, d] k-means centroids (normalised space), if any
+    # [P, n_types, d]: several unit prototypes per type (zero rows where a type has fewer), when a
+    # type is a union of k-means clusters (core.speech.type_join): a clip takes the type of its
+    # nearest prototype, i.e. of its nearest cluster
+    prototypes: np.ndarray | None = None
 
 
 def kmeans(x: np.ndarray, k: int, iters: int = 25, seed: int = 0, backend: str = "auto",

@@ -55,6 +55,8 @@ def pack_type_space(space, feature_config, note: str = "") -> tuple[dict[str, np
     weights = {ENCODER_PREFIX + k: v.detach().cpu().numpy().astype(np.float32, copy=True)
                for k, v in space.encoder.state_dict().items()}
     weights["assign_centroids"] = np.ascontiguousarray(space.assign_centroids, dtype=np.float32)
+    if getattr(space, "prototypes", None) is not None:  # joined types' clusters (core.speech.type_join)
+        weights["assign_prototypes"] = np.ascontiguousarray(space.prototypes, dtype=np.float16)
     if learner == "unit-skipgram":
         weights["type_vectors"] = np.ascontiguousarray(space.embeddings.vectors, dtype=np.float32)
     config = {"kind": ENCODER_KIND, "learner": learner, "grouping": space.info.get("grouping"),

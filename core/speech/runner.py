@@ -152,7 +152,7 @@ def _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vector
         _encode_and_group(cfg, store, frames, encoder, train_idx, device, run_dir, progress, log)
         timings["encode_group_s"] = round(time.time() - t, 3)
     barrier(ctx)
-    seg_emb, type_of, names, counts, centroids = _read_grouping(run_dir)
+    seg_emb, type_of, names, counts, centroids, prototypes = _read_grouping(run_dir)
 
     sg_loop = None
     if cfg.learner == "speech2vec":
@@ -171,7 +171,8 @@ def _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vector
         centroids = label_centroids(seg_emb, type_of, train_idx, len(names))
     save_type_space(run_dir, SpeechTypeSpace(type_space, encoder.cpu(), unit_rows(centroids), {
         "learner": cfg.learner, "grouping": cfg.grouping, "max_frames": cfg.max_frames,
-        "feat_dim": int(store.dim), "synthetic": bool((store.metadata or {}).get("synthetic", False))}))
+        "feat_dim": int(store.dim), "synthetic": bool((store.metadata or {}).get("synthetic", False))},
+        prototypes))
     result = _metrics(cfg, store, seg_emb, type_of, names, centroids, train_idx, held_idx, label_ids,
                       type_space, text_vectors)
     result.update({"loss_history": loop.history, "encoder_steps": loop.steps,
@@ -327,6 +328,8 @@ def _encode_and_group(cfg, store, frames, encoder, train_idx, device, run_dir, p
     tensors = {"embedding": torch.from_numpy(seg_emb), "type_of": torch.from_numpy(grouping.type_of)}
     if grouping.centroids is not None:
         tensors["centroids"] = torch.from_numpy(np.ascontiguousarray(grouping.centroids))
+    if grouping.prototypes is not None:
+        tensors["prototypes"] = torch.from_numpy(np.ascontiguousarray(grouping.prototypes, dtype=np.float32))
     save_safetensors(run_dir / SEGMENTS_FILE, tensors)
     write_json(run_dir / GROUPING_FILE, {"names": grouping.names, "counts": grouping.counts.tolist()})
 
@@ -352,8 +355,9 @@ def _read_grouping(run_dir: Path):
     tensors = load_safetensors(run_dir / SEGMENTS_FILE, torch=True)
     info = json.loads((run_dir / GROUPING_FILE).read_text(encoding="utf-8"))
     centroids = tensors["centroids"].numpy() if "centroids" in tensors else None
+    prototypes = tensors["prototypes"].numpy() if "prototypes" in tensors else None
     return (tensors["embedding"].numpy(), tensors["type_of"].numpy(), info["names"],
-            np.asarray(info["counts"], dtype=np.int64), centroids)
+            np.asarray(info["counts"], dtype=np.int64), centroids, prototypes)
 
 
 def _train_skipgram(cfg, store, type_of, train_idx, names, counts, run_dir, progress, ctx, log):

@@ -5,7 +5,10 @@ Files in a run folder:
 - `encoder.safetensors`: the segment encoder (Speech2Vec or acoustic), architecture in metadata.
 - `type_space.safetensors`: `assign_centroids` — one unit vector per type in the encoder's space;
   a new clip's type is the centroid nearest (cosine) to its encoding. For k-means groupings these
-  are the cluster centroids; for configuration A the normalised mean encoding of each word.
+  are the cluster centroids; for configuration A the normalised mean encoding of each word. Types
+  joined from several clusters (core.speech.type_join) also keep `assign_prototypes` [P, types, d]:
+  their clusters' centroids (zero rows where a type has fewer); a clip then takes the type of its
+  nearest prototype or centroid (core.voices.prototypes.type_similarities).
 - `type_space.json`: learner, grouping, frame cap, counts of types.
 """
 
@@ -53,6 +56,13 @@ class SpeechTypeSpace:
     encoder: nn.Module  # has .encode(x, lengths)
     assign_centroids: np.ndarray  # [n_types, d_encoder], unit rows
     info: dict
+    prototypes: np.ndarray | None = None  # [P, n_types, d_encoder]: joined types' cluster centroids
+
+    def type_similarities(self, encodings: np.ndarray) -> np.ndarray:
+        """Cosines [n, n_types] of encodings to each type: to its centroid, or its nearest prototype."""
+        from core.voices.prototypes import stack, type_similarities
+
+        return type_similarities(unit_rows(encodings), stack(self.assign_centroids, self.prototypes))
 
     def encode(self, clips: list[np.ndarray], batch_size: int = 1024) -> np.ndarray:
         """Encoder vectors of clips given as MFCC arrays [T, dim] (cut at the run's frame cap)."""
@@ -72,8 +82,7 @@ class SpeechTypeSpace:
 
     def assign(self, clips: list[np.ndarray]) -> tuple[list[str], np.ndarray]:
         """Nearest type of each clip and its cosine to that type's centroid."""
-        e = unit_rows(self.encode(clips))
-        sims = e @ self.assign_centroids.T
+        sims = self.type_similarities(self.encode(clips))
         best = sims.argmax(1)
         return [self.embeddings.words[i] for i in best], sims[np.arange(len(best)), best]
 
@@ -86,8 +95,10 @@ def save_type_space(run_dir: str | Path, space: SpeechTypeSpace) -> None:
     run_dir = Path(run_dir)
     save_vectors(space.embeddings, run_dir / TYPES_VEC)
     save_model(space.encoder, run_dir / ENCODER_FILE, space.encoder.architecture())
-    save_safetensors(run_dir / ASSIGN_FILE, {"assign_centroids": torch.from_numpy(
-        np.ascontiguousarray(space.assign_centroids, dtype=np.float32))})
+    arrays = {"assign_centroids": torch.from_numpy(np.ascontiguousarray(space.assign_centroids, dtype=np.float32))}
+    if space.prototypes is not None:
+        arrays["assign_prototypes"] = torch.from_numpy(np.ascontiguousarray(space.prototypes, dtype=np.float32))
+    save_safetensors(run_dir / ASSIGN_FILE, arrays)
     write_json(run_dir / INFO_FILE, {**space.info, "n_types": len(space.embeddings),
                                      "dim": space.embeddings.dim})
 
@@ -105,11 +116,19 @@ def load_type_space(run_dir: str | Path) -> SpeechTypeSpace:
         arch = json.loads(read_safetensors_metadata(run_dir / ENCODER_FILE)["architecture"])
         model = build_model(arch)
         model.load_state_dict(load_safetensors(run_dir / ENCODER_FILE, torch=True))
-        centroids = load_safetensors(run_dir / ASSIGN_FILE, torch=True)["assign_centroids"].numpy()
+        arrays = load_safetensors(run_dir / ASSIGN_FILE, torch=True)
+        centroids = arrays["assign_centroids"].numpy()
+        prototypes = arrays["assign_prototypes"].numpy() if "assign_prototypes" in arrays else None
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise InputFileError(run_dir, f"damaged type space ({str(exc).splitlines()[0]})") from None
+    if prototypes is not None:
+        from core.voices.prototypes import check_prototypes
+
+        problem = check_prototypes(prototypes, *centroids.shape)
+        if problem:
+            raise InputFileError(run_dir / ASSIGN_FILE, f"damaged type space ({problem})")
     emb = load_vectors(run_dir / TYPES_VEC, modality="speech")
-    return SpeechTypeSpace(emb, model, centroids, info)
+    return SpeechTypeSpace(emb, model, centroids, info, prototypes)
 
 
 def label_centroids(enc: np.ndarray, type_of: np.ndarray, members: np.ndarray, n_types: int) -> np.ndarray:
