@@ -162,7 +162,10 @@ def _train_locked(store, cfg, run_dir, progress, resume, store_path, text_vector
         type_space, sg_loop = _train_skipgram(cfg, store, type_of, train_idx, names, counts, run_dir,
                                               progress, ctx, log)
         if cfg.regress_voices and not cfg.uses_labels:
-            type_space = _regress_voices(type_space, type_of, train_idx, store, log)
+            from core.speech.type_join import voice_free_space
+
+            type_space = voice_free_space(type_space, type_of, train_idx, np.asarray(store.speakers))
+            log("voices regressed out of the type space")
         timings["skipgram_s"] = round(sg_loop.seconds, 3) if sg_loop else None
     barrier(ctx)  # every rank has read the partial folder before rank 0 renames it into place
     if not ctx.is_main:
@@ -237,6 +240,7 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
     Each round has its own checkpoint folder, so a killed run resumes inside the round it was in."""
     from core.speech import pair_mining
     from core.speech.acoustic import ContrastiveTask
+    from core.speech.voice_space import VoiceGroupSettings, voice_groups
 
     speakers, missing = pair_mining.pairing_groups(store.speakers, store.utterance_ids)
     if missing:
@@ -256,7 +260,8 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
         # from the view-trained weights on the groups alone (session 20's recipe, RESULTS session 22)
         view_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
         rounds.append(("acoustic-voice-groups", "voice-groups round", cfg.seed + 1,
-                       lambda seg_emb: _voice_groups(cfg, seg_emb, train_idx, speakers, store.n_segments),
+                       lambda seg_emb: voice_groups(seg_emb, train_idx, speakers, store.n_segments,
+                                                    VoiceGroupSettings.of(cfg, resolve_device(cfg.device))),
                        view_weights))
     seconds, samples, steps, history = result.seconds, result.samples, result.steps, list(result.history)
     for name, title, seed, make_groups, start_weights in rounds:
@@ -293,15 +298,6 @@ def _embed_training(model, frames, train_idx) -> np.ndarray:
     seg_emb = embed_segments(model.encode, frames, train_idx, batch_size=4096, device=next(model.parameters()).device)
     model.train()
     return seg_emb
-
-
-def _voice_groups(cfg, seg_emb, train_idx, speakers, n_segments):
-    from core.speech.voice_space import VoiceGroupSettings, voice_groups
-
-    # per-voice clusters for the rotations: 20 × K split by the voices' shares (session 18's kmult 20)
-    settings = VoiceGroupSettings(n_groups=cfg.voice_groups, voice_clusters_total=20 * cfg.clusters,
-                                  seed=cfg.seed, backend=cfg.kmeans_backend, device=str(resolve_device(cfg.device)))
-    return voice_groups(seg_emb, train_idx, speakers, n_segments, settings)
 
 
 def _encode_and_group(cfg, store, frames, encoder, train_idx, device, run_dir, progress, log):
@@ -375,17 +371,6 @@ def _train_skipgram(cfg, store, type_of, train_idx, names, counts, run_dir, prog
                              cfg.sg_subsample, cfg.sg_epochs, cfg.seed, backend=backend, device=cfg.device,
                              batch_size=cfg.sg_batch_size, progress=progress)
     return emb, None
-
-
-def _regress_voices(type_space, type_of, train_idx, store, log):
-    """The skip-gram type space with each type's voice shares regressed out (core.speech.type_join)."""
-    from core.speech.type_join import regress_out_voices, voice_shares
-
-    members = train_idx[type_of[train_idx] >= 0]
-    shares = voice_shares(type_of[members], np.asarray(store.speakers)[members], len(type_space))
-    log(f"voices regressed out of the type space ({shares.shape[1]} training voices)")
-    return Embeddings(type_space.words, regress_out_voices(type_space.vectors, shares), type_space.counts,
-                      modality="speech")
 
 
 def _metrics(cfg, store, seg_emb, type_of, names, centroids, train_idx, held_idx, label_ids, type_space,

@@ -47,6 +47,16 @@ def regress_out_voices(vectors: np.ndarray, shares: np.ndarray) -> np.ndarray:
     return (vectors - design @ coef).astype(np.float32)
 
 
+def voice_free_space(space, type_of: np.ndarray, members: np.ndarray, speakers: np.ndarray):
+    """The type space `space` (core.embeddings.Embeddings, rows = types) with each type's voice shares
+    over the training segments `members` regressed out (`type_of`, `speakers`: every segment's)."""
+    from core.embeddings import Embeddings
+
+    members = members[type_of[members] >= 0]
+    shares = voice_shares(type_of[members], np.asarray(speakers)[members], len(space))
+    return Embeddings(space.words, regress_out_voices(space.vectors, shares), space.counts, modality="speech")
+
+
 def join_types(acoustic: np.ndarray, context: np.ndarray, n_out: int, acoustic_weight: float = 0.5) -> np.ndarray:
     """Group of each type [n] (0..n_out-1) by average linkage on 1 − (w·cos(acoustic) + (1 − w)·cos(context)).
 

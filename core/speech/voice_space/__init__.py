@@ -33,6 +33,13 @@ class VoiceGroupSettings:
     backend: str = "auto"
     device: str = "cpu"
 
+    @classmethod
+    def of(cls, cfg, device) -> "VoiceGroupSettings":
+        """The settings of a run's SpeechConfig `cfg`: `cfg.voice_groups` groups; per-voice clusters for
+        the rotations 20 × K split by the voices' shares (session 18's kmult 20)."""
+        return cls(n_groups=cfg.voice_groups, voice_clusters_total=20 * cfg.clusters, seed=cfg.seed,
+                   backend=cfg.kmeans_backend, device=str(device))
+
 
 def voice_groups(seg_emb: np.ndarray, train_idx: np.ndarray, speakers: np.ndarray, n_segments: int,
                  settings: VoiceGroupSettings) -> tuple[np.ndarray, dict]:
