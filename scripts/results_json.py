@@ -87,8 +87,12 @@ SOURCES: dict[str, tuple[str, list]] = {
     "synthetic_500k_cpu.B_voice_free.fr_p1": (f"{S22}/cpu_b_s22",
                                               ["summary", {"task": "translation", "text": "fr_lsg",
                                                            "configuration": "B"}, "p@1_csls", "mean"]),
-    # the CPU run's first evaluation, with GW starts over 2,000 target words only (before gw_target_words
-    # took 3,000 as well), and B at 120k tokens with the voice-free settings (H100)
+    # the CPU run's earlier evaluations: test segments placed by one mean centroid per joined type (before
+    # the clusters' prototypes), and before that with GW starts over 2,000 target words only (before
+    # gw_target_words took 3,000 as well); and B at 120k tokens with the voice-free settings (H100)
+    "synthetic_500k_cpu.B_voice_free_mean_centroid.classification": (
+        f"{S22}/cpu_b_s22/second_eval_mean_centroids",
+        ["summary", {"task": "classification", "configuration": "B"}, "accuracy_csls", "mean"]),
     "synthetic_500k_cpu.B_voice_free_2000_words.classification": (
         f"{S22}/cpu_b_s22/first_eval_2000_words",
         ["summary", {"task": "classification", "configuration": "B"}, "accuracy_csls", "mean"]),
