@@ -157,3 +157,25 @@ def test_features_frontend_takes_the_command_line_spelling(experiment):
         cfg.features["frontend"] = spelling
         stage = plan_experiment(cfg, Runtime(device="cpu")).stages["features"][0]
         assert stage.settings["frontend"] == expected
+
+
+def test_a_translation_through_a_pivot_text_uses_that_texts_evaluation(experiment):
+    config = (CONFIG.replace('configurations = ["A*", "A", "B", "VAD", "F"]', 'learners = ["unit-skipgram"]\n'
+                                                                             'configurations = ["B"]')
+              .replace('dictionary = "en-fr.txt"', 'dictionary = "en-fr.txt"\n[[text]]\nname = "fr_pivot"\n'
+                       'path = "fr.txt"\nlanguage = "fr"\ntask = "translation"\ndictionary = "en-fr.txt"\npivot = "en"'))
+    (experiment / "pivot.toml").write_text(config, encoding="utf-8")
+    out = experiment / "run_pivot"
+    assert main(["experiment", str(experiment / "pivot.toml"), "--out", str(out), "--quiet"]) == 0
+    evals = {e["text"]: e for e in json.loads((out / "metrics.json").read_text(encoding="utf-8"))["evaluations"]}
+    assert set(evals) == {"en", "fr", "fr_pivot"}
+    pivot = evals["fr_pivot"]
+    assert pivot["pivot"] == "en" and "pivot" not in evals["fr"]
+    assert all(0.0 <= pivot["scores"][k] <= 1.0 for k in ("p@1_csls", "p@1_nn", "p@5_csls"))
+    stage = json.loads((out / "stages" / pivot["stage"] / "stage.json").read_text(encoding="utf-8"))
+    assert stage["settings"]["pivot"] == "en"
+    # the pivot's map is the English evaluation's: removing that evaluation makes both run again
+    cfg = load_experiment(experiment / "pivot.toml")
+    plan = plan_experiment(cfg, Runtime())
+    stages = {s.name: s for s in plan.stages["eval"]}
+    assert stages[evals["en"]["stage"].rsplit("-", 1)[0]] in stages[pivot["stage"].rsplit("-", 1)[0]].needs

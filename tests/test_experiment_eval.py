@@ -157,3 +157,42 @@ def test_every_committed_experiment_config_loads(tmp_path, monkeypatch):
     for config in configs:
         cfg = load_experiment(config)
         assert cfg.texts and cfg.learners, config.name
+
+
+@pytest.mark.parametrize("pivot_entry, message", [
+    ('name = "fr"\npath = "{text}"\ntask = "translation"\ndictionary = "{text}"\npivot = "de"\n',
+     "fr: pivot must name a classification \\[\\[text\\]\\] of this file"),
+    ('name = "fr"\npath = "{text}"\npivot = "en"\n', "only a translation task can have one"),
+])
+def test_a_pivot_must_be_a_classification_text_of_the_file(tmp_path, pivot_entry, message):
+    text = tmp_path / "t.txt"
+    text.write_text("in the beginning\n", encoding="utf-8")
+    path = tmp_path / "x.toml"
+    path.write_text(CONFIG.format(text=text) + "[[text]]\n" + pivot_entry.format(text=text), encoding="utf-8")
+    with pytest.raises(WordbridgeError, match=message):
+        load_experiment(path)
+
+
+def test_pivot_translation_goes_through_the_pivot_word():
+    """Speech → English (one map) and English → French (another): a query lands on its English word,
+    whose French word is found; rows of all three spaces are the same words here."""
+    from core.alignment import align
+    from core.alignment.base import AlignConfig
+    from core.alignment.synthetic import noisy_rotation, structured_space
+    from core.embeddings import Embeddings
+    from core.pipeline.pivot import pivot_topk
+
+    n = 300
+    english = structured_space(n, 16, seed=0)
+    speech, _ = noisy_rotation(english, noise=0.02, seed=1)
+    french, _ = noisy_rotation(english, noise=0.02, seed=2)
+    speech = Embeddings([f"#{i}" for i in range(n)], speech.vectors, modality="speech")
+    french = Embeddings([f"fr{i}" for i in range(n)], french.vectors)
+    pairs = np.stack([np.arange(n), np.arange(n)], 1)
+    cfg = AlignConfig(method="supervised", device="cpu")
+    speech_map = align(speech, english, cfg, seed_pairs=pairs).mapping
+    text_map = align(english, french, cfg, seed_pairs=pairs).mapping
+    top = pivot_topk(speech_map, speech.vectors[:50], speech, english, text_map, french, 5, 10, "cpu")
+    assert set(top) == {"nn", "csls"} and top["csls"].shape == (50, 5)
+    assert (top["csls"][:, 0] == np.arange(50)).mean() >= 0.95
+    assert (top["nn"][:, 0] == np.arange(50)).mean() >= 0.95

@@ -17,7 +17,8 @@ Layout (every section but [corpus] and [[text]] is optional; see experiments/smo
     [speech.speech2vec]              # SpeechConfig fields over the "paper" preset, plus `seeds`
     [speech.unit-skipgram]           # SpeechConfig fields over the "unit-skipgram" preset
     [text_training]                  # SkipGramParams fields + backend (auto|gensim|torch), max_tokens
-    [[text]]                         # one text space: name, path, chapters, language, task, dictionary
+    [[text]]                         # one text space: name, path, chapters, language, task, dictionary,
+                                     # pivot (translation through another [[text]]: core.pipeline.pivot)
     [align]                          # AlignConfig fields of the unsupervised method (default "auto")
     [evaluation]                     # csls_knn, max_test_segments, topk
 
@@ -53,7 +54,7 @@ FEATURE_KEYS = {"frontend", "kind", "deltas", "cmvn", "n_mfcc", "n_mels", "win_m
                 "min_word", "max_word", "merge_gap"}
 TEXT_TRAINING_KEYS = {"dim", "window", "min_count", "negative", "epochs", "sample", "seed", "workers",
                       "backend", "max_tokens", "batch_size"}
-TEXT_KEYS = {"name", "path", "chapters", "language", "task", "dictionary", "max_tokens"}
+TEXT_KEYS = {"name", "path", "chapters", "language", "task", "dictionary", "max_tokens", "pivot"}
 EVAL_KEYS = {"csls_knn", "max_test_segments", "topk"}
 TOP_KEYS = {"name", "description", "seeds", "device", "corpus", "features", "speech", "text_training",
             "text", "align", "evaluation"}
@@ -70,6 +71,9 @@ class TextSpec:
     task: str = "classification"  # classification (same language) | translation (needs dictionary)
     dictionary: str | None = None
     max_tokens: int | None = None  # read only the first N tokens (e.g. the transcripts of the speech)
+    # translation only: the name of a classification [[text]] (the speech's own language) to translate
+    # through — each test segment's word there, then that word by a text-to-text map (core.pipeline.pivot)
+    pivot: str | None = None
 
 
 @dataclass
@@ -272,4 +276,12 @@ def _texts(entries, base: Path, fail) -> list[TextSpec]:
                 fail(f"[[text]] {spec.name}: a translation task needs `dictionary` (gold pairs)")
             spec.dictionary = resolve_path(spec.dictionary, base, fail, f"[[text]] {spec.name} dictionary")
         texts.append(spec)
+    by_name = {t.name: t for t in texts}
+    for spec in texts:
+        if spec.pivot is None:
+            continue
+        pivot = by_name.get(spec.pivot)
+        if spec.task != "translation" or pivot is None or pivot.task != "classification":
+            fail(f"[[text]] {spec.name}: pivot must name a classification [[text]] of this file, and only a "
+                 f"translation task can have one (got {spec.pivot!r})")
     return texts

@@ -5,7 +5,9 @@ Stages (core.pipeline.stages; a rerun skips finished ones, a killed one resumes 
     features-<reader>       feature store: textgrid (A*, A, B), vad (VAD), chunks (F)
     text-<name>             one skip-gram text space per [[text]] entry
     speech-<learner>-<cfg>-s<seed>          a speech type space (A* shares A's)
-    eval-<learner>-<cfg>-<text>-s<seed>     alignment (unsupervised; supervised for A*) + scores
+    eval-<learner>-<cfg>-<text>-s<seed>     alignment (unsupervised; supervised for A*) + scores; a
+                                            [[text]] with `pivot` translates through that text's
+                                            evaluation and a text-to-text map (core.pipeline.pivot)
 The report (metrics.json with every number, results.md with mean ± std tables) is rewritten at
 the end of every run from the finished evaluation stages. Settings that only change speed
 (device, worker counts) are not part of stage keys, so a run started on the CPU can be finished
@@ -61,11 +63,15 @@ def plan_experiment(cfg: ExperimentConfig, rt: Runtime) -> Plan:
                 key = (learner, grouping, seed)
                 if key not in speech:
                     speech[key] = _speech_stage(cfg, rt, learner, grouping, seed, features[READER_OF[conf]])
-                for text in cfg.texts:
+                done = {}
+                # pivot texts are evaluated first: a translation through one needs its map
+                for text in sorted(cfg.texts, key=lambda t: t.pivot is not None):
                     desc = {"learner": learner, "configuration": conf, "seed": seed, "text": text.name,
                             "task": text.task, "language": text.language}
-                    evals.append((_eval_stage(cfg, rt, desc, text, speech[key], texts[text.name],
-                                              features[READER_OF[conf]], features["textgrid"]), desc))
+                    pivot = (done[text.pivot], texts[text.pivot]) if text.pivot else None
+                    done[text.name] = _eval_stage(cfg, rt, desc, text, speech[key], texts[text.name],
+                                                  features[READER_OF[conf]], features["textgrid"], pivot)
+                    evals.append((done[text.name], desc))
     return Plan({"corpus": [corpus], "features": list(features.values()), "text": list(texts.values()),
                  "speech": list(speech.values()), "eval": [s for s, _ in evals]}, evals)
 
@@ -244,27 +250,31 @@ def _speech_stage(cfg: ExperimentConfig, rt: Runtime, learner: str, grouping: st
 
 
 def _eval_stage(cfg: ExperimentConfig, rt: Runtime, desc: dict, text, speech: Stage, text_stage: Stage,
-                features: Stage, words: Stage) -> Stage:
+                features: Stage, words: Stage, pivot: tuple[Stage, Stage] | None = None) -> Stage:
+    """The evaluation of one speech space against one text; `pivot` = (the pivot text's evaluation
+    stage, its text stage) for a translation through it (core.pipeline.pivot)."""
     from core.alignment.base import AlignConfig
 
     supervised = desc["configuration"] == "A*"
     align = {"method": "supervised"} if supervised else {**cfg.align}
     align_cfg = AlignConfig(**align, seed=desc["seed"])
     settings = {**desc, "align": asdict(align_cfg), "evaluation": cfg.evaluation,
-                "dictionary": text.dictionary}
-    needs = [speech, text_stage, features] + ([words] if words is not features else [])
+                "dictionary": text.dictionary, **({"pivot": text.pivot} if text.pivot else {})}
+    needs = [speech, text_stage, features] + ([words] if words is not features else []) + list(pivot or [])
 
     def run(folder: Path, progress: Progress) -> dict:
         return evaluate_pair(folder, desc, text, align_cfg, speech, text_stage, features, words, cfg.evaluation,
-                             rt.device, progress)
+                             rt.device, progress, pivot)
 
     name = f"eval-{desc['learner']}-{desc['configuration'].replace('*', 'star')}-{text.name}-s{desc['seed']}"
     return Stage(name, settings, run, needs)
 
 
 def evaluate_pair(folder: Path, desc: dict, text, align_cfg, speech: Stage, text_stage: Stage, features: Stage,
-                  words: Stage, evaluation: dict, device: str, progress: Progress) -> dict:
-    """Align one speech space with one text space and score its held-out test segments."""
+                  words: Stage, evaluation: dict, device: str, progress: Progress,
+                  pivot: tuple[Stage, Stage] | None = None) -> dict:
+    """Align one speech space with one text space and score its held-out test segments (through the
+    pivot text's map and a text-to-text map when `pivot` is given)."""
     from core.alignment import align
     from core.corpus.feature_store import FeatureStore
     from core.pipeline import speech_eval as ev
@@ -282,7 +292,7 @@ def evaluate_pair(folder: Path, desc: dict, text, align_cfg, speech: Stage, text
     text_space = load_vectors(stage_summary(text_stage, root)["vectors"], language=text.language)
     gold = ev.gold_dictionary(text.dictionary) if text.task == "translation" else None
     seed_pairs, seed_info = None, {}
-    if align_cfg.method == "supervised":
+    if align_cfg.method == "supervised" and pivot is None:
         test_words = {w for w in truth if w}
         seed_pairs = ev.supervised_seed_pairs(speech_space, text_space, text.task, gold, test_words)
         seed_info = {"seed_pairs": int(len(seed_pairs))}
@@ -290,11 +300,24 @@ def evaluate_pair(folder: Path, desc: dict, text, align_cfg, speech: Stage, text
             raise WordbridgeError(f"A* ({desc['learner']}, text {text.name}): only {len(seed_pairs)} seed "
                                   "pairs of training words found in both spaces; supervised Procrustes needs 2+")
     align_cfg.device = device if device in ("auto", "cpu", "cuda") else "auto"
-    result = align(speech_space, text_space, align_cfg, seed_pairs=seed_pairs, progress=progress)
-    result.mapping.save(folder / "mapping.safetensors")
     knn = int(evaluation.get("csls_knn", 10))
     ks = tuple(evaluation.get("topk", [1, 5]))
-    top = ev.retrieve(result.mapping, queries, speech_space, text_space, max(ks), knn, align_cfg.device)
+    if pivot is not None:
+        from core.alignment.mapping import Mapping
+        from core.pipeline.pivot import pivot_topk, text_to_text
+
+        pivot_eval, pivot_text = pivot
+        pivot_space = load_vectors(stage_summary(pivot_text, root)["vectors"])
+        result = text_to_text(pivot_space, text_space, align_cfg, progress)
+        result.mapping.save(folder / "mapping.safetensors")  # pivot text → this text
+        speech_map = Mapping.load(stage_summary(pivot_eval, root)["mapping"])
+        top = pivot_topk(speech_map, queries, speech_space, pivot_space, result.mapping, text_space, max(ks), knn,
+                         align_cfg.device)
+        seed_info = {"pivot": text.pivot}
+    else:
+        result = align(speech_space, text_space, align_cfg, seed_pairs=seed_pairs, progress=progress)
+        result.mapping.save(folder / "mapping.safetensors")
+        top = ev.retrieve(result.mapping, queries, speech_space, text_space, max(ks), knn, align_cfg.device)
     if text.task == "classification":
         scores = ev.classification_scores(top, truth, text_space)
     else:
