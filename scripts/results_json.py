@@ -125,7 +125,13 @@ SOURCES: dict[str, tuple[str, list]] = {
                                  ("gw_eps0.01.fr_p1_pivot", f"{pack}_eps0.01", "fr_p1_pivot"),
                                  ("gw_eps0.01.fr_p1_direct", f"{pack}_eps0.01", "fr_p1_direct"),
                                  ("selflearn_only.classification", f"{pack}_eps0.01", "classification_selflearn_only"))},
-    "synthetic_500k.B.fr_p1_pivot": (f"{S21}/b_label_free_summary.json", ["cpu", "fr_p1_pivot", "mean"]),
+    # French through the English text space (core.pipeline.pivot) by the experiment command, CPU-sized encoder
+    "synthetic_500k.B.fr_p1_pivot": (f"{S22}/cpu_b_s22",
+                                     ["summary", {"task": "translation", "text": "fr_lsg_pivot", "configuration": "B"},
+                                      "p@1_csls", "mean"]),
+    "synthetic_500k.B.fr_p5_pivot": (f"{S22}/cpu_b_s22",
+                                     ["summary", {"task": "translation", "text": "fr_lsg_pivot", "configuration": "B"},
+                                      "p@5_csls", "mean"]),
     # session 21's diagnosis (GPU groups pack unless named): a map fitted with labels on each type inventory,
     # held-out classification; and the first GW-started run (POT's solver, skip-gram seed 0)
     "synthetic_500k_gpu.B_own_supervised_map.classification": (f"{S21}/map_search_gpu_groups.json",
