@@ -70,7 +70,7 @@ class AlignDialog(QDialog):
         self.gw_start.setChecked(voice_free)
         self.gw_start.setToolTip(
             "Selflearn first runs from starts that match the two spaces' distance structures (entropic "
-            "Gromov–Wasserstein, one per entropy), then from its usual similarity-distribution starts; the "
+            "Gromov–Wasserstein, one per entropy and number of target words), then from its usual similarity-distribution starts; the "
             "criterion keeps the best. Without it, speech spaces trained without word labels did not align "
             "(synthetic voices, 500k tokens). Adds about a second on a GPU, minutes on a CPU. Default: on for a "
             "speech space trained with voice-free word types; with method default it aligns by selflearn.")

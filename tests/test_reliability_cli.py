@@ -48,3 +48,15 @@ def test_align_without_method_runs_the_robust_method_on_a_cpu(monkeypatch, cuda,
     assert config_from_args(args).method == expected
     args = parser.parse_args(["align", "a.vec", "b.vec", "--out", "o", "--method", "auto"])
     assert config_from_args(args).method == "auto"  # asked for explicitly: kept
+
+
+def test_align_gw_start_option_turns_on_the_gromov_wasserstein_starts():
+    from core.cli import build_parser
+    from core.commands.align import config_from_args
+
+    parser, _ = build_parser()
+    plain = config_from_args(parser.parse_args(["align", "a.vec", "b.vec", "--out", "o", "--method", "selflearn"]))
+    assert plain.gw_start is False
+    cfg = config_from_args(parser.parse_args(["align", "a.vec", "b.vec", "--out", "o", "--method", "selflearn",
+                                              "--gw-start"]))
+    assert cfg.gw_start is True and cfg.gw_starts() == [(0.005, 2000), (0.01, 2000), (0.005, 3000), (0.01, 3000)]

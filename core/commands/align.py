@@ -79,8 +79,9 @@ def register(sub) -> None:
     p.add_argument("--max-selflearn-iterations", type=int, default=d.max_selflearn_iterations, help="cap on self-learning iterations")
     p.add_argument("--gw-start", action="store_true",
                    help="selflearn and auto: runs from Gromov-Wasserstein starts first (one per entropy "
-                        f"{', '.join(str(e) for e in d.gw_epsilons)}), the criterion keeps the best; what made speech "
-                        "spaces trained without word labels align")
+                        f"{', '.join(str(e) for e in d.gw_epsilons)} and number of target words "
+                        f"{', '.join(str(m) for m in d.gw_target_words)}), the criterion keeps the best; what made "
+                        "speech spaces trained without word labels align")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
