@@ -41,6 +41,16 @@ class AlignDialog(QDialog):
         self.speech = QLabel(f"{speech.id} ({speech.dim}-d, {speech.n_words} types)" if speech else
                              "<i>no speech space yet: Train ▸ Train speech space…</i>")
         self.speech.setToolTip("The project's speech space (the source of the map)")
+        self.source = QComboBox()  # the speech space, or a text space to map onto another text space
+        self.source.addItem("the speech space", None)
+        for s in spaces:
+            if s.kind == "text":
+                self.source.addItem(f"text space {s.id} ({s.language or '?'})", s.id)
+        self.source.setToolTip(
+            "What is mapped onto the text space: the speech space, or a text space — a map between two text "
+            "spaces lets a clip's words be translated through the first (e.g. English speech → English text → "
+            "French: how a speech space trained without word labels reaches another language). Default: the "
+            "speech space.")
         self.text = QComboBox()
         for s in spaces:
             if s.kind == "text":
@@ -82,6 +92,7 @@ class AlignDialog(QDialog):
         self.current.setToolTip("The map this alignment replaces; it is kept so Train ▸ Revert alignment restores it")
         form = QFormLayout()
         form.addRow("Speech space", self.speech)
+        form.addRow("Map from", self.source)
         form.addRow("Text space", self.text)
         form.addRow("Method", self.method)
         form.addRow(self.method_help)
@@ -102,6 +113,7 @@ class AlignDialog(QDialog):
         layout.addWidget(self.buttons)
         self.method.currentTextChanged.connect(lambda m: self.method_help.setText(METHOD_HELP[m]))
         self.text.currentIndexChanged.connect(lambda _i: self.current.setText(self._current_text()))
+        self.source.currentIndexChanged.connect(lambda _i: self._source_changed())
         self.method_help.setText(METHOD_HELP[self.method.currentText()])
 
     def _spin(self, low: int, high: int, value: int, help_text: str) -> QSpinBox:
@@ -111,12 +123,23 @@ class AlignDialog(QDialog):
         spin.setToolTip(f"{help_text} Default: {value}.")
         return spin
 
+    def _source_changed(self) -> None:
+        # text spaces align from the robust start; the GW start is for speech spaces without labels
+        from_text = self.source.currentData() is not None
+        self.gw_start.setEnabled(not from_text)
+        if from_text:
+            self.gw_start.setChecked(False)
+        self.current.setText(self._current_text())
+
     def mapping_id(self) -> str | None:
-        """The id of the map this alignment writes (None without a speech space or a text space)."""
-        speech = next((s for s in self.project.manifest.spaces if s.kind == "speech"), None)
-        if speech is None or self.text.currentData() is None:
+        """The id of the map this alignment writes (None without a source or a text space)."""
+        source = self.source.currentData()
+        if source is None:
+            speech = next((s for s in self.project.manifest.spaces if s.kind == "speech"), None)
+            source = speech.id if speech is not None else None
+        if source is None or self.text.currentData() is None:
             return None
-        return f"{speech.id}__{self.text.currentData()}"
+        return f"{source}__{self.text.currentData()}"
 
     def _current_text(self) -> str:
         mapping_id = self.mapping_id()
@@ -130,11 +153,14 @@ class AlignDialog(QDialog):
 
     def request(self) -> dict:
         """Keyword arguments of `align_keeping_previous`; a WordbridgeError says what is wrong."""
-        from core.mapping_history import speech_and_text
+        from core.mapping_history import speech_and_text, text_and_text
 
-        speech_id, text_id = speech_and_text(self.project, self.text.currentData())
-        if self.project.space_entry(speech_id).dim != self.project.space_entry(text_id).dim:
-            raise WordbridgeError(f"the speech space has {self.project.space_entry(speech_id).dim} dimensions and "
+        source = self.source.currentData()
+        from_id, text_id = (speech_and_text(self.project, self.text.currentData()) if source is None else
+                            text_and_text(self.project, source, self.text.currentData()))
+        if self.project.space_entry(from_id).dim != self.project.space_entry(text_id).dim:
+            what = "the speech space" if source is None else f"the text space {source}"
+            raise WordbridgeError(f"{what} has {self.project.space_entry(from_id).dim} dimensions and "
                                   f"the text space {self.project.space_entry(text_id).dim}: they must be equal")
         if self.device.currentText() == "cuda":
             import torch
@@ -147,7 +173,7 @@ class AlignDialog(QDialog):
         return {"text_id": text_id, "method": method, "seed": self.seed.value(),
                 "restarts": self.restarts.value() or None, "csls_knn": self.knn.value(),
                 "normalize": self.normalize.currentText(), "device": self.device.currentText(),
-                "gw_start": self.gw_start.isChecked()}
+                "gw_start": self.gw_start.isChecked(), "source_id": source}
 
     def confirm_replace(self) -> bool:
         """Ask before an existing map is replaced (True when there is none)."""

@@ -128,10 +128,23 @@ def speech_and_text(project, text_id: str | None = None) -> tuple[str, str]:
     return speech.id, next((t for t in texts if t.language == speech.language), texts[0]).id
 
 
+def text_and_text(project, source_id: str, text_id: str | None) -> tuple[str, str]:
+    """Two different text spaces of the project to align (the source `source_id` onto `text_id`)."""
+    texts = {s.id for s in project.manifest.spaces if s.kind == "text"}
+    if source_id not in texts:
+        raise WordbridgeError(f"no text space {source_id!r} in this project")
+    if text_id is None or text_id not in texts or text_id == source_id:
+        raise WordbridgeError("aligning a text space needs another text space of the project to align it with")
+    return source_id, text_id
+
+
 def align_keeping_previous(project, text_id: str | None = None, progress: Progress | None = None,
-                           **options) -> dict:
-    """Align the speech space with a text space (core.alignment, `options` are AlignConfig fields),
-    keep the map it replaces for Revert, and mark the layouts after alignment stale."""
+                           source_id: str | None = None, **options) -> dict:
+    """Align the speech space (or the text space `source_id`) with a text space (core.alignment,
+    `options` are AlignConfig fields), keep the map it replaces for Revert, and mark the layouts
+    after alignment stale. A text-to-text map lets the classifier translate a clip's words through
+    that text space (core.classify: a pivot), which is how a speech space trained without word
+    labels reaches another language (docs/RESULTS.md session 22)."""
     from core.alignment.base import AlignConfig
     from core.alignment.pipeline import align
     from core.refine_pairs import default_align_method, store_alignment_mapping
@@ -142,12 +155,13 @@ def align_keeping_previous(project, text_id: str | None = None, progress: Progre
         options["method"] = default_align_method()
         progress.log(f"alignment method: {options['method']}")
     config = AlignConfig(**options)
-    speech_id, text = speech_and_text(project, text_id)
-    result = align(project.space(speech_id), project.space(text), config, progress=progress)
+    source, text = speech_and_text(project, text_id) if source_id is None else \
+        text_and_text(project, source_id, text_id)
+    result = align(project.space(source), project.space(text), config, progress=progress)
     progress.check()
-    mapping_id = f"{speech_id}__{text}"
+    mapping_id = f"{source}__{text}"
     _, kept = replacing_map(project, mapping_id, lambda: store_alignment_mapping(
-        project, mapping_id, speech_id, text, result.mapping, result.method_used,
+        project, mapping_id, source, text, result.mapping, result.method_used,
         metrics={"criterion": float(result.criterion)}))
     return {"mapping": mapping_id, "criterion": float(result.criterion), "method_used": result.method_used,
             "previous_kept": kept, "stale_layouts": mark_layouts_stale(project, mapping_id)}

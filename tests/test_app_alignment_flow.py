@@ -164,3 +164,33 @@ def test_align_form_starts_from_gromov_wasserstein_for_a_voice_free_speech_space
     assert request["gw_start"] is True and request["method"] == "selflearn"  # GW starts are selflearn starts
     dialog.method.setCurrentText("adversarial")
     assert dialog.request()["method"] == "adversarial"  # a method chosen by hand is kept
+
+
+def test_align_form_maps_one_text_space_onto_another_for_translation_through_it(qtbot, window, answers):
+    """A text → text map (the pivot core.classify translates a clip's words through)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from core.errors import WordbridgeError
+
+    project = window.session.project
+    dialog = window.align_dialog()
+    assert dialog.source.currentData() is None and dialog.source.toolTip()  # default: the speech space
+    dialog.source.setCurrentIndex(dialog.source.findData("text-en"))
+    assert not dialog.gw_start.isEnabled() and not dialog.gw_start.isChecked()
+    dialog.text.setCurrentIndex(dialog.text.findData("text-en"))
+    with pytest.raises(WordbridgeError, match="needs another text space of the project"):
+        dialog.request()
+    dialog.text.setCurrentIndex(dialog.text.findData("text-fr"))
+    assert dialog.mapping_id() == "text-en__text-fr" and "Replaces the current map" in dialog.current.text()
+    dialog.method.setCurrentText("selflearn")
+    dialog.restarts.setValue(1)
+    dialog.device.setCurrentText("cpu")
+    request = dialog.request()
+    assert request["source_id"] == "text-en" and request["text_id"] == "text-fr" and request["gw_start"] is False
+    answers.append(QMessageBox.Yes)
+    job = dialog.start()
+    qtbot.waitUntil(lambda: job.state != "running", timeout=60000)
+    assert job.state == "done", job.log.toPlainText()
+    entry = next(m for m in project.manifest.mappings if m.id == "text-en__text-fr")
+    assert (entry.source, entry.target, entry.method) == ("text-en", "text-fr", "selflearn")
+    assert MAP in {m.id for m in project.manifest.mappings}  # the speech map is untouched

@@ -94,6 +94,20 @@ def test_align_keeps_the_previous_map_and_marks_layouts_stale(project):
     assert np.array_equal(project.mapping(MAP).W, W0)
 
 
+def test_a_text_space_can_be_aligned_onto_another_and_is_checked(project):
+    from core.errors import WordbridgeError
+    from core.mapping_history import align_keeping_previous
+
+    result = align_keeping_previous(project, "text-fr", source_id="text-en", method="selflearn", device="cpu",
+                                    restarts=1)
+    assert result["mapping"] == "text-en__text-fr" and result["previous_kept"]
+    for source, target, message in (("text-xx", "text-fr", "no text space 'text-xx'"),
+                                    ("text-en", "text-en", "needs another text space"),
+                                    ("speech-en", "text-fr", "no text space 'speech-en'")):
+        with pytest.raises(WordbridgeError, match=message):
+            align_keeping_previous(project, target, source_id=source, method="selflearn", device="cpu")
+
+
 def test_text_space_trained_from_a_corpus_file_and_imported(tmp_path, project):
     from core.text_space_project import (import_project_text_space, suggest_space_id,
                                          train_project_text_space)

@@ -210,7 +210,8 @@ def expectation(configuration: str, synthetic: bool, results_path: str | Path | 
                    f"voices are regressed out of its type space, and Align starts from Gromov–Wasserstein. "
                    f"Translation to French fails by a direct map ({num(B_500K_FR)} P@1) and works through the "
                    f"English text space ({num(B_500K_FR_PIVOT)} P@1, CPU-sized encoder; an experiment's "
-                   f"`pivot` text). A smaller corpus did not align: at "
+                   f"`pivot` text, or here a map from the English text space to the French one: Align spaces, "
+                   f"Map from a text space). A smaller corpus did not align: at "
                    f"120k tokens {num(B_120K_VOICE_FREE, 2)} ({num(KMEANS_120K['B'], 2)} with the default settings).")
     else:
         works, advice = False, LABEL_SOME_WORDS
