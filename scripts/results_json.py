@@ -26,6 +26,18 @@ S18 = "2026-12-06-s18-gpu-encoder-merge"  # B at 500k, GPU-sized encoder; voices
 S19 = "2026-12-07-s19-normalised-pairs"  # B at 500k: the shared space's types as training pairs (sessions 19-20)
 S21 = "2026-12-07-s21-map-search"  # B at 500k aligns: joined types, voices regressed out, GW start (session 21)
 S22 = "2026-12-07-s22-voice-groups"  # B at 500k aligns from the runner alone: voice groups (session 22)
+
+
+def classified(configuration: str, measure: str = "accuracy_csls") -> list:
+    """Where an experiment's metrics.json keeps a classification cell: its summary row's mean over seeds."""
+    return ["summary", {"task": "classification", "configuration": configuration}, measure, "mean"]
+
+
+def translated(text: str, configuration: str, measure: str = "p@1_csls") -> list:
+    """Where an experiment's metrics.json keeps a translation cell (text space `text`): its mean over seeds."""
+    return ["summary", {"task": "translation", "text": text, "configuration": configuration}, measure, "mean"]
+
+
 SOURCES: dict[str, tuple[str, list]] = {
     # people's voices (issue 15): the recogniser installed in the demo since session 12 — the speech-
     # embedding and MFCC recognisers' cosines fused (0.4 / 0.6) — real test speakers, experiment's scoring
@@ -48,71 +60,45 @@ SOURCES: dict[str, tuple[str, list]] = {
     "voices_synthetic_only.so762_test.word_top1": ("2026-12-06-s10-h100-voices-se-syn",
                                                    ["tests", "so762_test", "text_words", "top1"]),
     # configuration A at 500k tokens (MFCC front end, 3 seeds)
-    "synthetic_500k.A.classification": ("2026-11-25-s3-kjv_500k-restarts-merged",
-                                        ["summary", {"task": "classification", "configuration": "A"},
-                                         "accuracy_csls", "mean"]),
+    "synthetic_500k.A.classification": ("2026-11-25-s3-kjv_500k-restarts-merged", classified("A")),
     # the same with the speech-embedding front end (issue 15; seed 0, session 11)
-    "synthetic_500k_se.A.classification": (SE_500K, ["summary", {"task": "classification", "configuration": "A"},
-                                                     "accuracy_csls", "mean"]),
-    **{f"synthetic_500k_se.A.{lang}_p1": (SE_500K, ["summary", {"task": "translation", "text": text,
-                                                                "configuration": "A"}, "p@1_csls", "mean"])
+    "synthetic_500k_se.A.classification": (SE_500K, classified("A")),
+    **{f"synthetic_500k_se.A.{lang}_p1": (SE_500K, translated(text, "A"))
        for lang, text in (("fr", "fr_lsg"), ("es", "es_rv"))},
     # configurations without word labels at 120k tokens (issue 18): unit-skipgram, 3 seeds, unsupervised map
     **{f"synthetic_120k.{c}.classification": ("2026-12-02-s8-kjv_120k_bvf-merged",
-                                              ["summary", {"task": "classification", "configuration": c},
-                                               "accuracy_csls", "mean"]) for c in ("B", "VAD", "F")},
+                                              classified(c)) for c in ("B", "VAD", "F")},
     # the same at 500k tokens (issue 18): unit-skipgram, seed 0, session 13 on an H100 — B with the default
     # settings is kept as synthetic_500k_default.B (session 21's B below is synthetic_500k.B)
-    "synthetic_500k.VAD.classification": ("2026-12-06-s13-h100-kjv_500k_bvad",
-                                          ["summary", {"task": "classification", "configuration": "VAD"},
-                                           "accuracy_csls", "mean"]),
-    "synthetic_500k_default.B.classification": ("2026-12-06-s13-h100-kjv_500k_bvad",
-                                                ["summary", {"task": "classification", "configuration": "B"},
-                                                 "accuracy_csls", "mean"]),
-    "synthetic_500k_default.B.fr_p1": ("2026-12-06-s13-h100-kjv_500k_bvad",
-                                       ["summary", {"task": "translation", "text": "fr_lsg", "configuration": "B"},
-                                        "p@1_csls", "mean"]),
+    "synthetic_500k.VAD.classification": ("2026-12-06-s13-h100-kjv_500k_bvad", classified("VAD")),
+    "synthetic_500k_default.B.classification": ("2026-12-06-s13-h100-kjv_500k_bvad", classified("B")),
+    "synthetic_500k_default.B.fr_p1": ("2026-12-06-s13-h100-kjv_500k_bvad", translated("fr_lsg", "B")),
     # session 22: B through the experiment command with the voice-free settings (voice_groups, join_types,
     # regress_voices, gw_start), every stage made by the runner: the GPU-sized encoder on an H100 (the
     # headline), the CPU-sized one on the 2-core CPU; and VAD with the same settings (H100)
-    "synthetic_500k.B.classification": (f"{S22}/gpu_b_s22",
-                                        ["summary", {"task": "classification", "configuration": "B"},
-                                         "accuracy_csls", "mean"]),
-    "synthetic_500k.B.fr_p1": (f"{S22}/gpu_b_s22",
-                               ["summary", {"task": "translation", "text": "fr_lsg", "configuration": "B"},
-                                "p@1_csls", "mean"]),
-    "synthetic_500k_cpu.B_voice_free.classification": (f"{S22}/cpu_b_s22",
-                                                       ["summary", {"task": "classification", "configuration": "B"},
-                                                        "accuracy_csls", "mean"]),
-    "synthetic_500k_cpu.B_voice_free.fr_p1": (f"{S22}/cpu_b_s22",
-                                              ["summary", {"task": "translation", "text": "fr_lsg",
-                                                           "configuration": "B"}, "p@1_csls", "mean"]),
+    "synthetic_500k.B.classification": (f"{S22}/gpu_b_s22", classified("B")),
+    "synthetic_500k.B.fr_p1": (f"{S22}/gpu_b_s22", translated("fr_lsg", "B")),
+    "synthetic_500k_cpu.B_voice_free.classification": (f"{S22}/cpu_b_s22", classified("B")),
+    "synthetic_500k_cpu.B_voice_free.fr_p1": (f"{S22}/cpu_b_s22", translated("fr_lsg", "B")),
     # the CPU run's earlier evaluations: test segments placed by one mean centroid per joined type (before
     # the clusters' prototypes), and before that with GW starts over 2,000 target words only (before
     # gw_target_words took 3,000 as well); and B at 120k tokens with the voice-free settings (H100)
     "synthetic_500k_cpu.B_voice_free_mean_centroid.classification": (
         f"{S22}/cpu_b_s22/second_eval_mean_centroids",
-        ["summary", {"task": "classification", "configuration": "B"}, "accuracy_csls", "mean"]),
+        classified("B")),
     "synthetic_500k_cpu.B_voice_free_2000_words.classification": (
         f"{S22}/cpu_b_s22/first_eval_2000_words",
-        ["summary", {"task": "classification", "configuration": "B"}, "accuracy_csls", "mean"]),
-    "synthetic_120k_gpu.B_voice_free.classification": (f"{S22}/gpu_b120k_s22",
-                                                       ["summary", {"task": "classification", "configuration": "B"},
-                                                        "accuracy_csls", "mean"]),
-    "synthetic_500k_gpu.VAD_voice_free.classification": (f"{S22}/gpu_vad_s22",
-                                                         ["summary", {"task": "classification", "configuration": "VAD"},
-                                                          "accuracy_csls", "mean"]),
+        classified("B")),
+    "synthetic_120k_gpu.B_voice_free.classification": (f"{S22}/gpu_b120k_s22", classified("B")),
+    "synthetic_500k_gpu.VAD_voice_free.classification": (f"{S22}/gpu_vad_s22", classified("VAD")),
     # session 21: the same experiment command (join_types, regress_voices, gw_start) on the CPU encoder trained
     # on the shared space's groups by run-folder scripts (session 20's checkpoints)
     "synthetic_500k_cpu.B_s20_encoder_joined_gw.classification": (
-        f"{S21}/cpu_joined_s21", ["summary", {"task": "classification", "configuration": "B"}, "accuracy_csls", "mean"]),
+        f"{S21}/cpu_joined_s21", classified("B")),
     "synthetic_500k_cpu.B_s20_encoder_joined_gw.fr_p1": (
-        f"{S21}/cpu_joined_s21", ["summary", {"task": "translation", "text": "fr_lsg", "configuration": "B"},
-                                  "p@1_csls", "mean"]),
+        f"{S21}/cpu_joined_s21", translated("fr_lsg", "B")),
     # the same settings on the encoder the runner makes by itself (DTW-mined pairs; session 20's rebuild)
-    "synthetic_500k_cpu.B_rebuilt_joined_gw.classification": (f"{S21}/cpu_joined_base_s21",
-                                                              ["summary", {"task": "classification", "configuration": "B"},
-                                                               "accuracy_csls", "mean"]),
+    "synthetic_500k_cpu.B_rebuilt_joined_gw.classification": (f"{S21}/cpu_joined_base_s21", classified("B")),
     # the same steps strung together by b_label_free.py on both groups-trained packs, mean of skip-gram seeds
     # 0-2: English classification with the GW start and French P@1 through the English text space (current
     # code: one GW run per entropy 0.005, 0.01), and from the first runs (one entropy, 0.01): the same, plus
@@ -126,12 +112,8 @@ SOURCES: dict[str, tuple[str, list]] = {
                                  ("gw_eps0.01.fr_p1_direct", f"{pack}_eps0.01", "fr_p1_direct"),
                                  ("selflearn_only.classification", f"{pack}_eps0.01", "classification_selflearn_only"))},
     # French through the English text space (core.pipeline.pivot) by the experiment command, CPU-sized encoder
-    "synthetic_500k.B.fr_p1_pivot": (f"{S22}/cpu_b_s22",
-                                     ["summary", {"task": "translation", "text": "fr_lsg_pivot", "configuration": "B"},
-                                      "p@1_csls", "mean"]),
-    "synthetic_500k.B.fr_p5_pivot": (f"{S22}/cpu_b_s22",
-                                     ["summary", {"task": "translation", "text": "fr_lsg_pivot", "configuration": "B"},
-                                      "p@5_csls", "mean"]),
+    "synthetic_500k.B.fr_p1_pivot": (f"{S22}/cpu_b_s22", translated("fr_lsg_pivot", "B")),
+    "synthetic_500k.B.fr_p5_pivot": (f"{S22}/cpu_b_s22", translated("fr_lsg_pivot", "B", "p@5_csls")),
     # session 21's diagnosis (GPU groups pack unless named): a map fitted with labels on each type inventory,
     # held-out classification; and the first GW-started run (POT's solver, skip-gram seed 0)
     "synthetic_500k_gpu.B_own_supervised_map.classification": (f"{S21}/map_search_gpu_groups.json",

@@ -77,7 +77,7 @@ def segment_vectors(run_dir: Path, rows: np.ndarray) -> tuple[np.ndarray, Embedd
     from core.atomic import load_safetensors
     from core.speech.runner import SEGMENTS_FILE
     from core.speech.type_space import ASSIGN_FILE, INFO_FILE, TYPES_VEC
-    from core.vectors import load_vectors, unit_rows
+    from core.vectors import load_vectors
 
     run_dir = Path(run_dir)
     info = json.loads((run_dir / INFO_FILE).read_text(encoding="utf-8"))
@@ -85,12 +85,11 @@ def segment_vectors(run_dir: Path, rows: np.ndarray) -> tuple[np.ndarray, Embedd
     enc = load_safetensors(run_dir / SEGMENTS_FILE, torch=True)["embedding"].numpy()[rows]
     if info["learner"] == "speech2vec":
         return enc.astype(np.float32), types, info
-    from core.voices.prototypes import stack, type_similarities
+    from core.speech.type_space import placement_similarities
 
-    arrays = load_safetensors(run_dir / ASSIGN_FILE, torch=True)
+    arrays = load_safetensors(run_dir / ASSIGN_FILE)
     # joined types: the nearest of their clusters' prototypes places a segment (core.speech.type_space)
-    prototypes = arrays["assign_prototypes"].numpy() if "assign_prototypes" in arrays else None
-    nearest = type_similarities(unit_rows(enc), stack(arrays["assign_centroids"].numpy(), prototypes)).argmax(1)
+    nearest = placement_similarities(enc, arrays["assign_centroids"], arrays.get("assign_prototypes")).argmax(1)
     return types.vectors[nearest], types, info
 
 

@@ -47,14 +47,20 @@ def regress_out_voices(vectors: np.ndarray, shares: np.ndarray) -> np.ndarray:
     return (vectors - design @ coef).astype(np.float32)
 
 
+def voice_free_vectors(vectors: np.ndarray, type_of: np.ndarray, members: np.ndarray,
+                       speakers: np.ndarray) -> np.ndarray:
+    """Type vectors (rows = types) with each type's voice shares over the training segments `members`
+    regressed out (`type_of`, `speakers`: every segment's; segments without a type are skipped)."""
+    members = members[type_of[members] >= 0]
+    return regress_out_voices(vectors, voice_shares(type_of[members], np.asarray(speakers)[members], len(vectors)))
+
+
 def voice_free_space(space, type_of: np.ndarray, members: np.ndarray, speakers: np.ndarray):
-    """The type space `space` (core.embeddings.Embeddings, rows = types) with each type's voice shares
-    over the training segments `members` regressed out (`type_of`, `speakers`: every segment's)."""
+    """The type space `space` (core.embeddings.Embeddings) with its voices regressed out (`voice_free_vectors`)."""
     from core.embeddings import Embeddings
 
-    members = members[type_of[members] >= 0]
-    shares = voice_shares(type_of[members], np.asarray(speakers)[members], len(space))
-    return Embeddings(space.words, regress_out_voices(space.vectors, shares), space.counts, modality="speech")
+    return Embeddings(space.words, voice_free_vectors(space.vectors, type_of, members, speakers), space.counts,
+                      modality="speech")
 
 
 def join_types(acoustic: np.ndarray, context: np.ndarray, n_out: int, acoustic_weight: float = 0.5) -> np.ndarray:
@@ -92,8 +98,7 @@ def join_grouping(grouping, embeddings: np.ndarray, members: np.ndarray, speaker
 
     members = members[grouping.type_of[members] >= 0]
     n = len(grouping.names)
-    context = regress_out_voices(context_vectors,
-                                 voice_shares(grouping.type_of[members], np.asarray(speakers)[members], n))
+    context = voice_free_vectors(context_vectors, grouping.type_of, members, speakers)
     group = join_types(label_centroids(embeddings, grouping.type_of, members, n), context, n_out, acoustic_weight)
     joined = np.where(grouping.type_of >= 0, group[np.maximum(grouping.type_of, 0)], -1)
     type_of, counts, order = frequency_order(joined, members, int(group.max()) + 1)

@@ -35,6 +35,15 @@ ASSIGN_FILE = "type_space.safetensors"
 INFO_FILE = "type_space.json"
 
 
+def placement_similarities(encodings: np.ndarray, centroids: np.ndarray,
+                           prototypes: np.ndarray | None = None) -> np.ndarray:
+    """Cosines [n, n_types] of segment encodings to each type: to its assign centroid, or to the
+    nearest of its prototypes when the type space keeps them; a segment's type is the argmax."""
+    from core.voices.prototypes import stack, type_similarities
+
+    return type_similarities(unit_rows(encodings), stack(centroids, prototypes))
+
+
 def build_model(arch: dict) -> nn.Module:
     """Rebuild a model from its stored architecture dict."""
     from core.speech.acoustic import ContrastiveAWE
@@ -60,9 +69,7 @@ class SpeechTypeSpace:
 
     def type_similarities(self, encodings: np.ndarray) -> np.ndarray:
         """Cosines [n, n_types] of encodings to each type: to its centroid, or its nearest prototype."""
-        from core.voices.prototypes import stack, type_similarities
-
-        return type_similarities(unit_rows(encodings), stack(self.assign_centroids, self.prototypes))
+        return placement_similarities(encodings, self.assign_centroids, self.prototypes)
 
     def encode(self, clips: list[np.ndarray], batch_size: int = 1024) -> np.ndarray:
         """Encoder vectors of clips given as MFCC arrays [T, dim] (cut at the run's frame cap)."""
