@@ -179,3 +179,26 @@ def test_a_translation_through_a_pivot_text_uses_that_texts_evaluation(experimen
     plan = plan_experiment(cfg, Runtime())
     stages = {s.name: s for s in plan.stages["eval"]}
     assert stages[evals["en"]["stage"].rsplit("-", 1)[0]] in stages[pivot["stage"].rsplit("-", 1)[0]].needs
+
+
+def test_vad_configuration_can_cut_at_energy_valleys(experiment, capsys):
+    """[features] segmenter = "energy": the VAD configuration's segments come from the energy reader
+    (pauses + energy valleys), its options reach that reader, and the evaluation scores them by overlap."""
+    config = (CONFIG.replace('configurations = ["A*", "A", "B", "VAD", "F"]', 'learners = ["unit-skipgram"]\n'
+                                                                             'configurations = ["VAD"]')
+              .replace("chunk_seconds = 0.3", 'segmenter = "energy"\nmax_word = 0.4\nvalley_db = 2.0'))
+    (experiment / "energy.toml").write_text(config, encoding="utf-8")
+    cfg = load_experiment(experiment / "energy.toml")
+    plan = plan_experiment(cfg, Runtime(device="cpu"))
+    features = {s.name: s.settings for s in plan.stages["features"]}
+    assert sorted(features) == ["features-energy", "features-textgrid"]
+    assert features["features-energy"]["options"] == {"max_word": 0.4, "valley_db": 2.0}
+    out = experiment / "run_energy"
+    assert main(["experiment", str(experiment / "energy.toml"), "--out", str(out), "--quiet"]) == 0
+    evals = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["evaluations"]
+    assert [e["configuration"] for e in evals] == ["VAD", "VAD"]
+    assert all(e["scores"]["test_segments"] > 0 for e in evals)
+    (experiment / "bad_segmenter.toml").write_text(config.replace('segmenter = "energy"', 'segmenter = "bes-gmm"'),
+                                                   encoding="utf-8")
+    assert main(["experiment", str(experiment / "bad_segmenter.toml"), "--out", str(out), "--quiet"]) == 2
+    assert "[features] segmenter must be vad or energy, got 'bes-gmm'" in capsys.readouterr().err

@@ -12,7 +12,8 @@ Layout (every section but [corpus] and [[text]] is optional; see experiments/smo
     # path = "corpora/mine"          # ... or read an existing corpus (WAV + TextGrid, corpus.json)
 
     [features]                       # FeatureConfig fields + workers, chunk_seconds (F), vad options;
-                                     # frontend = "speech-embedding" (or a table) instead of MFCC
+                                     # frontend = "speech-embedding" (or a table) instead of MFCC;
+                                     # segmenter = "vad" | "energy": the VAD configuration's reader
     [speech]                         # learners, configurations ("A*", "A", "B", "VAD", "F")
     [speech.speech2vec]              # SpeechConfig fields over the "paper" preset, plus `seeds`
     [speech.unit-skipgram]           # SpeechConfig fields over the "unit-skipgram" preset
@@ -51,7 +52,10 @@ CORPUS_KEYS = {"text", "path", "language", "chapters", "max_tokens", "max_verses
                "isolated_words"}
 FEATURE_KEYS = {"frontend", "kind", "deltas", "cmvn", "n_mfcc", "n_mels", "win_ms", "hop_ms", "workers",
                 "shard_files", "chunk_seconds", "vad", "aggressiveness", "min_pause", "pause_level",
-                "min_word", "max_word", "merge_gap"}
+                "min_word", "max_word", "merge_gap", "segmenter", "silence_db", "valley_db"}
+# readers the VAD configuration (segments without word boundaries) may cut with: webrtcvad + pauses,
+# or pauses + energy valleys (core.corpus.unsegmented)
+SEGMENTERS = ("vad", "energy")
 TEXT_TRAINING_KEYS = {"dim", "window", "min_count", "negative", "epochs", "sample", "seed", "workers",
                       "backend", "max_tokens", "batch_size"}
 TEXT_KEYS = {"name", "path", "chapters", "language", "task", "dictionary", "max_tokens", "pivot"}
@@ -95,6 +99,12 @@ class ExperimentConfig:
     align: dict
     evaluation: dict = field(default_factory=dict)
     learner_seeds: dict[str, list[int]] = field(default_factory=dict)  # [speech.<learner>] seeds
+
+    def reader_of(self, configuration: str) -> str:
+        """The corpus reader that cuts `configuration`'s segments (VAD: `[features] segmenter`)."""
+        if configuration == "VAD":
+            return self.features.get("segmenter", "vad")
+        return READER_OF[configuration]
 
     def seeds_of(self, learner: str) -> list[int]:
         """The seeds of one learner: its own `seeds` list if the config gives one, else the top-level list."""
@@ -143,6 +153,8 @@ def parse_experiment(data: dict, path: Path) -> ExperimentConfig:
 
     features = dict(_section(data, "features", fail))
     _unknown(features, FEATURE_KEYS, "[features]", fail)
+    if features.get("segmenter", "vad") not in SEGMENTERS:
+        fail(f"[features] segmenter must be {' or '.join(SEGMENTERS)}, got {features['segmenter']!r}")
 
     speech = dict(_section(data, "speech", fail))
     learners = speech.pop("learners", list(LEARNER_PRESET))

@@ -2,7 +2,7 @@
 
 Stages (core.pipeline.stages; a rerun skips finished ones, a killed one resumes in its folder):
     corpus                  synthesise the speech corpus (espeak-ng) or point at an existing one
-    features-<reader>       feature store: textgrid (A*, A, B), vad (VAD), chunks (F)
+    features-<reader>       feature store: textgrid (A*, A, B), vad or energy (VAD), chunks (F)
     text-<name>             one skip-gram text space per [[text]] entry
     speech-<learner>-<cfg>-s<seed>          a speech type space (A* shares A's)
     eval-<learner>-<cfg>-<text>-s<seed>     alignment (unsupervised; supervised for A*) + scores; a
@@ -23,12 +23,13 @@ from pathlib import Path
 
 from core.atomic import write_json, write_text
 from core.errors import WordbridgeError
-from core.pipeline.config import GROUPING_OF, LEARNER_PRESET, READER_OF, ExperimentConfig
+from core.pipeline.config import GROUPING_OF, LEARNER_PRESET, ExperimentConfig
 from core.pipeline.stages import Stage, is_done, run_stage, stage_summary
 from core.progress import Progress, ensure
 
 STAGE_KINDS = ("corpus", "features", "text", "speech", "eval", "report")
 VAD_KEYS = ("vad", "aggressiveness", "min_pause", "pause_level", "min_word", "max_word", "merge_gap")
+ENERGY_KEYS = ("min_pause", "silence_db", "min_word", "max_word", "valley_db")
 FEATURE_CONFIG_KEYS = ("kind", "deltas", "cmvn", "n_mfcc", "n_mels", "win_ms", "hop_ms")
 
 
@@ -52,7 +53,7 @@ class Plan:
 def plan_experiment(cfg: ExperimentConfig, rt: Runtime) -> Plan:
     """Build the stage graph of `cfg` (nothing runs)."""
     corpus = _corpus_stage(cfg, rt)
-    readers = sorted({READER_OF[c] for c in cfg.configurations} | {"textgrid"})
+    readers = sorted({cfg.reader_of(c) for c in cfg.configurations} | {"textgrid"})
     features = {r: _features_stage(cfg, rt, corpus, r) for r in readers}
     texts = {t.name: _text_stage(cfg, rt, t) for t in cfg.texts}
     speech, evals = {}, []
@@ -62,7 +63,7 @@ def plan_experiment(cfg: ExperimentConfig, rt: Runtime) -> Plan:
                 grouping = GROUPING_OF[conf]
                 key = (learner, grouping, seed)
                 if key not in speech:
-                    speech[key] = _speech_stage(cfg, rt, learner, grouping, seed, features[READER_OF[conf]])
+                    speech[key] = _speech_stage(cfg, rt, learner, grouping, seed, features[cfg.reader_of(conf)])
                 done = {}
                 # pivot texts are evaluated first: a translation through one needs its map
                 for text in sorted(cfg.texts, key=lambda t: t.pivot is not None):
@@ -70,7 +71,7 @@ def plan_experiment(cfg: ExperimentConfig, rt: Runtime) -> Plan:
                             "task": text.task, "language": text.language}
                     pivot = (done[text.pivot], texts[text.pivot]) if text.pivot else None
                     done[text.name] = _eval_stage(cfg, rt, desc, text, speech[key], texts[text.name],
-                                                  features[READER_OF[conf]], features["textgrid"], pivot)
+                                                  features[cfg.reader_of(conf)], features["textgrid"], pivot)
                     evals.append((done[text.name], desc))
     return Plan({"corpus": [corpus], "features": list(features.values()), "text": list(texts.values()),
                  "speech": list(speech.values()), "eval": [s for s, _ in evals]}, evals)
@@ -171,6 +172,8 @@ def _features_stage(cfg: ExperimentConfig, rt: Runtime, corpus: Stage, reader: s
     options = {}
     if reader == "vad":
         options = {k: f[k] for k in VAD_KEYS if k in f}
+    if reader == "energy":
+        options = {k: f[k] for k in ENERGY_KEYS if k in f}
     if reader == "chunks":
         options = {"chunk_seconds": f.get("chunk_seconds", 0.5)}
     settings = {"reader": reader, "features": feat, "options": options, "shard_files": f.get("shard_files", 200)}
