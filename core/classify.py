@@ -21,7 +21,7 @@ import numpy as np
 from core.embeddings import Embeddings
 from core.errors import WordbridgeError
 from core.progress import Progress, ensure
-from core.retrieval import csls_penalties, top_k_indices
+from core.retrieval import csls_penalties, rank_pivot_pairs, top_k_indices
 from core.vectors import unit_rows
 
 METHODS = ("nn", "csls")
@@ -289,24 +289,20 @@ class ClipClassifier:
         return [Candidate(self.speech.emb.words[i], float(speech_sims[i])) for i in top_k_indices(speech_sims, k)]
 
     def _pivot(self, text_id: str, found: dict[str, list[Candidate]], k: int, method: str) -> list[Candidate]:
-        """Translate the top words of a directly reached text space into `text_id`.
-
-        Each translation carries its own score (`link_score`, pivot → translation, with `method`)
-        next to the pivot's (`via_score`); it is ranked by their mean, the score shown, so a
-        translation is as good as the clip's match and the translation together."""
+        """Translate the top words of a directly reached text space into `text_id`: each of the k
+        top pivot words' k best translations (through the text → text link, by `method`), every pair
+        ranked by the mean of the pivot's score (`via_score`) and the link's (`link_score`), the score
+        shown (core.retrieval.rank_pivot_pairs, the experiment's rule too), so a translation is as
+        good as the clip's match and the translation together."""
         for (a_id, b_id), link in self.text_links.items():
             if b_id != text_id or a_id not in found or a_id not in self.links:
                 continue
-            index = self.texts[a_id].emb.index
-            best: dict[str, Candidate] = {}
-            for cand in found[a_id][:k]:
-                q = link.a[index[cand.word]]
-                for i, own in self._rank(q, link, 1, method):
-                    word = self.texts[text_id].emb.words[i]
-                    score = 0.5 * (cand.score + own)
-                    if word not in best or best[word].score < score:
-                        best[word] = Candidate(word, score, via=cand.word, via_score=cand.score, link_score=own)
-            return sorted(best.values(), key=lambda c: -c.score)[:k]
+            index, pivot_words = self.texts[a_id].emb.index, self.texts[a_id].emb.words
+            via = [(index[c.word], c.score) for c in found[a_id][:k]]
+            translations = {row: self._rank(link.a[row], link, k, method) for row, _ in via}
+            words = self.texts[text_id].emb.words
+            return [Candidate(words[t], mean, via=pivot_words[row], via_score=via_score, link_score=own)
+                    for t, mean, row, via_score, own in rank_pivot_pairs(via, translations, k)]
         return []
 
     def classify_clip(self, samples: np.ndarray, sr: int, k: int = 10, method: str = "csls") -> Classification:

@@ -200,3 +200,25 @@ def translate(queries, keys, k: int = 10, method: str = "csls", knn: int = 10, *
     if method == "csls":
         return topk_csls(queries, keys, k, knn, **kwargs)
     raise WordbridgeError(f"unknown retrieval method {method!r}; choose 'nn' or 'csls'")
+
+
+def rank_pivot_pairs(via: list[tuple[int, float]], translations: dict[int, list[tuple[int, float]]],
+                     k: int) -> list[tuple[int, float, int, float, float]]:
+    """Translation through a pivot: every pair of a pivot word (`via`: its row and the query's score
+    for it, best first) and one of its translations (`translations[row]`: target rows and the link's
+    scores, best first), ranked by the mean of the two scores; a target reached twice keeps its best
+    pair. Returns at most k (target row, mean, pivot row, pivot score, link score), best first.
+
+    The first target is the best pivot word's or a close second's top translation (a pivot word's best
+    pair is its top-1), and places 2–k can hold the top pivot word's other translations. One rule for
+    the app's classifier and the experiment's pivot evaluation (issue 18, session 23: on synthetic
+    test voices of a B space, 26.7 % P@1 / 39.9 % P@5 in French, against 26.7 / 29.2 % when each
+    pivot word gave only its top-1 translation and 23.8 / 36.2 % with only the top pivot word's
+    translations; docs/runs/2026-12-07-s23-app-pivot)."""
+    best: dict[int, tuple[int, float, int, float, float]] = {}
+    for row, via_score in via:
+        for target, link_score in translations.get(row, ()):
+            mean = 0.5 * (via_score + link_score)
+            if target not in best or best[target][1] < mean:
+                best[target] = (target, mean, row, via_score, link_score)
+    return sorted(best.values(), key=lambda pair: -pair[1])[:k]

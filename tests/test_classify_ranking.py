@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from core.classify import Candidate, Classification, ClipClassifier, clip_embedder, merge_by_rank
+from core.classify import (Candidate, Classification, ClipClassifier, Link, _Space, clip_embedder,
+                           merge_by_rank)
+from core.embeddings import Embeddings
+from core.vectors import unit_rows
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import make_fixture_project as fixture  # noqa: E402
@@ -68,6 +72,7 @@ def test_translations_carry_their_own_scores_in_order(project):
     english = {c.word: c.score for c in result.by_space["text-en"]}
     french = result.by_space["text-fr"]
     assert french and all(c.via in english and c.via_score == english[c.via] for c in french)
+    assert [c.score for c in french] == sorted((c.score for c in french), reverse=True)
     assert all(c.link_score is not None and c.score == pytest.approx(0.5 * (c.via_score + c.link_score))
                for c in french)
     assert any(c.score != english[c.via] for c in french)  # not the English word's score
@@ -153,3 +158,93 @@ def test_a_clips_lists_are_those_of_classifying_every_candidate_in_full(project)
     assert len(firsts) > 1  # the clips reach different types (else the check would be weak)
     later = classifier.classify_vector(vectors[1], 10, "csls", speech_types=False)
     assert later.speech_types == [] and later.by_space == classifier.classify_vector(vectors[1], 10, "csls").by_space
+
+
+# A hand-built classifier for the pivot: speech → English (direct) → French (through a text → text link).
+# English words' cosines to the query [1, 0, 0]: god 0.8, lord 0.6, heaven 0.0; French words' cosines to
+# each English word (columns god, lord, heaven; rows need not be unit length for this check):
+FRENCH = {"dieu": [0.9, 0.1, 0.0], "seigneur": [0.5, 0.2, 0.0], "ciel": [0.3, 0.0, 0.9], "maître": [0.1, 0.95, 0.0]}
+
+
+def _hand_built(text_links: bool = True) -> ClipClassifier:
+    def space(words, vectors, language, kind="text"):
+        return _Space(SimpleNamespace(id=f"{kind}-{language}", language=language, kind=kind),
+                      Embeddings(list(words), np.asarray(vectors, np.float32), language=language, modality=kind))
+
+    speech = space(["s0", "s1"], np.eye(3)[:2], "en", "speech")
+    english = space(["god", "lord", "heaven"], [[0.8, 0.6, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 1.0]], "en")
+    french = space(FRENCH, list(FRENCH.values()), "fr")
+    zeros = lambda n: np.zeros(n, np.float32)  # noqa: E731 (no CSLS hub penalties: CSLS keeps NN's order)
+    to_english = Link("speech-en__text-en", "speech-en", "text-en", unit_rows(speech.emb.vectors),
+                      english.emb.vectors, zeros(3), zeros(2), unit_rows)
+    to_french = Link("text-en__text-fr", "text-en", "text-fr", np.eye(3, dtype=np.float32), french.emb.vectors,
+                     zeros(4), zeros(3), lambda x: x)
+    return ClipClassifier(speech, {"text-en": english, "text-fr": french}, {"text-en": to_english},
+                          {("text-en", "text-fr"): to_french} if text_links else {})
+
+
+def _top1_per_pivot_word(english: list[Candidate], k: int) -> list[tuple[str, str]]:
+    """Session 22's app decoding, for contrast: each English word's top-1 French word, by mean score."""
+    cos, best = np.array(list(FRENCH.values())), {}
+    for c in english[:k]:
+        column = cos[:, ["god", "lord", "heaven"].index(c.word)]
+        j = int(np.argmax(column))
+        word, score = list(FRENCH)[j], 0.5 * (c.score + column[j])
+        if word not in best or best[word][0] < score:
+            best[word] = (score, c.word)
+    return [(w, via) for w, (_, via) in sorted(best.items(), key=lambda item: -item[1][0])][:k]
+
+
+def test_the_pivot_ranks_every_pivot_word_and_translation_pair_by_mean_score():
+    classifier = _hand_built()
+    result = classifier.classify_vector(np.array([1.0, 0.0, 0.0]), 3, "nn")
+    english = result.by_space["text-en"]
+    assert [c.word for c in english] == ["god", "lord", "heaven"]
+    french = result.by_space["text-fr"]
+    # pairs by mean: god→dieu 0.85, lord→maître 0.775, god→seigneur 0.65, god→ciel 0.55, heaven→ciel 0.45 ...
+    assert [(c.word, c.via) for c in french] == [("dieu", "god"), ("maître", "lord"), ("seigneur", "god")]
+    assert [c.score for c in french] == pytest.approx([0.85, 0.775, 0.65])
+    assert [c.score for c in french] == pytest.approx([0.5 * (c.via_score + c.link_score) for c in french])
+    # top-1 translation per English word would put heaven's ciel third; the experiment's decoding
+    # (god's 3 nearest French words, core.pipeline.pivot) would put seigneur second and ciel third
+    assert _top1_per_pivot_word(english, 3) == [("dieu", "god"), ("maître", "lord"), ("ciel", "heaven")]
+
+
+def test_the_pivot_under_csls_keeps_the_top1_decodings_first_word_and_the_mean_scores():
+    classifier = _hand_built()
+    result = classifier.classify_vector(np.array([1.0, 0.0, 0.0]), 3, "csls")
+    english, french = result.by_space["text-en"], result.by_space["text-fr"]
+    assert (french[0].word, french[0].via) == ("dieu", "god")
+    assert len({c.word for c in french}) == 3 and all(c.raw_score is None for c in french)
+    assert [c.score for c in french] == pytest.approx([0.5 * (c.via_score + c.link_score) for c in french])
+    assert [c.score for c in french] == sorted((c.score for c in french), reverse=True)
+    assert {c.via_score for c in french} <= {c.score for c in english}
+
+
+def test_a_target_smaller_than_k_gives_all_its_words_each_by_its_best_pair():
+    result = _hand_built().classify_vector(np.array([1.0, 0.0, 0.0]), 10, "nn")
+    assert [(c.word, c.via) for c in result.by_space["text-fr"]] == [
+        ("dieu", "god"), ("maître", "lord"), ("seigneur", "god"), ("ciel", "god")]
+
+
+def test_a_clips_candidate_vectors_merge_pivot_lists_by_rank_not_by_score():
+    # the second vector's top English word is lord, whose best translation (maître) scores higher than
+    # the first vector's dieu; merging keeps the nearest type's translation first and caps the shown score
+    result = _hand_built().classify_vectors([np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])], 3, "nn")
+    french = result.by_space["text-fr"]
+    assert [(c.word, c.via) for c in french] == [("dieu", "god"), ("maître", "lord"), ("seigneur", "god")]
+    assert [c.score for c in french] == pytest.approx([0.85, 0.85, 0.65])
+    assert french[1].raw_score == pytest.approx(0.875)  # its own mean, shown no higher than dieu's
+    assert french[1].via_score == pytest.approx(0.8) and french[1].link_score == pytest.approx(0.95)
+
+
+def test_no_text_link_or_no_pivot_words_give_no_translations():
+    query = np.array([1.0, 0.0, 0.0])
+    assert _hand_built(text_links=False).classify_vector(query, 3, "csls").by_space["text-fr"] == []
+    classifier = _hand_built()
+    assert classifier._pivot("text-fr", {}, 3, "nn") == []  # the link's source space was not reached
+    assert classifier._pivot("text-fr", {"text-en": []}, 3, "nn") == []
+    assert classifier.classify_vector(query, 0, "nn").by_space == {"text-en": [], "text-fr": []}
+    # a link the other way (French → English) does not reach French
+    classifier.text_links = {("text-fr", "text-en"): classifier.text_links[("text-en", "text-fr")]}
+    assert classifier.classify_vector(query, 3, "nn").by_space["text-fr"] == []

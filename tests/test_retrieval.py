@@ -85,3 +85,17 @@ def test_unknown_backend_and_missing_gpu_are_user_errors():
     if not torch.cuda.is_available():
         with pytest.raises(WordbridgeError, match="no CUDA GPU"):
             resolve_device("cuda")
+
+
+def test_pivot_pairs_are_ranked_by_the_mean_of_both_scores_each_target_by_its_best_pair():
+    from core.retrieval import rank_pivot_pairs
+
+    via = [(10, 0.8), (11, 0.6), (12, 0.0)]  # pivot rows and the query's scores, best first
+    translations = {10: [(0, 0.9), (1, 0.5), (2, 0.3)], 11: [(3, 0.95), (1, 0.2)], 12: [(2, 0.9)]}
+    pairs = rank_pivot_pairs(via, translations, 3)
+    assert [(t, row) for t, _, row, _, _ in pairs] == [(0, 10), (3, 11), (1, 10)]
+    assert [mean for _, mean, *_ in pairs] == pytest.approx([0.85, 0.775, 0.65])
+    assert pairs[1][3:] == pytest.approx((0.6, 0.95))  # the pivot's and the link's own scores
+    # target 2 is reached from rows 10 (0.55) and 12 (0.45): it keeps row 10's pair
+    assert [(t, row) for t, _, row, _, _ in rank_pivot_pairs(via, translations, 10)][-1] == (2, 10)
+    assert rank_pivot_pairs(via, {}, 3) == [] and rank_pivot_pairs([], translations, 3) == []

@@ -96,16 +96,24 @@ def segment_vectors(run_dir: Path, rows: np.ndarray) -> tuple[np.ndarray, Embedd
 def retrieve(mapping, queries: np.ndarray, speech: Embeddings, text: Embeddings, k: int = 5,
              knn: int = 10, device: str = "auto") -> dict[str, np.ndarray]:
     """Top-k text rows of each query (raw speech vectors) by NN and by CSLS, after mapping."""
+    return {method: idx for method, (_, idx) in retrieve_scored(mapping, queries, speech, text, k, knn,
+                                                                 device).items()}
+
+
+def retrieve_scored(mapping, queries: np.ndarray, speech: Embeddings, text: Embeddings, k: int = 5,
+                    knn: int = 10, device: str = "auto") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(scores, rows) of the top-k text rows of each query by NN (cosine) and by CSLS, after mapping;
+    the CSLS neighbourhood term of the text rows is taken against the mapped `speech` rows."""
     dev = resolve_device(device)
     q = torch.from_numpy(mapping.map_source(queries)).to(dev)
     types = torch.from_numpy(mapping.map_source(speech.vectors)).to(dev)
     keys = torch.from_numpy(mapping.map_target(text.vectors)).to(dev)
     k = min(k, len(text))
-    _, nn_idx = topk_cosine(q, keys, k, backend="torch", device=dev)
+    nn = topk_cosine(q, keys, k, backend="torch", device=dev)
     _, r_keys = csls_penalties(types, keys, knn, backend="torch", device=dev)
     r_q = topk_cosine(q, keys, min(knn, len(text)), backend="torch", device=dev)[0].mean(1)
-    _, csls_idx = topk_csls(q, keys, k, knn, backend="torch", device=dev, penalties=(r_q, r_keys))
-    return {"nn": nn_idx.cpu().numpy(), "csls": csls_idx.cpu().numpy()}
+    csls = topk_csls(q, keys, k, knn, backend="torch", device=dev, penalties=(r_q, r_keys))
+    return {name: (scores.cpu().numpy(), idx.cpu().numpy()) for name, (scores, idx) in (("nn", nn), ("csls", csls))}
 
 
 def classification_scores(top: dict[str, np.ndarray], truth: list[str | None], text: Embeddings) -> dict:
