@@ -26,6 +26,8 @@ S18 = "2026-12-06-s18-gpu-encoder-merge"  # B at 500k, GPU-sized encoder; voices
 S19 = "2026-12-07-s19-normalised-pairs"  # B at 500k: the shared space's types as training pairs (sessions 19-20)
 S21 = "2026-12-07-s21-map-search"  # B at 500k aligns: joined types, voices regressed out, GW start (session 21)
 S22 = "2026-12-07-s22-voice-groups"  # B at 500k aligns from the runner alone: voice groups (session 22)
+S23_PIVOT = "2026-12-07-s23-app-pivot"  # one pivot decoding for the app and the experiment (session 23)
+S23_VAD = "2026-12-07-s23-energy-vad"  # VAD segments cut at energy valleys (session 23)
 
 
 def classified(configuration: str, measure: str = "accuracy_csls") -> list:
@@ -112,8 +114,14 @@ SOURCES: dict[str, tuple[str, list]] = {
                                  ("gw_eps0.01.fr_p1_direct", f"{pack}_eps0.01", "fr_p1_direct"),
                                  ("selflearn_only.classification", f"{pack}_eps0.01", "classification_selflearn_only"))},
     # French through the English text space (core.pipeline.pivot) by the experiment command, CPU-sized encoder
-    "synthetic_500k.B.fr_p1_pivot": (f"{S22}/cpu_b_s22", translated("fr_lsg_pivot", "B")),
-    "synthetic_500k.B.fr_p5_pivot": (f"{S22}/cpu_b_s22", translated("fr_lsg_pivot", "B", "p@5_csls")),
+    # (session 23: every (English word, translation) pair ranked by mean score, core.retrieval.rank_pivot_pairs;
+    # session 22's decoding took only the top English word's translations)
+    "synthetic_500k.B.fr_p1_pivot": (f"{S23_PIVOT}/cpu_exp", translated("fr_lsg_pivot", "B")),
+    "synthetic_500k.B.fr_p5_pivot": (f"{S23_PIVOT}/cpu_exp", translated("fr_lsg_pivot", "B", "p@5_csls")),
+    "synthetic_500k_cpu.B_pivot_top_word.fr_p1": (f"{S22}/cpu_b_s22", translated("fr_lsg_pivot", "B")),
+    "synthetic_500k_cpu.B_pivot_top_word.fr_p5": (f"{S22}/cpu_b_s22", translated("fr_lsg_pivot", "B", "p@5_csls")),
+    # VAD with its segments cut at pauses and energy valleys ([features] segmenter = "energy"), H100
+    "synthetic_500k_gpu.VAD_energy.classification": (f"{S23_VAD}/gpu_evad", classified("VAD")),
     # session 21's diagnosis (GPU groups pack unless named): a map fitted with labels on each type inventory,
     # held-out classification; and the first GW-started run (POT's solver, skip-gram seed 0)
     "synthetic_500k_gpu.B_own_supervised_map.classification": (f"{S21}/map_search_gpu_groups.json",

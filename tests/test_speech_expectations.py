@@ -22,7 +22,8 @@ RESULTS = {"synthetic_500k.A.classification": 81.33, "mboshi.dev.word_top1": 30.
            "synthetic_500k.B.classification": 10.3, "synthetic_500k.B.fr_p1": 1.04,
            "synthetic_500k_cpu.B_voice_free.classification": 7.71,
            "synthetic_500k_gpu.VAD_voice_free.classification": 0.003,
-           "synthetic_120k_gpu.B_voice_free.classification": 0.16, "synthetic_500k.B.fr_p1_pivot": 27.47}
+           "synthetic_120k_gpu.B_voice_free.classification": 0.16, "synthetic_500k.B.fr_p1_pivot": 27.47,
+           "synthetic_500k_gpu.VAD_energy.classification": 0.61}
 
 
 @pytest.fixture
@@ -75,6 +76,8 @@ def test_kmeans_configurations_not_expected_to_align(results, grouping, ours, pa
     if grouping == "VAD":  # the voice-free settings were tried on VAD too
         assert "left VAD at 0.00 % at 500k tokens" in syn.summary
         assert any("synthetic_500k_gpu.VAD_voice_free.classification" in s and "session 22" in s for s in syn.sources)
+        assert "cut at energy valleys (about one word each) it reached 0.6 %" in syn.summary
+        assert any("synthetic_500k_gpu.VAD_energy.classification" in s and "session 23" in s for s in syn.sources)
     else:
         assert "voice-free" not in syn.summary
     # what does work: labels for part of the words, configuration A
@@ -91,8 +94,9 @@ def test_synthetic_b_is_expected_to_align_with_the_voice_free_settings(results):
                    "at 120k tokens 0.16 % (0.02 % with the default settings)"):
         assert number in syn.summary
     for key in ("synthetic_500k.B.classification", "synthetic_500k_cpu.B_voice_free.classification",
-                "synthetic_500k.B.fr_p1", "synthetic_500k.B.fr_p1_pivot", "synthetic_120k_gpu.B_voice_free.classification"):
+                "synthetic_500k.B.fr_p1", "synthetic_120k_gpu.B_voice_free.classification"):
         assert any(key in s and "session 22" in s for s in syn.sources)
+    assert any("synthetic_500k.B.fr_p1_pivot" in s and "session 23" in s for s in syn.sources)
     assert any("synthetic_500k_default.B.classification" in s for s in syn.sources)
 
 
