@@ -8,7 +8,10 @@ most for VAD / energy segments, as the evaluation labels them). Reports
   purity_speaker   the same for speakers (a type split by voice has high speaker purity);
   ceiling_test     share of labelled held-out segments whose placed type's majority word (from training)
                    is their word: what a perfect type → word map would classify right;
-  words_covered    distinct words that are the majority word of some type (of the 1,000 most frequent).
+  words_covered    distinct words that are the majority word of some type (of the 1,000 most frequent);
+  supervised_map   held-out classification (CSLS) through a map fitted WITH labels: orthogonal Procrustes
+                   on (type, its majority word) pairs onto the run's English text space — whether the
+                   type space is linearly the text's shape at all (a diagnosis, not a result).
 
     PYTHONPATH=. python3 diag_groups.py RUN_OUT_DIR OUT.json
 """
@@ -35,6 +38,11 @@ def purity(types: np.ndarray, values: list) -> float:
     return sum(c.most_common(1)[0][1] for c in by.values()) / max(1, len(types))
 
 
+def placed_rows(types: np.ndarray, names: list, space) -> np.ndarray:
+    """Rows of the type space (types.vec) of grouping type ids."""
+    return np.array([space.index[names[int(t)]] for t in types], np.int64)
+
+
 def main():
     out_dir, out_json = Path(sys.argv[1]), Path(sys.argv[2])
     run = Path(glob.glob(f"{out_dir}/stages/speech-*/run")[0])
@@ -44,7 +52,16 @@ def main():
     if any(store.labels[i] for i in train[:100]):
         label = lambda rows: [store.labels[i] for i in rows]  # noqa: E731
     else:
-        words = FeatureStore.open(glob.glob(f"{out_dir}/stages/features-textgrid-*/store")[0])
+        found = glob.glob(f"{out_dir}/stages/features-textgrid-*/store")
+        if found:
+            words = FeatureStore.open(found[0])
+        else:  # the TextGrids themselves (no feature store needed), read from the corpus stage's folder
+            from types import SimpleNamespace
+
+            from core.corpus.textgrid import read_textgrid_corpus
+
+            corpus = json.loads(Path(glob.glob(f"{out_dir}/stages/corpus-*/stage.json")[0]).read_text())
+            words = SimpleNamespace(table=read_textgrid_corpus(corpus["summary"]["path"])[0])
         label = lambda rows: ev.overlap_labels(store.table, rows, words)  # noqa: E731
     tensors = load_safetensors(run / SEGMENTS_FILE)
     type_of = np.asarray(tensors["type_of"])
@@ -72,6 +89,24 @@ def main():
               "ceiling_test": float(np.mean([majority.get(int(p)) == w for p, w in labelled])),
               "words_covered_top1000": len(set(majority.values()) & set(top)),
               "note": "type_of indexes " + ("all segments" if len(type_of) == len(store) else "training segments")}
+    text_vec = glob.glob(f"{out_dir}/stages/text-en_same-*/vectors.vec")
+    if text_vec:
+        from core.alignment import AlignConfig, align
+        from core.vectors import load_vectors
+
+        speech_types = load_vectors(run / "types.vec", modality="speech")
+        text = load_vectors(text_vec[0], language="en")
+        names = json.loads((run / "grouping.json").read_text())["names"]
+        pairs = [(speech_types.index[names[t]], text.index[w]) for t, w in majority.items()
+                 if w in text and names[t] in speech_types.index]
+        fit = align(speech_types, text, AlignConfig(method="supervised", device="auto"),
+                    seed_pairs=np.asarray(pairs, np.int64))
+        sample = np.sort(np.random.default_rng(0).choice(len(test), min(20000, len(test)), replace=False))
+        queries = speech_types.vectors[placed_rows(placed[sample], names, speech_types)]
+        top = ev.retrieve(fit.mapping, queries, speech_types, text, 1, 10)
+        truth = [test_words[i] for i in sample]
+        result["supervised_map"] = ev.classification_scores(top, truth, text)
+        result["supervised_pairs"] = len(pairs)
     print(json.dumps(result, indent=1))
     out_json.write_text(json.dumps(result, indent=1))
 
