@@ -10,8 +10,7 @@ start: text spaces align from the robust start), every pair ranked by the mean o
 (core.retrieval.rank_pivot_pairs). Measured on session 22's CPU B space (SYNTHETIC voices,
 500k tokens): 25.9 % P@1 against 10.9 % when the mapped speech vector itself is translated
 (docs/runs/2026-12-07-s22-voice-groups/pivot.py; that decoding took only the top-1 English word).
-Nothing of the target language touches the speech
-space, and the gold dictionary only scores.
+Nothing of the target language touches the speech space, and the gold dictionary only scores.
 """
 
 from __future__ import annotations
