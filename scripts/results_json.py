@@ -122,6 +122,9 @@ SOURCES: dict[str, tuple[str, list]] = {
     "synthetic_500k_cpu.B_pivot_top_word.fr_p5": (f"{S22}/cpu_b_s22", translated("fr_lsg_pivot", "B", "p@5_csls")),
     # VAD with its segments cut at pauses and energy valleys ([features] segmenter = "energy"), H100
     "synthetic_500k_gpu.VAD_energy.classification": (f"{S23_VAD}/gpu_evad", classified("VAD")),
+    # a diagnosis, not a VAD result: the energy segments through session 22's CPU B encoder (trained on
+    # forced-alignment word segments), everything after the encoder by the runner
+    "synthetic_500k_cpu.VAD_energy_b_encoder.classification": (f"{S23_VAD}/cpu_benc", classified("VAD")),
     # session 21's diagnosis (GPU groups pack unless named): a map fitted with labels on each type inventory,
     # held-out classification; and the first GW-started run (POT's solver, skip-gram seed 0)
     "synthetic_500k_gpu.B_own_supervised_map.classification": (f"{S21}/map_search_gpu_groups.json",
