@@ -79,3 +79,16 @@ def test_summary_shows_the_confidence_or_no_good_match():
         "Best: <b>water</b> · confidence 63 %"
     far = confidence_summary("water", {"probability": 0.9, "no_match": True})
     assert far.startswith("<b>No good match</b>") and "closest: water" in far and "confidence" not in far
+
+
+def test_a_translations_tooltip_names_both_scores_and_says_when_its_shown_score_is_capped():
+    from app.results_panel import score_tip
+    from core.classify import Candidate
+
+    own = Candidate("dieu", 0.85, via="god", via_score=0.8, link_score=0.9)
+    assert score_tip(own, "nn") == "0.850 = mean of clip → god (0.800) and god → dieu (0.900), cosine"
+    # merged from a later candidate vector: its own mean 0.875, shown as the row above's 0.850
+    capped = Candidate("maître", 0.85, via="lord", via_score=0.8, link_score=0.95, raw_score=0.875)
+    tip = score_tip(capped, "csls")
+    assert tip.startswith("0.875 = mean of clip → lord (0.800) and lord → maître (0.950), CSLS")
+    assert tip.endswith("shown no higher than the row above (rows are in rank order)")
