@@ -20,15 +20,14 @@ def bar_value(score: float) -> int:
 def score_tip(cand, method: str) -> str:
     """Where a row's score comes from (shown as a tooltip)."""
     name = "CSLS" if method == "csls" else "cosine"
+    # a word merged from a later candidate vector is shown no higher than the row above (merge_by_rank)
+    capped = "" if cand.raw_score is None else "; shown no higher than the row above (rows are in rank order)"
     if cand.via is not None:
         mean = cand.score if cand.raw_score is None else cand.raw_score
-        tip = (f"{score_text(mean)} = mean of clip → {cand.via} ({score_text(cand.via_score)}) and "
-               f"{cand.via} → {cand.word} ({score_text(cand.link_score)}), {name}")
-        # merged from a later candidate vector: shown no higher than the row above (core.classify.merge_by_rank)
-        return tip if cand.raw_score is None else tip + "; shown no higher than the row above (rows are in rank order)"
+        return (f"{score_text(mean)} = mean of clip → {cand.via} ({score_text(cand.via_score)}) and "
+                f"{cand.via} → {cand.word} ({score_text(cand.link_score)}), {name}{capped}")
     if cand.raw_score is not None:
-        return (f"{name} {score_text(cand.raw_score)} for a neighbouring speech type; shown no higher than "
-                "the row above (rows are in rank order)")
+        return f"{name} {score_text(cand.raw_score)} for a neighbouring speech type{capped}"
     return f"{name} {score_text(cand.score)}"
 
 

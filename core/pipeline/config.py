@@ -103,7 +103,7 @@ class ExperimentConfig:
     def reader_of(self, configuration: str) -> str:
         """The corpus reader that cuts `configuration`'s segments (VAD: `[features] segmenter`)."""
         if configuration == "VAD":
-            return self.features.get("segmenter", "vad")
+            return self.features.get("segmenter", READER_OF["VAD"])
         return READER_OF[configuration]
 
     def seeds_of(self, learner: str) -> list[int]:

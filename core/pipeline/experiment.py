@@ -28,8 +28,6 @@ from core.pipeline.stages import Stage, is_done, run_stage, stage_summary
 from core.progress import Progress, ensure
 
 STAGE_KINDS = ("corpus", "features", "text", "speech", "eval", "report")
-VAD_KEYS = ("vad", "aggressiveness", "min_pause", "pause_level", "min_word", "max_word", "merge_gap")
-ENERGY_KEYS = ("min_pause", "silence_db", "min_word", "max_word", "valley_db")
 FEATURE_CONFIG_KEYS = ("kind", "deltas", "cmvn", "n_mfcc", "n_mels", "win_ms", "hop_ms")
 
 
@@ -170,10 +168,10 @@ def _features_stage(cfg: ExperimentConfig, rt: Runtime, corpus: Stage, reader: s
     f = cfg.features
     feat = {k: f[k] for k in FEATURE_CONFIG_KEYS if k in f}
     options = {}
-    if reader == "vad":
-        options = {k: f[k] for k in VAD_KEYS if k in f}
-    if reader == "energy":
-        options = {k: f[k] for k in ENERGY_KEYS if k in f}
+    if reader in ("vad", "energy"):  # the [features] keys that reader takes (its signature)
+        from core.corpus.readers import reader_options
+
+        options = reader_options(reader, f)
     if reader == "chunks":
         options = {"chunk_seconds": f.get("chunk_seconds", 0.5)}
     settings = {"reader": reader, "features": feat, "options": options, "shard_files": f.get("shard_files", 200)}
