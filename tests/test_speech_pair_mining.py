@@ -97,3 +97,25 @@ def test_configuration_b_trains_on_a_store_without_speaker_ids(tmp_path):
     log = (tmp_path / "run" / "log.txt").read_text()
     assert "have no speaker id: their pairs are mined across recordings" in log and "pair round 1:" in log
     assert metrics["types"] <= 6
+
+
+def test_pair_and_voice_group_rounds_each_train_and_resume(tmp_path):
+    """One DTW pair round, then the voice-groups round (which restarts from the view-trained weights):
+    each round logs its groups and leaves its own finished checkpoint, and a rerun only reloads them."""
+    from core.speech.config import SpeechConfig
+    from core.speech.runner import train_speech_space
+    from core.speech.training import checkpoint_finished
+
+    store = make_toy_corpus(n_types=6, n_utterances=24, words_per_utterance=5, mean_frames=16, held_out_speakers=0)
+    cfg = SpeechConfig(learner="unit-skipgram", grouping="B", clusters=6, ac_epochs=1, sg_epochs=1, ac_hidden=16,
+                       ac_dim=16, batch_size=32, ac_pair_rounds=1, voice_groups=4, device="cpu",
+                       kmeans_backend="torch")
+    train_speech_space(store, cfg, tmp_path / "run")
+    log = (tmp_path / "run" / "log.txt").read_text()
+    assert "pair round 1:" in log and "voice-groups round:" in log
+    checkpoints = tmp_path / "run" / "checkpoints"
+    assert all(checkpoint_finished(checkpoints / name) for name in ("acoustic-pairs-1", "acoustic-voice-groups"))
+    train_speech_space(store, cfg, tmp_path / "run")
+    rerun = (tmp_path / "run" / "log.txt").read_text()[len(log):]
+    assert "acoustic-voice-groups trained: step" in rerun  # the rounds were reached, their weights reloaded
+    assert "pair round 1:" not in rerun and "voice-groups round:" not in rerun  # and nothing was mined again

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
@@ -232,6 +233,16 @@ def _train_encoder(cfg, store, frames, train_idx, label_ids, run_dir, progress, 
                                         stop_after_steps, log, result)
 
 
+class TrainingRound(NamedTuple):
+    """One round of group-trained encoder training after the view-trained one."""
+
+    checkpoint: str  # its checkpoint folder (a killed run resumes inside it)
+    title: str  # how the log and the progress bar name it
+    seed: int  # data seed of its batches
+    find_groups: Callable  # training segments' embeddings -> (group of each segment, summary dict)
+    start_weights: dict | None  # weights it starts from; None: the encoder as the last round left it
+
+
 def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, progress, ctx, stop_after_steps,
                           log, result):
     """`cfg.ac_pair_rounds` rounds: mine DTW-verified cross-speaker pairs with the encoder so far,
@@ -251,34 +262,33 @@ def _train_on_mined_pairs(cfg, store, frames, model, task, train_idx, run_dir, p
     def dtw_pairs(seg_emb):
         return pair_mining.mine_pair_groups(seg_emb, dtw_frames, train_idx, speakers, store.n_segments)
 
-    # (checkpoint name, log title, data seed, how the groups are found, weights the round starts from:
-    # None = the encoder so far)
-    rounds = [(f"acoustic-pairs-{n}", f"pair round {n}", cfg.seed + n, dtw_pairs, None)
+    rounds = [TrainingRound(f"acoustic-pairs-{n}", f"pair round {n}", cfg.seed + n, dtw_pairs, None)
               for n in range(1, cfg.ac_pair_rounds + 1)]
     if cfg.voice_groups:
         # the DTW rounds only make the space the groups come from: the encoder that is kept trains
         # from the view-trained weights on the groups alone (session 20's recipe, RESULTS session 22)
         view_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        rounds.append(("acoustic-voice-groups", "voice-groups round", cfg.seed + 1,
-                       lambda seg_emb: voice_groups(seg_emb, train_idx, speakers, store.n_segments,
-                                                    VoiceGroupSettings.of(cfg, resolve_device(cfg.device))),
-                       view_weights))
+        voice_settings = VoiceGroupSettings.of(cfg, resolve_device(cfg.device))
+        rounds.append(TrainingRound("acoustic-voice-groups", "voice-groups round", cfg.seed + 1,
+                                    lambda seg_emb: voice_groups(seg_emb, train_idx, speakers, store.n_segments,
+                                                                 voice_settings),
+                                    view_weights))
     seconds, samples, steps, history = result.seconds, result.samples, result.steps, list(result.history)
-    for name, title, seed, make_groups, start_weights in rounds:
-        settings = _loop_settings(cfg, name, cfg.ac_epochs, "adam", cfg.ac_lr, stop_after_steps)
+    for round_ in rounds:
+        settings = _loop_settings(cfg, round_.checkpoint, cfg.ac_epochs, "adam", cfg.ac_lr, stop_after_steps)
         ckpt_dir = run_dir / "checkpoints" / settings.name
         pseudo = None  # a round finished before a resume only reloads its weights: no need to mine again
         if not checkpoint_finished(ckpt_dir):
-            progress.set_stage(f"{title}: finding groups")
-            pseudo, summary = make_groups(_embed_training(model, frames, train_idx))
-            log(f"{title}: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in summary.items()))
+            progress.set_stage(f"{round_.title}: finding groups")
+            pseudo, summary = round_.find_groups(_embed_training(model, frames, train_idx))
+            log(f"{round_.title}: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in summary.items()))
             if summary["grouped_segments"] < 2:
-                log(f"{title}: too few grouped segments to train on; the encoder stays as it is")
+                log(f"{round_.title}: too few grouped segments to train on; the encoder stays as it is")
                 break
-            if start_weights is not None:
-                model.load_state_dict(start_weights)
-        pair_task = ContrastiveTask(model, frames, train_idx, task.aug, cfg.batch_size, cfg.bucket_batches, seed,
-                                    labels=pseudo)
+            if round_.start_weights is not None:
+                model.load_state_dict(round_.start_weights)
+        pair_task = ContrastiveTask(model, frames, train_idx, task.aug, cfg.batch_size, cfg.bucket_batches,
+                                    round_.seed, labels=pseudo)
         result = train(pair_task, settings, ckpt_dir, progress, ctx, log)
         # one loss curve: each round's steps continue after the previous rounds'
         history += [[step + steps, epoch, loss] for step, epoch, loss in result.history]
