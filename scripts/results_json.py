@@ -28,6 +28,7 @@ S21 = "2026-12-07-s21-map-search"  # B at 500k aligns: joined types, voices regr
 S22 = "2026-12-07-s22-voice-groups"  # B at 500k aligns from the runner alone: voice groups (session 22)
 S23_PIVOT = "2026-12-07-s23-app-pivot"  # one pivot decoding for the app and the experiment (session 23)
 S23_VAD = "2026-12-07-s23-energy-vad"  # VAD segments cut at energy valleys (session 23)
+S24_VAD = "2026-12-08-s24-eskmeans"  # VAD segments cut at every energy valley (session 24)
 
 
 def classified(configuration: str, measure: str = "accuracy_csls") -> list:
@@ -125,6 +126,10 @@ SOURCES: dict[str, tuple[str, list]] = {
     # a diagnosis, not a VAD result: the energy segments through session 22's CPU B encoder (trained on
     # forced-alignment word segments), everything after the encoder by the runner
     "synthetic_500k_cpu.VAD_energy_b_encoder.classification": (f"{S23_VAD}/cpu_benc", classified("VAD")),
+    # VAD cut at every energy valley ([features] min_word = max_word = 0.08), H200, no DTW pair round
+    "synthetic_500k_gpu.VAD_syllable.classification": (f"{S24_VAD}/gpu_syllable_vad", classified("VAD")),
+    # a diagnosis, not a VAD result: every-valley segments through session 22's CPU B encoder
+    "synthetic_500k_cpu.VAD_syllable_b_encoder.classification": (f"{S24_VAD}/cpu_bsyl", classified("VAD")),
     # session 21's diagnosis (GPU groups pack unless named): a map fitted with labels on each type inventory,
     # held-out classification; and the first GW-started run (POT's solver, skip-gram seed 0)
     "synthetic_500k_gpu.B_own_supervised_map.classification": (f"{S21}/map_search_gpu_groups.json",

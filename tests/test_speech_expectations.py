@@ -23,7 +23,8 @@ RESULTS = {"synthetic_500k.A.classification": 81.33, "mboshi.dev.word_top1": 30.
            "synthetic_500k_cpu.B_voice_free.classification": 7.71,
            "synthetic_500k_gpu.VAD_voice_free.classification": 0.003,
            "synthetic_120k_gpu.B_voice_free.classification": 0.16, "synthetic_500k.B.fr_p1_pivot": 27.47,
-           "synthetic_500k_gpu.VAD_energy.classification": 0.61}
+           "synthetic_500k_gpu.VAD_energy.classification": 0.61,
+           "synthetic_500k_gpu.VAD_syllable.classification": 0.12}
 
 
 @pytest.fixture
@@ -78,6 +79,8 @@ def test_kmeans_configurations_not_expected_to_align(results, grouping, ours, pa
         assert any("synthetic_500k_gpu.VAD_voice_free.classification" in s and "session 22" in s for s in syn.sources)
         assert "cut at energy valleys (about one word each) it reached 0.6 %" in syn.summary
         assert any("synthetic_500k_gpu.VAD_energy.classification" in s and "session 23" in s for s in syn.sources)
+        assert "cut at every valley (syllable-like stretches" in syn.summary and "labels reads far better) 0.1 %" in syn.summary
+        assert any("synthetic_500k_gpu.VAD_syllable.classification" in s and "session 24" in s for s in syn.sources)
     else:
         assert "voice-free" not in syn.summary
     # what does work: labels for part of the words, configuration A
