@@ -6,6 +6,8 @@ docs/results.json as it is updated; a key the file lacks must read "not measured
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -79,7 +81,8 @@ def test_kmeans_configurations_not_expected_to_align(results, grouping, ours, pa
         assert any("synthetic_500k_gpu.VAD_voice_free.classification" in s and "session 22" in s for s in syn.sources)
         assert "cut at energy valleys (about one word each) it reached 0.6 %" in syn.summary
         assert any("synthetic_500k_gpu.VAD_energy.classification" in s and "session 23" in s for s in syn.sources)
-        assert "cut at every valley (syllable-like stretches" in syn.summary and "labels reads far better) 0.1 %" in syn.summary
+        assert "cut at every valley (syllable-like stretches" in syn.summary
+        assert "labels reads far better) 0.1 %" in syn.summary
         assert any("synthetic_500k_gpu.VAD_syllable.classification" in s and "session 24" in s for s in syn.sources)
     else:
         assert "voice-free" not in syn.summary
@@ -279,3 +282,22 @@ def test_train_dialog_defaults_to_the_mean_encoder_on_an_unlabelled_speech_embed
     dialog.encoder.activated.emit(i)
     dialog.store.setCurrentIndex(dialog.store.findData(str(field)))
     assert dialog.encoder.currentData() == "gru" and dialog.config().ac_encoder == "gru"
+
+
+def test_every_cited_results_section_exists():
+    """Each expectation names the RESULTS.md section its number comes from; a user must find it there
+    (a section is cited by its heading or the heading's start)."""
+    import core.speech.expectations as expectations
+
+    root = Path(__file__).resolve().parent.parent
+    headings = [line[3:].strip() for line in (root / "docs" / "RESULTS.md").read_text(encoding="utf-8").splitlines()
+                if line.startswith("## ")]
+    measures = [v for v in vars(expectations).values() if isinstance(v, expectations.Measure)]
+    measures += [m for v in vars(expectations).values() if isinstance(v, dict) for m in v.values()
+                 if isinstance(m, expectations.Measure)]
+    cited = {m.section for m in measures if m.section}
+    assert len(cited) > 10
+    for section in cited:
+        title = re.fullmatch(r"docs/RESULTS\.md “(.+)”", section)
+        assert title, section
+        assert any(h.startswith(title.group(1)) for h in headings), f"no RESULTS.md section {section}"

@@ -2,28 +2,65 @@
 
 For a finished run: the experiments' unsupervised aligner (selflearn + GW starts, the run's [align]) run
 again on the run's speech types and English text space, keeping every restart's refined W (not only the
-one with the best criterion); each scored on diag_groups.py's 20,000 held-out test segments (CSLS).
+one with the best criterion); each scored on diag_groups.py's 20,000 held-out test segments (CSLS), with
+the Spearman correlation of type and word counts (diag_frequency.py; added after the first run).
 
-    PYTHONPATH=. python3 diag_restarts.py RUN_OUT_DIR OUT.json
+With BETA, every GW start's transport cost gets a fused term (Vayer et al. 2019's fused GW, written here as
+a linear cost added to the GW gradient at every step): BETA × |log(i+1) − log(j+1)| / log(m) for source rank
+i, target rank j (both spaces in frequency order), so frequent types are drawn to frequent words. BETA is
+fixed before looking (1.0 puts it on the scale of the GW cost).
+
+    PYTHONPATH=. python3 diag_restarts.py RUN_OUT_DIR OUT.json [BETA]
 """
 import dataclasses
 import importlib.util
 import json
+import math
 import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from core.alignment import AlignConfig, align, procrustes
+from core.alignment import AlignConfig, align, gromov, procrustes
 from core.pipeline import speech_eval as ev
 
-spec = importlib.util.spec_from_file_location("diag_criterion", Path(__file__).with_name("diag_criterion.py"))
-dc = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(dc)
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+dc, df = _load("diag_criterion"), _load("diag_frequency")
+
+
+def fused_coupling(beta):
+    """gromov.gw_coupling with the frequency-rank cost added to every step's linear cost."""
+    def coupling(cx, cy, eps, outer=200, inner=1000, tol=1e-9, check=None):
+        cx, cy = cx.double(), cy.double()
+        n, m = len(cx), len(cy)
+        rank_cost = (torch.log1p(torch.arange(n, dtype=cx.dtype))[:, None]
+                     - torch.log1p(torch.arange(m, dtype=cx.dtype))[None, :]).abs() / math.log(m)
+        p = torch.full((n,), 1.0 / n, dtype=cx.dtype)
+        q = torch.full((m,), 1.0 / m, dtype=cx.dtype)
+        const = (cx ** 2 @ p)[:, None] + (cy ** 2 @ q)[None, :] + beta * rank_cost
+        t, g = p[:, None] * q[None, :], None
+        for _ in range(outer):
+            if check is not None:
+                check()
+            t_new, g = gromov.sinkhorn_log(const - 2.0 * cx @ t @ cy.T, eps, inner, g=g)
+            if torch.linalg.norm(t_new - t) < tol:
+                return t_new
+            t = t_new
+        return t
+    return coupling
 
 
 def main():
     out_dir, out_json = Path(sys.argv[1]), Path(sys.argv[2])
+    beta = float(sys.argv[3]) if len(sys.argv) > 3 else None
     seen = dc.run_diag_groups(out_dir, out_json.with_suffix(".groups.json"))
     kept = []
     real_refine = procrustes.refine
@@ -33,19 +70,24 @@ def main():
         kept.append((out[0].detach().clone(), float(out[1])))
         return out
 
+    real_coupling = gromov.gw_coupling
     procrustes.refine = keep_refine
+    if beta is not None:
+        gromov.gw_coupling = fused_coupling(beta)
     try:
         res = align(seen["src"], seen["tgt"], AlignConfig(method="selflearn", gw_start=True))
     finally:
-        procrustes.refine = real_refine
+        procrustes.refine, gromov.gw_coupling = real_refine, real_coupling
     rows = []
     for k, (w, crit) in enumerate(kept):
         mapping = dataclasses.replace(res.mapping, W=w.cpu().numpy().astype(np.float32))
         top = ev.retrieve(mapping, seen["queries"], seen["src"], seen["tgt"], 1, 10)
         rows.append({"restart": k + 1, "start": res.restarts[k]["start"], "criterion": crit,
-                     **ev.classification_scores(top, seen["truth"], seen["tgt"])})
+                     **ev.classification_scores(top, seen["truth"], seen["tgt"]),
+                     **df.frequency_agreement(mapping, seen["src"], seen["tgt"])})
         print(rows[-1], flush=True)
-    out_json.write_text(json.dumps({"kept_criterion": float(res.criterion), "restarts": rows}, indent=1))
+    out_json.write_text(json.dumps({"beta": beta, "kept_criterion": float(res.criterion), "restarts": rows},
+                                   indent=1))
 
 
 if __name__ == "__main__":

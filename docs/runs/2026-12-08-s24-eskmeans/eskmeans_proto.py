@@ -56,8 +56,7 @@ for fi, f in enumerate(files):
             cand.append((fi, i, L, s[i][0], s[j][1])); emb.append(embed(feats[fi], s[i][0], s[j][1]))
 cand = np.array([c[:3] for c in cand]), np.array([c[3:] for c in cand])
 emb = np.asarray(emb, np.float32)
-spk = np.array([files[c][ 'spk'] for c in cand[0][:, 0]])
-emb -= 0  # speaker centring over all candidates of a speaker
+spk = np.array([files[c]['spk'] for c in cand[0][:, 0]])  # speaker centring over all candidates of a speaker
 for s_ in np.unique(spk):
     emb[spk == s_] -= emb[spk == s_].mean(0)
 emb /= np.linalg.norm(emb, axis=1, keepdims=True) + 1e-9
@@ -91,8 +90,6 @@ def nearest(centroids):
 
 def score(chosen, labels):
     hp = nb = hr = nw = ex = 0; wps = []; word_of = []
-    for fi, f in enumerate(files):
-        segs = [tuple(cand[1][k]) for k in chosen if cand[0][k, 0] == fi] if False else None
     per_file = {}
     for k in chosen:
         per_file.setdefault(int(cand[0][k, 0]), []).append(k)
