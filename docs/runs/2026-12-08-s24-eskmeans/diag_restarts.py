@@ -10,7 +10,12 @@ a linear cost added to the GW gradient at every step): BETA × |log(i+1) − log
 i, target rank j (both spaces in frequency order), so frequent types are drawn to frequent words. BETA is
 fixed before looking (1.0 puts it on the scale of the GW cost).
 
-    PYTHONPATH=. python3 diag_restarts.py RUN_OUT_DIR OUT.json [BETA]
+With GAMMA, self-learning's dictionary induction scores a pair by CSLS − GAMMA × the same rank term
+(selflearn.induce_both_directions, copied here with that one line added), so frequency also holds during the
+search; the refinement and the criterion stay as they are. GAMMA fixed before looking (0.2: a fifth of the
+term's range against CSLS scores of about −1..1).
+
+    PYTHONPATH=. python3 diag_restarts.py RUN_OUT_DIR OUT.json [BETA [GAMMA]]
 """
 import dataclasses
 import importlib.util
@@ -22,8 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.alignment import AlignConfig, align, gromov, procrustes
+from core.alignment import AlignConfig, align, gromov, procrustes, selflearn
 from core.pipeline import speech_eval as ev
+from core.retrieval import chunk_rows, mutual_topk_mean, unit_tensor
 
 
 def _load(name):
@@ -36,13 +42,53 @@ def _load(name):
 dc, df = _load("diag_criterion"), _load("diag_frequency")
 
 
+def rank_term(n, m, dtype=torch.float64):
+    """|log(i+1) − log(j+1)| / log(m) for source rank i < n, target rank j < m."""
+    return (torch.log1p(torch.arange(n, dtype=dtype))[:, None]
+            - torch.log1p(torch.arange(m, dtype=dtype))[None, :]).abs() / math.log(m)
+
+
+def frequency_induction(gamma):
+    """selflearn.induce_both_directions with CSLS − gamma × rank_term (the one added line marked)."""
+    def induce(xw, ys, keep_prob, knn, gen, chunk=None, progress=None):
+        xw = unit_tensor(xw)
+        r_x, r_y = mutual_topk_mean(xw, ys, knn, chunk, progress)
+        n, m = len(xw), len(ys)
+        penalty = gamma * rank_term(n, m, xw.dtype).to(xw.device)
+        fwd_val = torch.empty(n, device=xw.device)
+        fwd_idx = torch.empty(n, dtype=torch.int64, device=xw.device)
+        bwd_val = torch.full((m,), float("-inf"), device=xw.device)
+        bwd_idx = torch.zeros(m, dtype=torch.int64, device=xw.device)
+        step = chunk_rows(m, xw.device, chunk)
+        for start in range(0, n, step):
+            end = min(n, start + step)
+            csls = xw[start:end] @ ys.T
+            csls.mul_(2).sub_(r_y[None, :]).sub_(r_x[start:end, None])
+            csls.sub_(penalty[start:end])  # the added line
+            if keep_prob < 1.0:
+                drop = torch.rand(csls.shape, generator=gen, device=csls.device) >= keep_prob
+                csls.masked_fill_(drop, float("-inf"))
+            fwd_val[start:end], fwd_idx[start:end] = csls.max(dim=1)
+            col_val, col_arg = csls.max(dim=0)
+            better = col_val > bwd_val
+            bwd_val = torch.where(better, col_val, bwd_val)
+            bwd_idx = torch.where(better, col_arg + start, bwd_idx)
+        finite = torch.cat([fwd_val, bwd_val])
+        finite = finite[torch.isfinite(finite)]
+        objective = float(finite.mean()) if len(finite) else float("-inf")
+        pairs = torch.cat([torch.stack([torch.arange(n, device=xw.device), fwd_idx], 1),
+                           torch.stack([bwd_idx, torch.arange(m, device=xw.device)], 1)])
+        keep = torch.cat([torch.isfinite(fwd_val), torch.isfinite(bwd_val)])
+        return objective, pairs[keep]
+    return induce
+
+
 def fused_coupling(beta):
     """gromov.gw_coupling with the frequency-rank cost added to every step's linear cost."""
     def coupling(cx, cy, eps, outer=200, inner=1000, tol=1e-9, check=None):
         cx, cy = cx.double(), cy.double()
         n, m = len(cx), len(cy)
-        rank_cost = (torch.log1p(torch.arange(n, dtype=cx.dtype))[:, None]
-                     - torch.log1p(torch.arange(m, dtype=cx.dtype))[None, :]).abs() / math.log(m)
+        rank_cost = rank_term(n, m, cx.dtype)
         p = torch.full((n,), 1.0 / n, dtype=cx.dtype)
         q = torch.full((m,), 1.0 / m, dtype=cx.dtype)
         const = (cx ** 2 @ p)[:, None] + (cy ** 2 @ q)[None, :] + beta * rank_cost
@@ -61,6 +107,7 @@ def fused_coupling(beta):
 def main():
     out_dir, out_json = Path(sys.argv[1]), Path(sys.argv[2])
     beta = float(sys.argv[3]) if len(sys.argv) > 3 else None
+    gamma = float(sys.argv[4]) if len(sys.argv) > 4 else None
     seen = dc.run_diag_groups(out_dir, out_json.with_suffix(".groups.json"))
     kept = []
     real_refine = procrustes.refine
@@ -70,14 +117,17 @@ def main():
         kept.append((out[0].detach().clone(), float(out[1])))
         return out
 
-    real_coupling = gromov.gw_coupling
+    real_coupling, real_induce = gromov.gw_coupling, selflearn.induce_both_directions
     procrustes.refine = keep_refine
     if beta is not None:
         gromov.gw_coupling = fused_coupling(beta)
+    if gamma is not None:
+        selflearn.induce_both_directions = frequency_induction(gamma)
     try:
         res = align(seen["src"], seen["tgt"], AlignConfig(method="selflearn", gw_start=True))
     finally:
         procrustes.refine, gromov.gw_coupling = real_refine, real_coupling
+        selflearn.induce_both_directions = real_induce
     rows = []
     for k, (w, crit) in enumerate(kept):
         mapping = dataclasses.replace(res.mapping, W=w.cpu().numpy().astype(np.float32))
@@ -86,8 +136,8 @@ def main():
                      **ev.classification_scores(top, seen["truth"], seen["tgt"]),
                      **df.frequency_agreement(mapping, seen["src"], seen["tgt"])})
         print(rows[-1], flush=True)
-    out_json.write_text(json.dumps({"beta": beta, "kept_criterion": float(res.criterion), "restarts": rows},
-                                   indent=1))
+    out_json.write_text(json.dumps({"beta": beta, "gamma": gamma, "kept_criterion": float(res.criterion),
+                                    "restarts": rows}, indent=1))
 
 
 if __name__ == "__main__":
