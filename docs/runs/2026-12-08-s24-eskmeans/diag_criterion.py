@@ -9,18 +9,14 @@ the criterion would not have chosen it. Held-out classification (CSLS) of each, 
 
     PYTHONPATH=. python3 diag_criterion.py RUN_OUT_DIR OUT.json
 """
-import glob
 import importlib.util
 import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 import core.alignment as ca
 from core.alignment import AlignConfig
 from core.pipeline import speech_eval as ev
-from core.vectors import load_vectors
 
 S23 = Path(__file__).resolve().parents[1] / "2026-12-07-s23-energy-vad" / "diag_groups.py"
 spec = importlib.util.spec_from_file_location("diag_groups_s23", S23)
@@ -60,16 +56,15 @@ def run_diag_groups(out_dir: Path, groups_json: Path) -> dict:
 def main():
     out_dir, out_json = Path(sys.argv[1]), Path(sys.argv[2])
     seen = run_diag_groups(out_dir, out_json.with_suffix(".groups.json"))
-    real_align, real_retrieve, real_scores = ca.align, ev.retrieve, ev.classification_scores
     result = {"diag_groups": json.loads(out_json.with_suffix(".groups.json").read_text())}
     metrics = json.loads((out_dir / "metrics.json").read_text())
     result["unsupervised_criterion"] = [e.get("criterion") for e in _find(metrics, "criterion")]
     for name, cfg in {"labelled map": AlignConfig(method="supervised"),
                       "labelled map, refined without labels": AlignConfig(method="supervised",
                                                                           supervised_refinement=5)}.items():
-        fit = real_align(seen["src"], seen["tgt"], cfg, seed_pairs=seen["pairs"])
-        top = real_retrieve(fit.mapping, seen["queries"], seen["src"], seen["tgt"], 1, 10)
-        result[name] = {"criterion": float(fit.criterion), **real_scores(top, seen["truth"], seen["tgt"])}
+        fit = ca.align(seen["src"], seen["tgt"], cfg, seed_pairs=seen["pairs"])
+        top = ev.retrieve(fit.mapping, seen["queries"], seen["src"], seen["tgt"], 1, 10)
+        result[name] = {"criterion": float(fit.criterion), **ev.classification_scores(top, seen["truth"], seen["tgt"])}
     print(json.dumps({k: v for k, v in result.items() if k != "diag_groups"}, indent=1))
     out_json.write_text(json.dumps(result, indent=1))
 
