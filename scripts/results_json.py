@@ -29,6 +29,7 @@ S22 = "2026-12-07-s22-voice-groups"  # B at 500k aligns from the runner alone: v
 S23_PIVOT = "2026-12-07-s23-app-pivot"  # one pivot decoding for the app and the experiment (session 23)
 S23_VAD = "2026-12-07-s23-energy-vad"  # VAD segments cut at energy valleys (session 23)
 S24_VAD = "2026-12-08-s24-eskmeans"  # VAD segments cut at every energy valley (session 24)
+S25 = "2026-12-07-s25-context"  # B seeds 1-2 on the GPU; neighbours' encodings in VAD's grouping (session 25)
 
 
 def classified(configuration: str, measure: str = "accuracy_csls") -> list:
@@ -239,6 +240,11 @@ SOURCES: dict[str, tuple[str, list]] = {
        for key, file, select in ((stem, "merge_ceiling", {"method": "global"}),
                                  (f"{stem}_merge_oracle", "merge_ceiling", {"method": "oracle"}),
                                  (f"{stem}_voice_norm_k2000_to1000", "frontier", {"k": 2000, "types": 1000}))},
+    # session 25: experiments/kjv_500k_b_voice_free.toml as committed, seeds 1 and 2 (H100; mean of the two)
+    "synthetic_500k_gpu.B_seeds12.classification": (f"{S25}/gpu_b_seeds12", classified("B")),
+    "synthetic_500k_gpu.B_seeds12.fr_p1": (f"{S25}/gpu_b_seeds12", translated("fr_lsg", "B")),
+    "synthetic_500k_gpu.B_seeds12.fr_p1_pivot": (f"{S25}/gpu_b_seeds12", translated("fr_lsg_pivot", "B")),
+    "synthetic_500k_gpu.B_seeds12.fr_p5_pivot": (f"{S25}/gpu_b_seeds12", translated("fr_lsg_pivot", "B", "p@5_csls")),
     # a second pair round on groups from the first round's encoder (CPU; no frontier run)
     **{f"synthetic_500k_cpu.{key}.classification": (f"{S19}/merge_ceiling_cpu_r2.json", ["runs", {"method": m}, "accuracy"])
        for key, m in (("B_group_pairs_r2", "global"), ("B_group_pairs_r2_merge_oracle", "oracle"))},
