@@ -245,6 +245,9 @@ SOURCES: dict[str, tuple[str, list]] = {
     "synthetic_500k_gpu.B_seeds12.fr_p1": (f"{S25}/gpu_b_seeds12", translated("fr_lsg", "B")),
     "synthetic_500k_gpu.B_seeds12.fr_p1_pivot": (f"{S25}/gpu_b_seeds12", translated("fr_lsg_pivot", "B")),
     "synthetic_500k_gpu.B_seeds12.fr_p5_pivot": (f"{S25}/gpu_b_seeds12", translated("fr_lsg_pivot", "B", "p@5_csls")),
+    # session 25: the VAD diagnosis of session 24 (every-valley stretches, session 22's CPU B encoder) with each
+    # stretch's neighbours' encodings (weight 0.5) in its grouping encoding
+    "synthetic_500k_cpu.VAD_syllable_b_encoder_context.classification": (f"{S25}/cpu_ctx05", classified("VAD")),
     # a second pair round on groups from the first round's encoder (CPU; no frontier run)
     **{f"synthetic_500k_cpu.{key}.classification": (f"{S19}/merge_ceiling_cpu_r2.json", ["runs", {"method": m}, "accuracy"])
        for key, m in (("B_group_pairs_r2", "global"), ("B_group_pairs_r2_merge_oracle", "oracle"))},
