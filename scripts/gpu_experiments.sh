@@ -28,6 +28,12 @@
 #             rm -rf /tmp/gs/site/gensim/test; tar czf build/gpusite.tgz -C /tmp/gs site    # ~5 MB
 #           carry build/gpusite.tgz and, on the device, `tar xzf build/gpusite.tgz -C runs;
 #           export PYTHONPATH=$PWD/runs/site` before this script (session 13).
+#           Since session 25 the tracked files, that site, .whl/ and the French data no longer fit in
+#           one call either: put the .whl/ wheels into the same site, without espeak-ng's dictionaries
+#           other than English (synthesis is English only), and carry that tarball instead of .whl/:
+#             for w in .whl/*.whl; do python3 -m zipfile -e $w /tmp/gs/site; done
+#             find /tmp/gs/site/espeakng_loader/espeak-ng-data -name '*_dict' ! -name en_dict -delete
+#             tar czf build/gpusite_all.tgz -C /tmp/gs site                  # ~9 MB
 #   data (the Bible texts and FreeDict dictionaries): shared/data/ or data/ in the repository
 #           root (a copy of /work/shared/data), or set WORDBRIDGE_DATA.
 # faiss and umap are not needed (k-means and retrieval use their torch paths); without gensim the
