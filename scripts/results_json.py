@@ -248,6 +248,11 @@ SOURCES: dict[str, tuple[str, list]] = {
     # session 25: the VAD diagnosis of session 24 (every-valley stretches, session 22's CPU B encoder) with each
     # stretch's neighbours' encodings (weight 0.5) in its grouping encoding
     "synthetic_500k_cpu.VAD_syllable_b_encoder_context.classification": (f"{S25}/cpu_ctx05", classified("VAD")),
+    # session 25's ORACLE: every-valley stretches named by their perfect unit (word, word#k, w1+w2), the units
+    # grouped by sound alone (k-means of their mean encodings) into 2,000 / 6,000 groups; per-stretch accuracy
+    **{f"synthetic_500k_cpu.VAD_units_oracle_{k}.classification": (f"{S25}/oracle_merge_noise_{k}.json",
+                                                                   ["units", "segment_accuracy"])
+       for k in ("k2000", "k6000")},
     # a second pair round on groups from the first round's encoder (CPU; no frontier run)
     **{f"synthetic_500k_cpu.{key}.classification": (f"{S19}/merge_ceiling_cpu_r2.json", ["runs", {"method": m}, "accuracy"])
        for key, m in (("B_group_pairs_r2", "global"), ("B_group_pairs_r2_merge_oracle", "oracle"))},
