@@ -46,6 +46,13 @@ def with_neighbours(enc: np.ndarray, utt: np.ndarray, weight: float) -> np.ndarr
     return np.concatenate([enc, weight * prev, weight * nxt], axis=1)
 
 
+def cluster_stream(clusters: np.ndarray, utterances: np.ndarray) -> list[list[str]]:
+    """One sentence of `#cluster` tokens per utterance, in store (= time) order (an utterance's rows are
+    contiguous in the store)."""
+    cuts = np.flatnonzero(utterances[1:] != utterances[:-1]) + 1
+    return [[f"#{c}" for c in part] for part in np.split(clusters, cuts)]
+
+
 def main():
     import faiss
     from gensim.models import Word2Vec
@@ -66,15 +73,7 @@ def main():
     km = faiss.Kmeans(x.shape[1], k, niter=20, seed=0, spherical=True, verbose=False)
     km.train(x[train])
     cluster = km.index.search(x, 1)[1][:, 0]
-    # the cluster stream, utterance by utterance in store (= time) order
-    sentences, current, last = [], [], None
-    for i in train:
-        if utt[i] != last and current:
-            sentences.append(current)
-            current = []
-        current.append(f"#{cluster[i]}")
-        last = utt[i]
-    sentences.append(current)
+    sentences = cluster_stream(cluster[train], utt[train])
     m = Word2Vec(sentences, vector_size=50, window=5, min_count=1, sg=1, negative=10, sample=1e-4, epochs=10,
                  workers=2, seed=0)
     names = list(m.wv.index_to_key)
