@@ -248,6 +248,8 @@ SOURCES: dict[str, tuple[str, list]] = {
     # session 25: the VAD diagnosis of session 24 (every-valley stretches, session 22's CPU B encoder) with each
     # stretch's neighbours' encodings (weight 0.5) in its grouping encoding
     "synthetic_500k_cpu.VAD_syllable_b_encoder_context.classification": (f"{S25}/cpu_ctx05", classified("VAD")),
+    # ... and with 12,000 k-means clusters joined into 6,000 types (no neighbours)
+    "synthetic_500k_cpu.VAD_syllable_b_encoder_k12000.classification": (f"{S25}/cpu_k12000", classified("VAD")),
     # session 25's ORACLE: every-valley stretches named by their perfect unit (word, word#k, w1+w2), the units
     # grouped by sound alone (k-means of their mean encodings) into 2,000 / 6,000 groups; per-stretch accuracy
     **{f"synthetic_500k_cpu.VAD_units_oracle_{k}.classification": (f"{S25}/oracle_merge_noise_{k}.json",
