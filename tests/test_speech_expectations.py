@@ -26,7 +26,8 @@ RESULTS = {"synthetic_500k.A.classification": 81.33, "mboshi.dev.word_top1": 30.
            "synthetic_500k_gpu.VAD_voice_free.classification": 0.003,
            "synthetic_120k_gpu.B_voice_free.classification": 0.16, "synthetic_500k.B.fr_p1_pivot": 27.47,
            "synthetic_500k_gpu.VAD_energy.classification": 0.61,
-           "synthetic_500k_gpu.VAD_syllable.classification": 0.12}
+           "synthetic_500k_gpu.VAD_syllable.classification": 0.12,
+           "synthetic_500k_gpu.B_seeds12.classification": 51.78, "synthetic_500k_gpu.B_seeds12.fr_p1_pivot": 25.57}
 
 
 @pytest.fixture
@@ -104,6 +105,11 @@ def test_synthetic_b_is_expected_to_align_with_the_voice_free_settings(results):
         assert any(key in s and "session 22" in s for s in syn.sources)
     assert any("synthetic_500k.B.fr_p1_pivot" in s and "session 23" in s for s in syn.sources)
     assert any("synthetic_500k_default.B.classification" in s for s in syn.sources)
+    # the two further seeds of the same file (session 25)
+    assert "GPU-sized encoder (51.8 % the mean of two more seeds)" in syn.summary
+    assert "25.6 % with the GPU-sized one over two seeds" in syn.summary
+    for key in ("synthetic_500k_gpu.B_seeds12.classification", "synthetic_500k_gpu.B_seeds12.fr_p1_pivot"):
+        assert any(key in s and "session 25" in s for s in syn.sources)
 
 
 def test_a_missing_key_gives_no_number(tmp_path):
