@@ -30,6 +30,7 @@ S23_PIVOT = "2026-12-07-s23-app-pivot"  # one pivot decoding for the app and the
 S23_VAD = "2026-12-07-s23-energy-vad"  # VAD segments cut at energy valleys (session 23)
 S24_VAD = "2026-12-08-s24-eskmeans"  # VAD segments cut at every energy valley (session 24)
 S25 = "2026-12-07-s25-context"  # B seeds 1-2 on the GPU; neighbours' encodings in VAD's grouping (session 25)
+S26 = "2026-12-07-s26-syllable-types"  # VAD's syllable-like types named by their neighbours' types (session 26)
 
 
 def classified(configuration: str, measure: str = "accuracy_csls") -> list:
@@ -255,6 +256,13 @@ SOURCES: dict[str, tuple[str, list]] = {
     **{f"synthetic_500k_cpu.VAD_units_oracle_{k}.classification": (f"{S25}/oracle_merge_noise_{k}.json",
                                                                    ["units", "segment_accuracy"])
        for k in ("k2000", "k6000")},
+    # session 26: session 24's learnt every-valley types (CPU stand-in) each named with its neighbours' types where
+    # that trigram / bigram is frequent; and the same naming over session 25's ORACLE units grouped by sound into
+    # 2,000 groups. word2vec, the unsupervised map, per-stretch accuracy on the training voices (as the oracles)
+    "synthetic_500k_cpu.VAD_syllable_b_encoder_context_types.classification": (
+        f"{S26}/context_types_both.json", ["units", "segment_accuracy"]),
+    "synthetic_500k_cpu.VAD_units_oracle_k2000_context_types.classification": (
+        f"{S26}/context_types_oracle_k2000_both.json", ["units", "segment_accuracy"]),
     # a second pair round on groups from the first round's encoder (CPU; no frontier run)
     **{f"synthetic_500k_cpu.{key}.classification": (f"{S19}/merge_ceiling_cpu_r2.json", ["runs", {"method": m}, "accuracy"])
        for key, m in (("B_group_pairs_r2", "global"), ("B_group_pairs_r2_merge_oracle", "oracle"))},
