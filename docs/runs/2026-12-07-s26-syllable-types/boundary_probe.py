@@ -44,8 +44,8 @@ def word_tokens(store, rows, words) -> np.ndarray:
     return tok
 
 
-def main():
-    out_dir, out_json = Path(sys.argv[1]), Path(sys.argv[2])
+def learnt_types(out_dir: Path):
+    """(run folder, stretch store, word store, training rows, each store row's learnt type or -1)."""
     run = Path(glob.glob(f"{out_dir}/stages/speech-*/run")[0])
     store = FeatureStore.open(json.loads((run / "config.json").read_text())["store"])
     words = FeatureStore.open(glob.glob(f"{out_dir}/stages/features-textgrid-*/store")[0])
@@ -53,6 +53,12 @@ def main():
     type_of = np.asarray(load_safetensors(run / SEGMENTS_FILE)["type_of"])
     types = np.full(len(store), -1)
     types[train] = type_of if len(type_of) == len(train) else type_of[train]
+    return run, store, words, train, types
+
+
+def main():
+    out_dir, out_json = Path(sys.argv[1]), Path(sys.argv[2])
+    run, store, words, train, types = learnt_types(out_dir)
     utt = np.asarray(store.utterance_ids)
     tok = word_tokens(store, train, words)
     is_train = np.zeros(len(store), bool)

@@ -72,14 +72,10 @@ def main():
     labels = [lab or "<sil>" for lab in labels]
     utt = np.asarray(store.utterance_ids)[train]
     tokens = context_named(np.asarray(types), utt, mode, min_count)
-    stream, current, last = [], [], None
-    for tok, lab, u in zip(tokens, labels, utt):
-        if u != last and current:
-            stream.append(current)
-            current = []
-        current.append((tok, [lab]))
-        last = u
-    stream.append(current)
+    # one sentence of (token, [its word]) per utterance; an utterance's rows are contiguous in the store
+    cuts = np.flatnonzero(utt[1:] != utt[:-1]) + 1
+    pairs = [(tok, [lab]) for tok, lab in zip(tokens, labels)]
+    stream = [pairs[a:b] for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(pairs)])]
     text = load_vectors(glob.glob(f"{out_dir}/stages/text-en_same-*/vectors.vec")[0], language="en")
     result = {"run": str(run), "base": base, "mode": mode, "min_count": min_count, "stretches": len(tokens),
               "types": len(set(tokens)), "purity_word_types": purity(np.asarray(types), labels),

@@ -9,7 +9,6 @@ it lies inside a word (both stretches overlap most the same TextGrid word token)
 
     OMP_NUM_THREADS=2 PYTHONPATH=. python3 multigram_join.py RUN_OUT_DIR MAXN BETA[,BETA...] OUT.json
 """
-import glob
 import json
 import sys
 from collections import Counter
@@ -19,11 +18,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from boundary_probe import word_tokens  # noqa: E402
+from boundary_probe import learnt_types, word_tokens  # noqa: E402
 
-from core.atomic import load_safetensors  # noqa: E402
-from core.corpus.feature_store import FeatureStore  # noqa: E402
-from core.speech.runner import SEGMENTS_FILE, split_segments  # noqa: E402
 
 
 def viterbi(t: list[int], logp: dict, floor: float, maxn: int, beta: float) -> list[int]:
@@ -44,13 +40,7 @@ def viterbi(t: list[int], logp: dict, floor: float, maxn: int, beta: float) -> l
 
 def main():
     out_dir, maxn, betas, out_json = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
-    run = Path(glob.glob(f"{out_dir}/stages/speech-*/run")[0])
-    store = FeatureStore.open(json.loads((run / "config.json").read_text())["store"])
-    words = FeatureStore.open(glob.glob(f"{out_dir}/stages/features-textgrid-*/store")[0])
-    train = np.asarray(split_segments(store, exclude_held_out=True)[0], np.int64)
-    type_of = np.asarray(load_safetensors(run / SEGMENTS_FILE)["type_of"])
-    types = np.full(len(store), -1)
-    types[train] = type_of if len(type_of) == len(train) else type_of[train]
+    run, store, words, train, types = learnt_types(out_dir)
     utt, tok = np.asarray(store.utterance_ids), word_tokens(store, train, words)
     start, end = np.asarray(store.table.start, float), np.asarray(store.table.end, float)
     runs, current = [], [int(train[0])]
