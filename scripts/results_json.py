@@ -263,6 +263,9 @@ SOURCES: dict[str, tuple[str, list]] = {
         f"{S26}/context_types_both.json", ["units", "segment_accuracy"]),
     "synthetic_500k_cpu.VAD_units_oracle_k2000_context_types.classification": (
         f"{S26}/context_types_oracle_k2000_both.json", ["units", "segment_accuracy"]),
+    # ... and session 25's ORACLE 6,000 sound groups with each stretch placed by its own encoding (nearest centroid)
+    "synthetic_500k_cpu.VAD_units_oracle_k6000_own_encoding.classification": (
+        f"{S26}/token_noise_k6000.json", ["by_own_encoding", "units", "segment_accuracy"]),
     # a second pair round on groups from the first round's encoder (CPU; no frontier run)
     **{f"synthetic_500k_cpu.{key}.classification": (f"{S19}/merge_ceiling_cpu_r2.json", ["runs", {"method": m}, "accuracy"])
        for key, m in (("B_group_pairs_r2", "global"), ("B_group_pairs_r2_merge_oracle", "oracle"))},
