@@ -30,7 +30,7 @@ S23_PIVOT = "2026-12-07-s23-app-pivot"  # one pivot decoding for the app and the
 S23_VAD = "2026-12-07-s23-energy-vad"  # VAD segments cut at energy valleys (session 23)
 S24_VAD = "2026-12-08-s24-eskmeans"  # VAD segments cut at every energy valley (session 24)
 S25 = "2026-12-07-s25-context"  # B seeds 1-2 on the GPU; neighbours' encodings in VAD's grouping (session 25)
-S26 = "2026-12-07-s26-syllable-types"  # VAD's syllable-like types named by their neighbours' types (session 26)
+S26 = "2026-12-07-s26-syllable-types"  # VAD's syllable-like types: neighbours' names, the encodings' limit (session 26)
 
 
 def classified(configuration: str, measure: str = "accuracy_csls") -> list:

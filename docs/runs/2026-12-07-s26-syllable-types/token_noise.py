@@ -7,9 +7,10 @@ K 6,000. Here the same groups' centroids place each stretch by its OWN encoding 
 a learnt grouping must: if purity stays near the oracle's, the learnt k-means and join lose what the
 encodings hold; if it falls to the learnt types' (0.60 at 6,000), the encodings themselves are the limit.
 Then word2vec, the unsupervised map and per-stretch accuracy on the training voices, as the oracles.
-SYNTHETIC speech.
+With WEIGHT, every encoding is first followed by WEIGHT × its previous and next stretch's encodings (session
+25's `diag_context.with_neighbours`): does a wider window hold the word part? SYNTHETIC speech.
 
-    OMP_NUM_THREADS=2 PYTHONPATH=. python3 token_noise.py RUN_OUT_DIR K OUT.json
+    OMP_NUM_THREADS=2 PYTHONPATH=. python3 token_noise.py RUN_OUT_DIR K OUT.json [WEIGHT]
 """
 import glob
 import json
@@ -22,6 +23,7 @@ import numpy as np
 RUNS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(RUNS / "2026-12-07-s23-energy-vad"))
 sys.path.insert(0, str(RUNS / "2026-12-07-s25-context"))
+from diag_context import with_neighbours  # noqa: E402
 from diag_groups import purity  # noqa: E402
 from oracle_merge_noise import oracle_units  # noqa: E402
 from oracle_units import score  # noqa: E402
@@ -50,6 +52,7 @@ def group_centroids(units: list[str], enc: np.ndarray, k: int) -> tuple[np.ndarr
 
 def main():
     out_dir, k, out_json = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+    weight = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
     t0 = time.time()
     run = Path(glob.glob(f"{out_dir}/stages/speech-*/run")[0])
     store = FeatureStore.open(json.loads((run / "config.json").read_text())["store"])
@@ -58,15 +61,18 @@ def main():
     units, labels = oracle_units(store.table, train, words)
     enc = np.asarray(load_safetensors(run / SEGMENTS_FILE)["embedding"], dtype=np.float64)[train]
     enc /= np.linalg.norm(enc, axis=1, keepdims=True).clip(1e-9)
+    utt = np.asarray(store.utterance_ids)[train]
+    if weight:
+        enc = with_neighbours(enc, utt, weight)
+        enc /= np.linalg.norm(enc, axis=1, keepdims=True).clip(1e-9)
     by_unit, centroids = group_centroids(units, enc, k)
     own = np.concatenate([(enc[a:a + 50000] @ centroids.T).argmax(1) for a in range(0, len(enc), 50000)])
     speakers = np.asarray(store.speakers)[train].tolist()
-    result = {"run": str(run), "k": k, "stretches": len(units),
+    result = {"run": str(run), "k": k, "weight": weight, "stretches": len(units),
               "by_unit": {"purity_word": purity(by_unit, labels), "purity_speaker": purity(by_unit, speakers)},
               "by_own_encoding": {"purity_word": purity(own, labels), "purity_speaker": purity(own, speakers),
                                   "same_group_as_unit": float(np.mean(own == by_unit))}}
     print(result, flush=True)
-    utt = np.asarray(store.utterance_ids)[train]
     cuts = np.flatnonzero(utt[1:] != utt[:-1]) + 1
     pairs = [(f"g{g}", [lab]) for g, lab in zip(own.tolist(), labels)]
     stream = [pairs[a:b] for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(pairs)])]
