@@ -21,13 +21,15 @@ import numpy as np
 RUNS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(RUNS / "2026-12-07-s23-energy-vad"))
 sys.path.insert(0, str(RUNS / "2026-12-07-s25-context"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from diag_groups import purity  # noqa: E402
 from oracle_units import score  # noqa: E402
 
+from boundary_probe import learnt_types  # noqa: E402
+
 from core.atomic import load_safetensors  # noqa: E402
-from core.corpus.feature_store import FeatureStore  # noqa: E402
 from core.pipeline import speech_eval as ev  # noqa: E402
-from core.speech.runner import SEGMENTS_FILE, split_segments  # noqa: E402
+from core.speech.runner import SEGMENTS_FILE  # noqa: E402
 from core.vectors import load_vectors  # noqa: E402
 
 
@@ -54,14 +56,10 @@ def main():
     out_dir, mode, min_count, out_json = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
     base = sys.argv[5] if len(sys.argv) > 5 else "learnt"
     t0 = time.time()
-    run = Path(glob.glob(f"{out_dir}/stages/speech-*/run")[0])
-    store = FeatureStore.open(json.loads((run / "config.json").read_text())["store"])
-    train = np.asarray(split_segments(store, exclude_held_out=True)[0], np.int64)
-    words = FeatureStore.open(glob.glob(f"{out_dir}/stages/features-textgrid-*/store")[0])
+    run, store, words, train, learnt = learnt_types(out_dir)
     if base == "learnt":
         labels = ev.overlap_labels(store.table, train, words)
-        type_of = np.asarray(load_safetensors(run / SEGMENTS_FILE)["type_of"])
-        types = type_of if len(type_of) == len(train) else type_of[train]
+        types = learnt[train]
     else:  # ORACLE: perfect units grouped by sound (session 25)
         from oracle_merge_noise import grouped, oracle_units
 

@@ -23,14 +23,16 @@ import numpy as np
 RUNS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(RUNS / "2026-12-07-s23-energy-vad"))
 sys.path.insert(0, str(RUNS / "2026-12-07-s25-context"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from diag_context import with_neighbours  # noqa: E402
 from diag_groups import purity  # noqa: E402
 from oracle_merge_noise import oracle_units  # noqa: E402
 from oracle_units import score  # noqa: E402
 
+from boundary_probe import learnt_types  # noqa: E402
+
 from core.atomic import load_safetensors  # noqa: E402
-from core.corpus.feature_store import FeatureStore  # noqa: E402
-from core.speech.runner import SEGMENTS_FILE, split_segments  # noqa: E402
+from core.speech.runner import SEGMENTS_FILE  # noqa: E402
 from core.vectors import load_vectors  # noqa: E402
 
 
@@ -54,10 +56,7 @@ def main():
     out_dir, k, out_json = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     weight = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
     t0 = time.time()
-    run = Path(glob.glob(f"{out_dir}/stages/speech-*/run")[0])
-    store = FeatureStore.open(json.loads((run / "config.json").read_text())["store"])
-    train = np.asarray(split_segments(store, exclude_held_out=True)[0], np.int64)
-    words = FeatureStore.open(glob.glob(f"{out_dir}/stages/features-textgrid-*/store")[0])
+    run, store, words, train, _ = learnt_types(out_dir)
     units, labels = oracle_units(store.table, train, words)
     enc = np.asarray(load_safetensors(run / SEGMENTS_FILE)["embedding"], dtype=np.float64)[train]
     enc /= np.linalg.norm(enc, axis=1, keepdims=True).clip(1e-9)
