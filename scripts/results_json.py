@@ -30,7 +30,7 @@ S23_PIVOT = "2026-12-07-s23-app-pivot"  # one pivot decoding for the app and the
 S23_VAD = "2026-12-07-s23-energy-vad"  # VAD segments cut at energy valleys (session 23)
 S24_VAD = "2026-12-08-s24-eskmeans"  # VAD segments cut at every energy valley (session 24)
 S25 = "2026-12-07-s25-context"  # B seeds 1-2 on the GPU; neighbours' encodings in VAD's grouping (session 25)
-S26 = "2026-12-07-s26-syllable-types"  # VAD's syllable-like types: neighbours' names, the encodings' limit (session 26)
+S26 = "2026-12-07-s26-syllable-types"  # VAD's syllable-like types: neighbours' names, word cues, own-encoding placement (session 26)
 
 
 def classified(configuration: str, measure: str = "accuracy_csls") -> list:
@@ -266,6 +266,9 @@ SOURCES: dict[str, tuple[str, list]] = {
     # ... and session 25's ORACLE 6,000 sound groups with each stretch placed by its own encoding (nearest centroid)
     "synthetic_500k_cpu.VAD_units_oracle_k6000_own_encoding.classification": (
         f"{S26}/token_noise_k6000.json", ["by_own_encoding", "units", "segment_accuracy"]),
+    # ... and the same test on B's word segments (session 22's CPU B run; word means into 1,000 groups): a calibration
+    "synthetic_500k_cpu.B_words_oracle_k1000_own_encoding.classification": (
+        f"{S26}/token_noise_b_k1000.json", ["by_own_encoding", "units", "segment_accuracy"]),
     # a second pair round on groups from the first round's encoder (CPU; no frontier run)
     **{f"synthetic_500k_cpu.{key}.classification": (f"{S19}/merge_ceiling_cpu_r2.json", ["runs", {"method": m}, "accuracy"])
        for key, m in (("B_group_pairs_r2", "global"), ("B_group_pairs_r2_merge_oracle", "oracle"))},

@@ -6,6 +6,7 @@ by spherical k-means of the units' MEAN encodings (session 24's CPU stand-in): w
 K 6,000. Here the same groups' centroids place each stretch by its OWN encoding (nearest centroid, cosine), as
 a learnt grouping must: if purity stays near the oracle's, the learnt k-means and join lose what the
 encodings hold; if it falls to the learnt types' (0.60 at 6,000), the encodings themselves are the limit.
+(Read it beside the same test on B's word segments, README section 4: placement fails there too.)
 Then word2vec, the unsupervised map and per-stretch accuracy on the training voices, as the oracles.
 With WEIGHT, every encoding is first followed by WEIGHT × its previous and next stretch's encodings (session
 25's `diag_context.with_neighbours`): does a wider window hold the word part? SYNTHETIC speech.
