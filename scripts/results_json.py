@@ -31,6 +31,7 @@ S23_VAD = "2026-12-07-s23-energy-vad"  # VAD segments cut at energy valleys (ses
 S24_VAD = "2026-12-08-s24-eskmeans"  # VAD segments cut at every energy valley (session 24)
 S25 = "2026-12-07-s25-context"  # B seeds 1-2 on the GPU; neighbours' encodings in VAD's grouping (session 25)
 S26 = "2026-12-07-s26-syllable-types"  # VAD's syllable-like types: neighbours' names, word cues, own-encoding placement (session 26)
+S27 = "2026-12-07-s27-wide-window"  # VAD's stretches encoded with their surroundings (session 27)
 
 
 def classified(configuration: str, measure: str = "accuracy_csls") -> list:
@@ -269,6 +270,13 @@ SOURCES: dict[str, tuple[str, list]] = {
     # ... and the same test on B's word segments (session 22's CPU B run; word means into 1,000 groups): a calibration
     "synthetic_500k_cpu.B_words_oracle_k1000_own_encoding.classification": (
         f"{S26}/token_noise_b_k1000.json", ["by_own_encoding", "units", "segment_accuracy"]),
+    # session 27: the stand-in's stretches k-means'd into 6,000 clusters (no join), encoded bare (W 0) and with
+    # 10 frames of the neighbouring stretches on either side (W 10); per-stretch accuracy on the training voices
+    **{f"synthetic_500k_cpu.VAD_syllable_b_encoder_kmeans6000_w{w}.classification": (
+        f"{S27}/wide_window_w{w}_k6000_scored.json", ["learnt_kmeans", "units", "segment_accuracy"]) for w in (0, 10)},
+    # ... and their word purity (share of a cluster's stretches carrying its majority word), in percent
+    **{f"synthetic_500k_cpu.VAD_syllable_b_encoder_kmeans6000_w{w}.word_purity": (
+        f"{S27}/wide_window_w{w}_k6000.json", ["learnt_kmeans", "purity_word"]) for w in (0, 4, 10, 25, 50)},
     # a second pair round on groups from the first round's encoder (CPU; no frontier run)
     **{f"synthetic_500k_cpu.{key}.classification": (f"{S19}/merge_ceiling_cpu_r2.json", ["runs", {"method": m}, "accuracy"])
        for key, m in (("B_group_pairs_r2", "global"), ("B_group_pairs_r2_merge_oracle", "oracle"))},
