@@ -8,7 +8,8 @@ B encoder, which was trained on whole word segments, so a widened stretch is nea
 encoded again with W frames (10 ms each) of the previous and the next stretch of its utterance around it (audio
 only; the silent gap between stretches is not in the store and is skipped). W = 0 re-encodes the stretch alone
 and must reproduce the run's stored encodings (checked: mean cosine printed). Then, at K groups:
-  - learnt: spherical k-means (faiss, seed 0) of the encodings — word purity and speaker purity;
+  - learnt: spherical k-means (faiss, seed 0) of the encodings — word purity, speaker purity, and purity by
+    the previous / next stretch's word (do widened stretches group by their neighbours instead?);
   - ORACLE (session 26's token_noise): groups of the perfect units' mean encodings, each stretch placed by its
     own encoding — the share placed with its unit and the word purity.
 With SCORE=1 the learnt k-means stream also gets word2vec, the experiments' unsupervised map and per-stretch
@@ -83,6 +84,16 @@ def spherical_kmeans(enc: np.ndarray, k: int) -> np.ndarray:
     return km.index.search(x, 1)[1][:, 0]
 
 
+def neighbour_purities(groups: np.ndarray, labels: list, utt: np.ndarray) -> dict:
+    """Purity of the groups by the word of the previous / next stretch of the utterance ("<edge>" at its ends)
+    and by both: whether a widened window groups stretches by their neighbours instead of their own word."""
+    same = utt[1:] == utt[:-1]
+    prev = ["<edge>"] + [lab if s else "<edge>" for lab, s in zip(labels[:-1], same)]
+    nxt = [lab if s else "<edge>" for lab, s in zip(labels[1:], same)] + ["<edge>"]
+    return {"purity_prev_word": purity(groups, prev), "purity_next_word": purity(groups, nxt),
+            "purity_prev_word_next_word": purity(groups, list(zip(prev, nxt)))}
+
+
 def main():
     out_dir, w, k, out_json = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
     t0 = time.time()
@@ -104,7 +115,8 @@ def main():
               "encode_seconds": round(time.time() - t0)}
     print(result, flush=True)
     learnt = spherical_kmeans(enc, k)
-    result["learnt_kmeans"] = {"purity_word": purity(learnt, labels), "purity_speaker": purity(learnt, speakers)}
+    result["learnt_kmeans"] = {"purity_word": purity(learnt, labels), "purity_speaker": purity(learnt, speakers),
+                               **neighbour_purities(learnt, labels, np.asarray(store.utterance_ids)[train])}
     by_unit, centroids = group_centroids(units, enc.astype(np.float64), k)
     own = np.concatenate([(enc[a:a + 50000] @ centroids.T.astype(np.float32)).argmax(1)
                           for a in range(0, len(enc), 50000)])
