@@ -53,6 +53,21 @@ def group_centroids(units: list[str], enc: np.ndarray, k: int) -> tuple[np.ndarr
     return group[ids], c
 
 
+def placed(enc: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Each row's nearest centroid by dot product (rows and centroids unit length: cosine), in blocks."""
+    return np.concatenate([(enc[a:a + 50000] @ centroids.T).argmax(1) for a in range(0, len(enc), 50000)])
+
+
+def score_groups(groups: np.ndarray, labels: list, utt: np.ndarray, out_dir: Path) -> dict:
+    """Session 23's oracle scoring of a grouping: one sentence of `g<group>` tokens per utterance (rows in
+    utterance order), word2vec, the unsupervised map onto the run's English text space, per-row accuracy."""
+    cuts = np.flatnonzero(utt[1:] != utt[:-1]) + 1
+    pairs = [(f"g{g}", [lab]) for g, lab in zip(groups.tolist(), labels)]
+    stream = [pairs[a:b] for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(pairs)])]
+    text = load_vectors(glob.glob(f"{out_dir}/stages/text-en_same-*/vectors.vec")[0], language="en")
+    return score(stream, text)
+
+
 def main():
     out_dir, k, out_json = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     weight = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
@@ -66,18 +81,14 @@ def main():
         enc = with_neighbours(enc, utt, weight)
         enc /= np.linalg.norm(enc, axis=1, keepdims=True).clip(1e-9)
     by_unit, centroids = group_centroids(units, enc, k)
-    own = np.concatenate([(enc[a:a + 50000] @ centroids.T).argmax(1) for a in range(0, len(enc), 50000)])
+    own = placed(enc, centroids)
     speakers = np.asarray(store.speakers)[train].tolist()
     result = {"run": str(run), "k": k, "weight": weight, "stretches": len(units),
               "by_unit": {"purity_word": purity(by_unit, labels), "purity_speaker": purity(by_unit, speakers)},
               "by_own_encoding": {"purity_word": purity(own, labels), "purity_speaker": purity(own, speakers),
                                   "same_group_as_unit": float(np.mean(own == by_unit))}}
     print(result, flush=True)
-    cuts = np.flatnonzero(utt[1:] != utt[:-1]) + 1
-    pairs = [(f"g{g}", [lab]) for g, lab in zip(own.tolist(), labels)]
-    stream = [pairs[a:b] for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(pairs)])]
-    text = load_vectors(glob.glob(f"{out_dir}/stages/text-en_same-*/vectors.vec")[0], language="en")
-    result["by_own_encoding"]["units"] = score(stream, text)
+    result["by_own_encoding"]["units"] = score_groups(own, labels, utt, out_dir)
     result["seconds"] = round(time.time() - t0)
     print(json.dumps(result, indent=1), flush=True)
     out_json.write_text(json.dumps(result, indent=1))

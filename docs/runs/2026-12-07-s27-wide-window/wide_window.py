@@ -18,7 +18,6 @@ SYNTHETIC speech (espeak-ng).
 
     OMP_NUM_THREADS=2 PYTHONPATH=. python3 wide_window.py RUN_OUT_DIR W K OUT.json
 """
-import glob
 import json
 import os
 import sys
@@ -34,13 +33,11 @@ for folder in ("2026-12-07-s23-energy-vad", "2026-12-07-s25-context", "2026-12-0
 from boundary_probe import learnt_types  # noqa: E402
 from diag_groups import purity  # noqa: E402
 from oracle_merge_noise import oracle_units  # noqa: E402
-from oracle_units import score  # noqa: E402
-from token_noise import group_centroids  # noqa: E402
+from token_noise import group_centroids, placed, score_groups  # noqa: E402
 
 from core.atomic import load_safetensors, read_safetensors_metadata  # noqa: E402
 from core.speech.runner import SEGMENTS_FILE  # noqa: E402
 from core.speech.type_space import ENCODER_FILE, build_model  # noqa: E402
-from core.vectors import load_vectors  # noqa: E402
 
 
 def widened_frames(store, i: int, w: int, max_frames: int) -> np.ndarray:
@@ -115,22 +112,17 @@ def main():
               "encode_seconds": round(time.time() - t0)}
     print(result, flush=True)
     learnt = spherical_kmeans(enc, k)
+    utt = np.asarray(store.utterance_ids)[train]
     result["learnt_kmeans"] = {"purity_word": purity(learnt, labels), "purity_speaker": purity(learnt, speakers),
-                               **neighbour_purities(learnt, labels, np.asarray(store.utterance_ids)[train])}
+                               **neighbour_purities(learnt, labels, utt)}
     by_unit, centroids = group_centroids(units, enc.astype(np.float64), k)
-    own = np.concatenate([(enc[a:a + 50000] @ centroids.T.astype(np.float32)).argmax(1)
-                          for a in range(0, len(enc), 50000)])
+    own = placed(enc, centroids.astype(np.float32))
     result["oracle_placement"] = {"by_unit_purity_word": purity(by_unit, labels),
                                   "by_own_encoding_purity_word": purity(own, labels),
                                   "same_group_as_unit": float(np.mean(own == by_unit))}
     print(result, flush=True)
     if os.environ.get("SCORE") == "1":
-        utt = np.asarray(store.utterance_ids)[train]
-        cuts = np.flatnonzero(utt[1:] != utt[:-1]) + 1
-        pairs = [(f"g{g}", [lab]) for g, lab in zip(learnt.tolist(), labels)]
-        stream = [pairs[a:b] for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(pairs)])]
-        text = load_vectors(glob.glob(f"{out_dir}/stages/text-en_same-*/vectors.vec")[0], language="en")
-        result["learnt_kmeans"]["units"] = score(stream, text)
+        result["learnt_kmeans"]["units"] = score_groups(learnt, labels, utt, out_dir)
     result["seconds"] = round(time.time() - t0)
     print(json.dumps(result, indent=1), flush=True)
     out_json.write_text(json.dumps(result, indent=1))
